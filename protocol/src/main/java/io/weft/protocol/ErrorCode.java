@@ -1,0 +1,62 @@
+package io.weft.protocol;
+
+/**
+ * Stable error codes carried by ERR frames. The numeric code is the contract; the name and text are
+ * for people. A fatal error is followed by the broker closing the connection.
+ */
+public enum ErrorCode {
+    PROTOCOL_ERROR(1, true, "protocol error"),
+    UNSUPPORTED_VERSION(2, true, "unsupported protocol version"),
+    FRAME_TOO_LARGE(3, true, "frame too large"),
+    UNKNOWN_FRAME(4, true, "unknown frame type"),
+    INVALID_TOPIC(5, true, "invalid topic"),
+    INVALID_PATTERN(6, true, "invalid pattern"),
+    INVALID_EVENT(7, true, "invalid event"),
+    SLOW_CONSUMER(8, true, "slow consumer"),
+    HANDSHAKE_TIMEOUT(9, true, "handshake timeout"),
+    TOO_MANY_SUBSCRIPTIONS(10, false, "too many subscriptions"),
+    UNKNOWN_SUBSCRIPTION(11, false, "unknown subscription"),
+    SHUTTING_DOWN(12, true, "broker shutting down"),
+    INTERNAL(13, true, "internal error"),
+    DUPLICATE_SUBSCRIPTION(14, false, "subscription id already in use");
+
+    private static final ErrorCode[] BY_CODE = new ErrorCode[16];
+
+    static {
+        for (ErrorCode c : values()) {
+            BY_CODE[c.code] = c;
+        }
+    }
+
+    private final int code;
+    private final boolean fatal;
+    private final String text;
+
+    ErrorCode(int code, boolean fatal, String text) {
+        this.code = code;
+        this.fatal = fatal;
+        this.text = text;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    /** True when the broker closes the connection after sending this error. */
+    public boolean fatal() {
+        return fatal;
+    }
+
+    /** Short human text, e.g. {@code "slow consumer"}. */
+    public String text() {
+        return text;
+    }
+
+    /** The code for a number read off the wire; {@link #INTERNAL} for codes this version does not know. */
+    public static ErrorCode of(int code) {
+        if (code > 0 && code < BY_CODE.length && BY_CODE[code] != null) {
+            return BY_CODE[code];
+        }
+        return INTERNAL;
+    }
+}

@@ -1,0 +1,45 @@
+package io.weft.protocol;
+
+/** Frame type codes: the byte after the length prefix. Stable: never renumber. */
+public final class FrameType {
+    /** Client to broker, first frame: magic, supported version range, client name. */
+    public static final byte HELLO = 0x01;
+    /** Broker to client, answer to HELLO: chosen version, node, site, limits, known nodes. */
+    public static final byte INFO = 0x02;
+    /** Client to broker: publish an event to a topic. */
+    public static final byte PUB = 0x10;
+    /** Client to broker: subscribe a subscription id to a pattern, optionally in a queue group. */
+    public static final byte SUB = 0x11;
+    /** Client to broker: remove a subscription id. */
+    public static final byte UNSUB = 0x12;
+    /** Broker to client: an event delivered to a subscription id. */
+    public static final byte MSG = 0x13;
+    /** Either direction: liveness and round-trip probe; answered with PONG carrying the same token. */
+    public static final byte PING = 0x20;
+    /** Either direction: answer to PING. */
+    public static final byte PONG = 0x21;
+    /** Broker to client: a request (SUB) was accepted; carries the request's reference. */
+    public static final byte OK = 0x30;
+    /** Broker to client: an error with a stable {@link ErrorCode}; fatal codes close the connection. */
+    public static final byte ERR = 0x31;
+
+    private FrameType() {
+    }
+
+    /** Human name of a frame type, for errors and logs. */
+    public static String name(byte type) {
+        switch (type) {
+            case HELLO: return "HELLO";
+            case INFO: return "INFO";
+            case PUB: return "PUB";
+            case SUB: return "SUB";
+            case UNSUB: return "UNSUB";
+            case MSG: return "MSG";
+            case PING: return "PING";
+            case PONG: return "PONG";
+            case OK: return "OK";
+            case ERR: return "ERR";
+            default: return String.format("0x%02x", type & 0xff);
+        }
+    }
+}

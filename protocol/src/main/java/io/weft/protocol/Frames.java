@@ -1,0 +1,210 @@
+package io.weft.protocol;
+
+import io.cloudevents.CloudEvent;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes and reads frames. A frame is {@code u32 length} (of type and body), {@code u8 type}, body.
+ * Writers append one whole frame to a buffer; readers take a frame body (as split off by
+ * {@link FrameDecoder}) and return a value or throw {@link ProtocolException}.
+ */
+public final class Frames {
+    /** The protocol version this code speaks (and the only one so far). */
+    public static final int PROTOCOL_VERSION = 1;
+    /** The oldest version this code still speaks. */
+    public static final int MIN_PROTOCOL_VERSION = 1;
+    /** {@code "WEFT"}: the first four bytes of HELLO's body, to reject wrong protocols at once. */
+    public static final int MAGIC = 0x57454654;
+    /** Length prefix plus type byte. */
+    public static final int HEADER_BYTES = 5;
+    /** Header of a MSG frame: length, type and subscription id. */
+    public static final int MSG_HEADER_BYTES = HEADER_BYTES + 4;
+
+    private Frames() {
+    }
+
+    private static int begin(ByteBuf out, byte type) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        out.writeByte(type);
+        return start;
+    }
+
+    private static void end(ByteBuf out, int start) {
+        out.setInt(start, out.writerIndex() - start - 4);
+    }
+
+    public static void writeHello(ByteBuf out, Hello hello) {
+        int s = begin(out, FrameType.HELLO);
+        out.writeInt(MAGIC);
+        out.writeByte(hello.minVersion());
+        out.writeByte(hello.maxVersion());
+        Wire.writeStr16(out, hello.clientName());
+        Wire.writeStr16(out, hello.site());
+        end(out, s);
+    }
+
+    public static Hello readHello(ByteBuf body) {
+        Wire.need(body, 6, "HELLO");
+        int magic = body.readInt();
+        if (magic != MAGIC) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
+                    String.format("bad magic 0x%08x in HELLO: not a Weft client?", magic));
+        }
+        int min = body.readUnsignedByte();
+        int max = body.readUnsignedByte();
+        return new Hello(min, max, Wire.readStr16(body), Wire.readStr16(body));
+    }
+
+    /** The version both sides speak, or an UNSUPPORTED_VERSION error naming both ranges. */
+    public static int negotiate(Hello hello) {
+        int version = Math.min(hello.maxVersion(), PROTOCOL_VERSION);
+        if (version < hello.minVersion() || version < MIN_PROTOCOL_VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "client speaks versions "
+                    + hello.minVersion() + ".." + hello.maxVersion() + ", broker speaks "
+                    + MIN_PROTOCOL_VERSION + ".." + PROTOCOL_VERSION);
+        }
+        return version;
+    }
+
+    public static void writeInfo(ByteBuf out, Info info) {
+        int s = begin(out, FrameType.INFO);
+        out.writeByte(info.version());
+        Wire.writeStr16(out, info.serverVersion());
+        Wire.writeStr16(out, info.node());
+        Wire.writeStr16(out, info.site());
+        out.writeInt(info.maxFrameBytes());
+        out.writeByte(info.ready() ? 1 : 0);
+        out.writeShort(info.nodes().size());
+        for (NodeAddress n : info.nodes()) {
+            Wire.writeStr16(out, n.node());
+            Wire.writeStr16(out, n.site());
+            Wire.writeStr16(out, n.clientAddress());
+            out.writeByte(n.ready() ? 1 : 0);
+        }
+        end(out, s);
+    }
+
+    public static Info readInfo(ByteBuf body) {
+        Wire.need(body, 1, "INFO version");
+        int version = body.readUnsignedByte();
+        String serverVersion = Wire.readStr16(body);
+        String node = Wire.readStr16(body);
+        String site = Wire.readStr16(body);
+        Wire.need(body, 7, "INFO limits");
+        int maxFrame = body.readInt();
+        boolean ready = body.readByte() != 0;
+        int count = body.readUnsignedShort();
+        List<NodeAddress> nodes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String n = Wire.readStr16(body);
+            String st = Wire.readStr16(body);
+            String addr = Wire.readStr16(body);
+            Wire.need(body, 1, "INFO node ready");
+            nodes.add(new NodeAddress(n, st, addr, body.readByte() != 0));
+        }
+        return new Info(version, serverVersion, node, site, maxFrame, ready, nodes);
+    }
+
+    /** Appends a PUB frame for {@code event} on {@code topic}. The topic is validated first. */
+    public static void writePub(ByteBuf out, String topic, CloudEvent event) {
+        Topics.validateTopic(topic);
+        int s = begin(out, FrameType.PUB);
+        Wire.writeStr16(out, topic);
+        EventCodec.encode(event, out);
+        end(out, s);
+    }
+
+    public static void writeSub(ByteBuf out, long sid, String pattern, String queueGroup) {
+        int s = begin(out, FrameType.SUB);
+        out.writeInt((int) sid);
+        Wire.writeStr16(out, pattern);
+        Wire.writeStr16(out, queueGroup);
+        end(out, s);
+    }
+
+    public static void writeUnsub(ByteBuf out, long sid) {
+        int s = begin(out, FrameType.UNSUB);
+        out.writeInt((int) sid);
+        end(out, s);
+    }
+
+    /**
+     * Writes the header of a MSG frame whose body continues with {@code payloadBytes} bytes of a PUB
+     * body ({@code str16 topic, event}), so one encoded PUB body can be sent to many subscribers.
+     */
+    public static ByteBuf msgHeader(ByteBufAllocator alloc, long sid, int payloadBytes) {
+        ByteBuf h = alloc.buffer(MSG_HEADER_BYTES);
+        h.writeInt(1 + 4 + payloadBytes);
+        h.writeByte(FrameType.MSG);
+        h.writeInt((int) sid);
+        return h;
+    }
+
+    /** Appends a whole MSG frame (header and payload) for one subscriber. */
+    public static void writeMsg(ByteBuf out, long sid, ByteBuf pubBody) {
+        out.writeInt(1 + 4 + pubBody.readableBytes());
+        out.writeByte(FrameType.MSG);
+        out.writeInt((int) sid);
+        out.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+    }
+
+    public static void writePing(ByteBuf out, long token) {
+        int s = begin(out, FrameType.PING);
+        out.writeLong(token);
+        end(out, s);
+    }
+
+    public static void writePong(ByteBuf out, long token) {
+        int s = begin(out, FrameType.PONG);
+        out.writeLong(token);
+        end(out, s);
+    }
+
+    public static long readToken(ByteBuf body) {
+        Wire.need(body, 8, "PING/PONG token");
+        return body.readLong();
+    }
+
+    public static void writeOk(ByteBuf out, long ref) {
+        int s = begin(out, FrameType.OK);
+        out.writeInt((int) ref);
+        end(out, s);
+    }
+
+    public static long readRef(ByteBuf body) {
+        Wire.need(body, 4, "reference");
+        return body.readUnsignedInt();
+    }
+
+    public static void writeErr(ByteBuf out, ErrorCode code, long ref, String message) {
+        int s = begin(out, FrameType.ERR);
+        out.writeShort(code.code());
+        out.writeInt((int) ref);
+        String m = message == null ? "" : message;
+        Wire.writeStr16(out, m.length() > 4000 ? m.substring(0, 4000) : m);
+        end(out, s);
+    }
+
+    public static ErrorFrame readErr(ByteBuf body) {
+        Wire.need(body, 6, "ERR");
+        ErrorCode code = ErrorCode.of(body.readUnsignedShort());
+        long ref = body.readUnsignedInt();
+        return new ErrorFrame(code, ref, Wire.readStr16(body));
+    }
+
+    /** A SUB frame's fields. */
+    public record Sub(long sid, String pattern, String queueGroup) {
+    }
+
+    public static Sub readSub(ByteBuf body) {
+        Wire.need(body, 4, "SUB sid");
+        long sid = body.readUnsignedInt();
+        String pattern = Wire.readStr16(body);
+        String group = Wire.readStr16(body);
+        return new Sub(sid, pattern, group.isEmpty() ? null : group);
+    }
+}

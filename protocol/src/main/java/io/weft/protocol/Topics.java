@@ -1,0 +1,127 @@
+package io.weft.protocol;
+
+/**
+ * Syntax of topics and subscription patterns.
+ *
+ * <ul>
+ *   <li>A topic is one or more tokens separated by {@code .}: {@code orders.eu.created}. Tokens are
+ *       non-empty and hold no white space, control characters, {@code *} or {@code >}.</li>
+ *   <li>A pattern is a topic whose tokens may also be {@code *} (exactly one token) or, as the last
+ *       token only, {@code >} (one or more tokens). Partial wildcards such as {@code ord*} are
+ *       rejected rather than silently treated as literals.</li>
+ *   <li>At most {@link #MAX_LENGTH} characters and {@link #MAX_TOKENS} tokens.</li>
+ * </ul>
+ */
+public final class Topics {
+    public static final int MAX_LENGTH = 512;
+    public static final int MAX_TOKENS = 32;
+
+    private Topics() {
+    }
+
+    /** Throws {@link InvalidTopicException} naming the rule when {@code topic} is not a valid topic. */
+    public static void validateTopic(String topic) {
+        check(topic, false);
+    }
+
+    /** Throws {@link InvalidTopicException} naming the rule when {@code pattern} is not a valid pattern. */
+    public static void validatePattern(String pattern) {
+        check(pattern, true);
+    }
+
+    /** True when {@code topic} is a valid topic. */
+    public static boolean isValidTopic(String topic) {
+        return problem(topic, false) == null;
+    }
+
+    /** True when {@code pattern} holds a wildcard token. Assumes a valid pattern. */
+    public static boolean hasWildcard(String pattern) {
+        int n = pattern.length();
+        for (int i = 0; i < n; i++) {
+            char c = pattern.charAt(i);
+            if ((c == '*' || c == '>') && (i == 0 || pattern.charAt(i - 1) == '.')) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Reference matcher (slow, obviously correct): does valid {@code pattern} match valid {@code topic}? */
+    public static boolean matches(String pattern, String topic) {
+        String[] p = pattern.split("\\.", -1);
+        String[] t = topic.split("\\.", -1);
+        for (int i = 0; i < p.length; i++) {
+            if (p[i].equals(">")) {
+                return t.length > i;
+            }
+            if (i >= t.length) {
+                return false;
+            }
+            if (!p[i].equals("*") && !p[i].equals(t[i])) {
+                return false;
+            }
+        }
+        return p.length == t.length;
+    }
+
+    private static void check(String s, boolean pattern) {
+        String problem = problem(s, pattern);
+        if (problem != null) {
+            ErrorCode code = pattern ? ErrorCode.INVALID_PATTERN : ErrorCode.INVALID_TOPIC;
+            throw new InvalidTopicException(code, (pattern ? "invalid pattern '" : "invalid topic '")
+                    + printable(s) + "': " + problem);
+        }
+    }
+
+    private static String problem(String s, boolean pattern) {
+        if (s == null || s.isEmpty()) {
+            return "must not be empty";
+        }
+        if (s.length() > MAX_LENGTH) {
+            return "longer than " + MAX_LENGTH + " characters";
+        }
+        int tokens = 1;
+        int tokenStart = 0;
+        int n = s.length();
+        for (int i = 0; i <= n; i++) {
+            char c = i < n ? s.charAt(i) : '.';
+            if (c == '.') {
+                int len = i - tokenStart;
+                if (len == 0) {
+                    return "empty token at position " + i + " (tokens are separated by single dots)";
+                }
+                if (i < n && ++tokens > MAX_TOKENS) {
+                    return "more than " + MAX_TOKENS + " tokens";
+                }
+                tokenStart = i + 1;
+            } else if (c == '*' || c == '>') {
+                boolean alone = i == tokenStart && (i + 1 == n || s.charAt(i + 1) == '.');
+                if (!pattern) {
+                    return "wildcard '" + c + "' is only allowed in subscription patterns";
+                }
+                if (!alone) {
+                    return "wildcard '" + c + "' must be a whole token";
+                }
+                if (c == '>' && i + 1 != n) {
+                    return "'>' is only allowed as the last token";
+                }
+            } else if (c <= ' ' || c == 0x7f || Character.isWhitespace(c)) {
+                return "white space or control character at position " + i;
+            }
+        }
+        return null;
+    }
+
+    private static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+        StringBuilder b = new StringBuilder(cut.length());
+        for (int i = 0; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            b.append(c < ' ' || c == 0x7f ? '?' : c);
+        }
+        return b.toString();
+    }
+}
