@@ -1,0 +1,61 @@
+package io.weft.broker;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The broker's Prometheus metrics, registered in a registry of its own (not the global default, so
+ * several brokers can live in one JVM in tests). Hot-path data points are resolved once here.
+ */
+public final class BrokerMetrics {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+
+    final Gauge connections = Gauge.builder().name("weft_connections")
+            .help("Open client connections").register(registry);
+    final Counter connectionsOpened = Counter.builder().name("weft_connections_opened")
+            .help("Client connections accepted since start").register(registry);
+    final Gauge subscriptions = Gauge.builder().name("weft_subscriptions")
+            .help("Active client subscriptions").register(registry);
+    private final Counter eventsIn = Counter.builder().name("weft_events_in")
+            .help("Events published into this node, by ingress").labelNames("ingress").register(registry);
+    private final Counter bytesIn = Counter.builder().name("weft_bytes_in")
+            .help("Encoded event bytes published into this node, by ingress").labelNames("ingress")
+            .register(registry);
+    final Counter eventsOut = Counter.builder().name("weft_events_out")
+            .help("Events delivered to local subscribers").register(registry);
+    final Counter bytesOut = Counter.builder().name("weft_bytes_out")
+            .help("Frame bytes delivered to local subscribers").register(registry);
+    final Counter slowConsumerDrops = Counter.builder().name("weft_slow_consumer_drops")
+            .help("Events dropped because a subscriber's outbound budget was full").register(registry);
+    final Counter slowConsumerDisconnects = Counter.builder().name("weft_slow_consumer_disconnects")
+            .help("Connections closed because they stayed over their outbound budget").register(registry);
+    final Counter protocolErrors = Counter.builder().name("weft_protocol_errors")
+            .help("Connections closed or answered with an error, by error code").labelNames("code")
+            .register(registry);
+    final Counter eventsUnrouted = Counter.builder().name("weft_events_unrouted")
+            .help("Published events that matched no subscriber").register(registry);
+
+    final CounterDataPoint clientEventsIn = eventsIn.labelValues("native");
+    final CounterDataPoint clientBytesIn = bytesIn.labelValues("native");
+    final CounterDataPoint httpEventsIn = eventsIn.labelValues("http");
+    final CounterDataPoint httpBytesIn = bytesIn.labelValues("http");
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** Current value of a plain counter or gauge by name, for the admin API and tests. */
+    public double connectionCount() {
+        return connections.get();
+    }
+
+    public double slowConsumerDropCount() {
+        return slowConsumerDrops.get();
+    }
+
+    public double slowConsumerDisconnectCount() {
+        return slowConsumerDisconnects.get();
+    }
+}

@@ -1,0 +1,254 @@
+package io.weft.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.weft.protocol.ErrorCode;
+import io.weft.protocol.EventCodec;
+import io.weft.protocol.FrameType;
+import io.weft.protocol.Frames;
+import io.weft.protocol.Hello;
+import io.weft.protocol.ProtocolException;
+import io.weft.protocol.Topics;
+import io.weft.protocol.Wire;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One native-protocol client connection: handshake, then PUB/SUB/UNSUB/PING. Any protocol violation
+ * is answered with an ERR frame to this connection alone and, for fatal codes, a close; nothing it
+ * sends can affect another connection. Runs on the connection's event loop only.
+ */
+final class ClientSession extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
+
+    private final Broker broker;
+    private final long id;
+    private final Map<Long, Subscription> subs = new HashMap<>();
+    private Outbound outbound;
+    private ChannelHandlerContext ctx;
+    private boolean greeted;
+    private boolean closing;
+    private ScheduledFuture<?> handshakeTimeout;
+    private String clientName = "";
+
+    ClientSession(Broker broker, long id) {
+        this.broker = broker;
+        this.id = id;
+    }
+
+    long id() {
+        return id;
+    }
+
+    Outbound outbound() {
+        return outbound;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.outbound = new Outbound(ctx.channel(), broker.metrics(), broker.config(), System::nanoTime);
+        broker.metrics().connections.inc();
+        broker.metrics().connectionsOpened.inc();
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            if (!greeted) {
+                fail(new ProtocolException(ErrorCode.HANDSHAKE_TIMEOUT, "no HELLO within "
+                        + broker.config().handshakeTimeoutMillis + " ms"));
+            }
+        }, broker.config().handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
+        for (Subscription s : subs.values()) {
+            broker.router().unsubscribe(s);
+        }
+        subs.clear();
+        outbound.close();
+        broker.metrics().connections.dec();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            outbound.kick();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        try {
+            if (!closing) {
+                handle(frame);
+            }
+        } catch (ProtocolException e) {
+            fail(e);
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+
+    private void handle(ByteBuf frame) {
+        byte type = frame.readByte();
+        if (!greeted && type != FrameType.HELLO) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
+                    "expected HELLO as the first frame, got " + FrameType.name(type));
+        }
+        switch (type) {
+            case FrameType.HELLO:
+                hello(frame);
+                break;
+            case FrameType.PUB:
+                pub(frame);
+                break;
+            case FrameType.SUB:
+                sub(frame);
+                break;
+            case FrameType.UNSUB:
+                unsub(frame);
+                break;
+            case FrameType.PING:
+                ByteBuf pong = ctx.alloc().buffer(13);
+                Frames.writePong(pong, Frames.readToken(frame));
+                ctx.write(pong);
+                break;
+            case FrameType.PONG:
+                break;
+            default:
+                throw new ProtocolException(ErrorCode.UNKNOWN_FRAME, "unknown frame type " + FrameType.name(type));
+        }
+    }
+
+    private void hello(ByteBuf frame) {
+        if (greeted) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "HELLO sent twice");
+        }
+        Hello hello = Frames.readHello(frame);
+        int version = Frames.negotiate(hello);
+        greeted = true;
+        clientName = hello.clientName();
+        handshakeTimeout.cancel(false);
+        ByteBuf info = ctx.alloc().buffer(256);
+        Frames.writeInfo(info, broker.info(version));
+        ctx.write(info);
+    }
+
+    private void pub(ByteBuf frame) {
+        int bodyStart = frame.readerIndex();
+        Wire.need(frame, 2, "topic length");
+        int topicLen = frame.getUnsignedShort(bodyStart);
+        Wire.need(frame, 2 + topicLen, "topic");
+        String topic = frame.toString(bodyStart + 2, topicLen, StandardCharsets.UTF_8);
+        Topics.validateTopic(topic);
+        int eventStart = bodyStart + 2 + topicLen;
+        frame.readerIndex(eventStart);
+        EventCodec.validate(frame, frame.writerIndex() - eventStart);
+        frame.readerIndex(bodyStart);
+        BrokerMetrics m = broker.metrics();
+        m.clientEventsIn.inc();
+        m.clientBytesIn.inc(frame.readableBytes());
+        broker.router().route(topic, frame);
+    }
+
+    private void sub(ByteBuf frame) {
+        Frames.Sub sub = Frames.readSub(frame);
+        Topics.validatePattern(sub.pattern());
+        if (sub.queueGroup() != null && !Topics.isValidTopic(sub.queueGroup())) {
+            throw new ProtocolException(ErrorCode.INVALID_PATTERN, "invalid queue group name '"
+                    + sub.queueGroup() + "': use letters, digits, '-', '_' and dots");
+        }
+        Subscription existing = subs.get(sub.sid());
+        if (existing != null) {
+            // a client that reconnects may resend a SUB it had buffered: the same one is idempotent
+            if (existing.pattern.equals(sub.pattern()) && java.util.Objects.equals(existing.queueGroup, sub.queueGroup())) {
+                ByteBuf ok = ctx.alloc().buffer(9);
+                Frames.writeOk(ok, sub.sid());
+                ctx.write(ok);
+            } else {
+                sendError(ErrorCode.DUPLICATE_SUBSCRIPTION, sub.sid(), "subscription id " + sub.sid() + " already in use");
+            }
+            return;
+        }
+        if (subs.size() >= broker.config().maxSubscriptionsPerConnection) {
+            sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, sub.sid(), "at most "
+                    + broker.config().maxSubscriptionsPerConnection + " subscriptions per connection");
+            return;
+        }
+        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup());
+        subs.put(sub.sid(), s);
+        broker.router().subscribe(s);
+        ByteBuf ok = ctx.alloc().buffer(9);
+        Frames.writeOk(ok, sub.sid());
+        ctx.write(ok);
+    }
+
+    private void unsub(ByteBuf frame) {
+        long sid = Frames.readRef(frame);
+        Subscription s = subs.remove(sid);
+        if (s == null) {
+            sendError(ErrorCode.UNKNOWN_SUBSCRIPTION, sid, "no subscription with id " + sid);
+            return;
+        }
+        broker.router().unsubscribe(s);
+    }
+
+    private void sendError(ErrorCode code, long ref, String message) {
+        broker.metrics().protocolErrors.labelValues(code.name()).inc();
+        ByteBuf err = ctx.alloc().buffer(64 + message.length());
+        Frames.writeErr(err, code, ref, message);
+        ctx.write(err);
+    }
+
+    /** Answers a violation with ERR; a fatal code closes the connection once the error is written. */
+    private void fail(ProtocolException e) {
+        if (closing) {
+            return;
+        }
+        broker.metrics().protocolErrors.labelValues(e.code().name()).inc();
+        LOG.debug("client {} ({}): {}", id, clientName, e.getMessage());
+        ByteBuf err = ctx.alloc().buffer(64 + e.getMessage().length());
+        Frames.writeErr(err, e.code(), 0, e.getMessage());
+        if (e.code().fatal()) {
+            closing = true;
+            ctx.channel().config().setAutoRead(false);
+            ctx.writeAndFlush(err).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(err);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof ProtocolException) {
+            fail((ProtocolException) c);
+        } else if (c instanceof IOException) {
+            LOG.debug("client {} connection error: {}", id, c.toString());
+            ctx.close();
+        } else {
+            LOG.warn("client {} ({}): unexpected error, closing", id, clientName, c);
+            fail(new ProtocolException(ErrorCode.INTERNAL, "internal error: " + c));
+        }
+    }
+}

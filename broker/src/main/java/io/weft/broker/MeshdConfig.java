@@ -1,0 +1,173 @@
+package io.weft.broker;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Every setting of a {@code meshd} process, with its flag, its {@code MESHD_*} environment variable
+ * and its default. {@link #validate()} checks ranges at start-up and names the flag in its error.
+ * Tests build one in code and set fields directly.
+ */
+@Command(name = "meshd", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Weft broker node. Every flag can also be set by the environment variable shown.",
+        sortOptions = false, usageHelpAutoWidth = true)
+public final class MeshdConfig {
+    @Option(names = "--node", defaultValue = "${env:MESHD_NODE:-node1}",
+            description = "Node name, unique in the mesh (MESHD_NODE, default ${DEFAULT-VALUE}).")
+    public String node;
+
+    @Option(names = "--site", defaultValue = "${env:MESHD_SITE:-default}",
+            description = "Site this node belongs to (MESHD_SITE, default ${DEFAULT-VALUE}).")
+    public String site;
+
+    @Option(names = "--host", defaultValue = "${env:MESHD_HOST:-0.0.0.0}",
+            description = "Address to bind every port to (MESHD_HOST, default ${DEFAULT-VALUE}).")
+    public String host;
+
+    @Option(names = "--advertise-host", defaultValue = "${env:MESHD_ADVERTISE_HOST:-}",
+            description = "Host name clients and peers use to reach this node (MESHD_ADVERTISE_HOST; "
+                    + "default: --host, or 127.0.0.1 when --host is a wildcard).")
+    public String advertiseHost;
+
+    @Option(names = "--client-port", defaultValue = "${env:MESHD_CLIENT_PORT:-7420}",
+            description = "Native protocol port, 0 = any free port (MESHD_CLIENT_PORT, default ${DEFAULT-VALUE}).")
+    public int clientPort;
+
+    @Option(names = "--mesh-port", defaultValue = "${env:MESHD_MESH_PORT:-7421}",
+            description = "Route and gateway link port (MESHD_MESH_PORT, default ${DEFAULT-VALUE}).")
+    public int meshPort;
+
+    @Option(names = "--http-port", defaultValue = "${env:MESHD_HTTP_PORT:-7480}",
+            description = "HTTP CloudEvents ingress, admin API and /metrics (MESHD_HTTP_PORT, default ${DEFAULT-VALUE}).")
+    public int httpPort;
+
+    @Option(names = "--raft-port", defaultValue = "${env:MESHD_RAFT_PORT:-7422}",
+            description = "Raft traffic of stream replicas (MESHD_RAFT_PORT, default ${DEFAULT-VALUE}).")
+    public int raftPort;
+
+    @Option(names = "--data-dir", defaultValue = "${env:MESHD_DATA_DIR:-./data}",
+            description = "Directory for this node's data (MESHD_DATA_DIR, default ${DEFAULT-VALUE}).")
+    public Path dataDir;
+
+    @Option(names = "--seeds", split = ",", defaultValue = "${env:MESHD_SEEDS:-}",
+            description = "Mesh addresses HOST:MESHPORT of any nodes already in the mesh (MESHD_SEEDS).")
+    public List<String> seeds = new ArrayList<>();
+
+    @Option(names = "--max-payload", defaultValue = "${env:MESHD_MAX_PAYLOAD:-1048576}",
+            description = "Largest frame or HTTP body in bytes (MESHD_MAX_PAYLOAD, default ${DEFAULT-VALUE}).")
+    public int maxPayloadBytes;
+
+    @Option(names = "--max-pending", defaultValue = "${env:MESHD_MAX_PENDING:-16777216}",
+            description = "Outbound byte budget per client connection; past it a subscriber's events are "
+                    + "dropped and counted (MESHD_MAX_PENDING, default ${DEFAULT-VALUE}).")
+    public long maxPendingBytes;
+
+    @Option(names = "--slow-consumer-timeout-ms", defaultValue = "${env:MESHD_SLOW_CONSUMER_TIMEOUT_MS:-2000}",
+            description = "A connection over its budget for this long is closed as a slow consumer "
+                    + "(MESHD_SLOW_CONSUMER_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    public long slowConsumerTimeoutMillis;
+
+    @Option(names = "--slow-consumer-grace-ms", defaultValue = "${env:MESHD_SLOW_CONSUMER_GRACE_MS:-10000}",
+            description = "How long a slow consumer may take to read its error before the close is forced "
+                    + "(MESHD_SLOW_CONSUMER_GRACE_MS, default ${DEFAULT-VALUE}).")
+    public long slowConsumerCloseGraceMillis;
+
+    @Option(names = "--handshake-timeout-ms", defaultValue = "${env:MESHD_HANDSHAKE_TIMEOUT_MS:-5000}",
+            description = "Time a new connection has to send HELLO (MESHD_HANDSHAKE_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    public long handshakeTimeoutMillis;
+
+    @Option(names = "--max-subscriptions", defaultValue = "${env:MESHD_MAX_SUBSCRIPTIONS:-100000}",
+            description = "Subscriptions per connection (MESHD_MAX_SUBSCRIPTIONS, default ${DEFAULT-VALUE}).")
+    public int maxSubscriptionsPerConnection;
+
+    @Option(names = "--io-threads", defaultValue = "${env:MESHD_IO_THREADS:-0}",
+            description = "Network event loop threads, 0 = one per core (MESHD_IO_THREADS).")
+    public int ioThreads;
+
+    /** A configuration with every default, for tests and embedding; ports are 0 (any free port). */
+    public static MeshdConfig defaults() {
+        MeshdConfig c = new MeshdConfig();
+        c.node = "node1";
+        c.site = "default";
+        c.host = "127.0.0.1";
+        c.advertiseHost = "";
+        c.dataDir = Path.of("data");
+        c.maxPayloadBytes = 1 << 20;
+        c.maxPendingBytes = 16L << 20;
+        c.slowConsumerTimeoutMillis = 2000;
+        c.slowConsumerCloseGraceMillis = 10000;
+        c.handshakeTimeoutMillis = 5000;
+        c.maxSubscriptionsPerConnection = 100000;
+        return c;
+    }
+
+    /** Throws {@link IllegalArgumentException} naming the flag and the allowed range. */
+    public MeshdConfig validate() {
+        requireName("--node", node);
+        requireName("--site", site);
+        port("--client-port", clientPort);
+        port("--mesh-port", meshPort);
+        port("--http-port", httpPort);
+        port("--raft-port", raftPort);
+        range("--max-payload", maxPayloadBytes, 1024, 64L << 20);
+        range("--max-pending", maxPendingBytes, 64L * 1024, 1L << 34);
+        range("--slow-consumer-timeout-ms", slowConsumerTimeoutMillis, 1, 3_600_000);
+        range("--slow-consumer-grace-ms", slowConsumerCloseGraceMillis, 1, 3_600_000);
+        range("--handshake-timeout-ms", handshakeTimeoutMillis, 1, 3_600_000);
+        range("--max-subscriptions", maxSubscriptionsPerConnection, 1, 10_000_000);
+        range("--io-threads", ioThreads, 0, 256);
+        if (seeds == null) {
+            seeds = new ArrayList<>();
+        }
+        seeds.removeIf(String::isBlank);
+        for (String s : seeds) {
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0 || colon == s.length() - 1) {
+                throw new IllegalArgumentException("--seeds: '" + s + "' is not HOST:MESHPORT");
+            }
+            try {
+                port("--seeds", Integer.parseInt(s.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--seeds: '" + s + "' has no numeric port");
+            }
+        }
+        return this;
+    }
+
+    /** Bytes the per-connection queue may hold; Netty's write buffer holds up to as much again. */
+    long queueBudgetBytes() {
+        return maxPendingBytes / 2;
+    }
+
+    /** The host clients and peers should dial. */
+    public String advertisedHost() {
+        if (advertiseHost != null && !advertiseHost.isBlank()) {
+            return advertiseHost;
+        }
+        return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+    }
+
+    int ioThreadCount() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    }
+
+    private static void requireName(String flag, String v) {
+        if (v == null || !v.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+            throw new IllegalArgumentException(flag + ": '" + v
+                    + "' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+    }
+
+    private static void port(String flag, int p) {
+        range(flag, p, 0, 65535);
+    }
+
+    private static void range(String flag, long v, long min, long max) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(flag + ": " + v + " is outside the allowed range " + min + ".." + max);
+        }
+    }
+}

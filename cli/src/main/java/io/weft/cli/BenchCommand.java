@@ -1,0 +1,269 @@
+package io.weft.cli;
+
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.weft.client.MeshClient;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meshctl bench}: publishers and subscribers through the mesh, reporting throughput and
+ * end-to-end latency. Latency is measured from the moment an event was due to be sent (with
+ * {@code --rate}, its slot in the schedule, so a stall is not hidden: no coordinated omission) to
+ * its arrival in the subscriber's handler; publishers and subscribers share this process's clock.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark publish/subscribe throughput and latency through the mesh.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ServerOptions server;
+
+    @Option(names = "--msgs", defaultValue = "1000000", description = "Events to publish in the measured run (default ${DEFAULT-VALUE}).")
+    long msgs;
+
+    @Option(names = "--size", defaultValue = "256", description = "Event data size in bytes, at least 8 (default ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--pubs", defaultValue = "1", description = "Publishing connections (default ${DEFAULT-VALUE}).")
+    int pubs;
+
+    @Option(names = "--subs", defaultValue = "1", description = "Subscribing connections, each receives every event (default ${DEFAULT-VALUE}).")
+    int subs;
+
+    @Option(names = "--rate", defaultValue = "0", description = "Total events per second to publish, 0 = as fast as possible (default ${DEFAULT-VALUE}).")
+    long rate;
+
+    @Option(names = "--warmup", defaultValue = "300000", description = "Events published before measuring, to warm up the JITs (default ${DEFAULT-VALUE}).")
+    long warmup;
+
+    @Option(names = "--window", defaultValue = "20000",
+            description = "Publishers stay at most this many events ahead of the slowest subscriber, so the "
+                    + "run measures sustainable throughput instead of overflowing the broker's slow-consumer "
+                    + "budget; 0 = no limit (default ${DEFAULT-VALUE}).")
+    long window;
+
+    @Option(names = "--topic", defaultValue = "bench.weft.events", description = "Topic to use (default ${DEFAULT-VALUE}).")
+    String topic;
+
+    @Option(names = "--timeout", defaultValue = "30s", converter = Cli.DurationConverter.class,
+            description = "Give up when subscribers see no progress for this long (default ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    private final List<Receiver> receivers = new ArrayList<>();
+
+    /** One subscribing connection's counters; its handler runs on one thread. */
+    private static final class Receiver {
+        final AtomicLong received = new AtomicLong();
+        final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        volatile long lastArrivalNanos;
+        volatile boolean recording;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0 || warmup < 0) {
+            throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0, --warmup >= 0");
+        }
+        List<MeshClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < subs; i++) {
+                MeshClient c = server.connect("meshctl-bench-sub-" + i);
+                clients.add(c);
+                Receiver r = new Receiver();
+                receivers.add(r);
+                c.subscribe(topic, m -> {
+                    long now = System.nanoTime();
+                    if (r.recording) {
+                        long sent = ByteBuffer.wrap(m.data()).getLong(0);
+                        r.latency.recordValue(Math.max(0, now - sent));
+                    }
+                    r.lastArrivalNanos = now;
+                    r.received.incrementAndGet();
+                }).confirmed().get(10, TimeUnit.SECONDS);
+            }
+            List<MeshClient> publishers = new ArrayList<>();
+            for (int i = 0; i < pubs; i++) {
+                MeshClient c = server.connect("meshctl-bench-pub-" + i);
+                clients.add(c);
+                publishers.add(c);
+            }
+            if (warmup > 0) {
+                if (!json) {
+                    System.err.printf("warming up with %,d events...%n", warmup);
+                }
+                run(publishers, warmup, false);
+            }
+            Result r = run(publishers, msgs, true);
+            print(r);
+            return r.complete ? 0 : 1;
+        } finally {
+            for (MeshClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    private record Result(long published, long received, long pubNanos, long subNanos, Histogram latency, boolean complete) {
+    }
+
+    private Result run(List<MeshClient> publishers, long count, boolean record) throws Exception {
+        for (Receiver r : receivers) {
+            r.received.set(0);
+            r.latency.reset();
+            r.recording = record;
+        }
+        long perPub = count / publishers.size();
+        long total = perPub * publishers.size();
+        long start = System.nanoTime();
+        List<Thread> threads = new ArrayList<>();
+        for (MeshClient c : publishers) {
+            Thread t = new Thread(() -> publish(c, perPub, start), "bench-pub");
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (MeshClient c : publishers) {
+            c.flush(Duration.ofSeconds(60));
+        }
+        long pubEnd = System.nanoTime();
+        boolean complete = awaitReceivers(total);
+        long lastArrival = start;
+        long received = 0;
+        Histogram merged = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        for (Receiver r : receivers) {
+            lastArrival = Math.max(lastArrival, r.lastArrivalNanos);
+            received += r.received.get();
+            r.recording = false;
+            merged.add(r.latency);
+        }
+        return new Result(total, received, pubEnd - start, Math.max(1, lastArrival - start), merged, complete);
+    }
+
+    private void publish(MeshClient c, long n, long start) {
+        byte[] data = new byte[size];
+        ByteBuffer stamp = ByteBuffer.wrap(data);
+        URI source = URI.create("/meshctl/bench");
+        long interval = rate > 0 ? TimeUnit.SECONDS.toNanos(1) * pubs / rate : 0;
+        for (long i = 0; i < n; i++) {
+            long due = start + i * interval;
+            if (interval > 0) {
+                long now;
+                while ((now = System.nanoTime()) < due) {
+                    LockSupport.parkNanos(Math.min(due - now, 50_000));
+                }
+            } else {
+                due = System.nanoTime();
+            }
+            if (window > 0 && !receivers.isEmpty()) {
+                awaitWindow(i);
+            }
+            stamp.putLong(0, due);
+            c.publish(topic, CloudEventBuilder.v1().withId(Long.toString(i)).withSource(source)
+                    .withType("io.weft.bench").withData(data).build());
+        }
+    }
+
+    /** Waits until every subscriber is within {@code window} events of this publisher's {@code sent}. */
+    private void awaitWindow(long sent) {
+        long ahead = sent * pubs;
+        while (true) {
+            long slowest = Long.MAX_VALUE;
+            for (Receiver r : receivers) {
+                slowest = Math.min(slowest, r.received.get());
+            }
+            if (ahead - slowest <= window) {
+                return;
+            }
+            LockSupport.parkNanos(20_000);
+        }
+    }
+
+    private boolean awaitReceivers(long expected) throws InterruptedException {
+        long lastTotal = -1;
+        long lastProgress = System.nanoTime();
+        while (true) {
+            long totalSeen = 0;
+            boolean all = true;
+            for (Receiver r : receivers) {
+                long got = r.received.get();
+                totalSeen += got;
+                all &= got >= expected;
+            }
+            if (all) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (totalSeen != lastTotal) {
+                lastTotal = totalSeen;
+                lastProgress = now;
+            } else if (now - lastProgress > idleTimeout.toNanos()) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+    }
+
+    private void print(Result r) throws Exception {
+        double pubRate = r.published * 1e9 / r.pubNanos;
+        double subRate = r.received * 1e9 / r.subNanos;
+        double mbs = subRate * size / (1024 * 1024);
+        Histogram h = r.latency;
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("msgs", r.published);
+            out.put("size", size);
+            out.put("pubs", pubs);
+            out.put("subs", subs);
+            out.put("rate", rate);
+            out.put("published", r.published);
+            out.put("received", r.received);
+            out.put("expected", r.published * subs);
+            out.put("complete", r.complete);
+            out.put("pubMsgsPerSec", Math.round(pubRate));
+            out.put("subMsgsPerSec", Math.round(subRate));
+            out.put("subMBPerSec", Math.round(mbs * 10) / 10.0);
+            Map<String, Object> lat = new LinkedHashMap<>();
+            lat.put("p50", micros(h.getValueAtPercentile(50)));
+            lat.put("p99", micros(h.getValueAtPercentile(99)));
+            lat.put("p99.9", micros(h.getValueAtPercentile(99.9)));
+            lat.put("max", micros(h.getMaxValue()));
+            out.put("latencyMicros", lat);
+            System.out.println(Cli.JSON.writeValueAsString(out));
+        } else {
+            System.out.printf("%,d events of %d B, %d publisher(s) -> %d subscriber(s)%s%n", r.published, size, pubs, subs,
+                    rate > 0 ? String.format(", paced at %,d/s", rate) : "");
+            System.out.printf("publish:   %,12.0f msgs/s  %8.1f MB/s%n", pubRate, pubRate * size / (1024 * 1024));
+            if (subs > 0) {
+                System.out.printf("subscribe: %,12.0f msgs/s  %8.1f MB/s (all subscribers, %,d of %,d received)%n",
+                        subRate, mbs, r.received, r.published * subs);
+                System.out.printf("latency:   p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us%n",
+                        micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(99)),
+                        micros(h.getValueAtPercentile(99.9)), micros(h.getMaxValue()));
+            }
+            if (!r.complete) {
+                System.out.println("INCOMPLETE: subscribers stopped receiving (events dropped as slow consumer?)");
+            }
+        }
+    }
+
+    private static double micros(long nanos) {
+        return Math.round(nanos / 100.0) / 10.0;
+    }
+}

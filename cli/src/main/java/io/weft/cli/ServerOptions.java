@@ -1,0 +1,30 @@
+package io.weft.cli;
+
+import io.weft.client.ClientOptions;
+import io.weft.client.MeshClient;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** The options every command that talks to a broker shares. */
+final class ServerOptions {
+    @Option(names = {"-s", "--server"}, defaultValue = "${env:MESHCTL_SERVER:-127.0.0.1:7420}",
+            description = "Broker client address(es) HOST:PORT[,HOST:PORT...] (MESHCTL_SERVER, default ${DEFAULT-VALUE}).")
+    String servers;
+
+    @Option(names = "--site", defaultValue = "${env:MESHCTL_SITE:-}",
+            description = "Your site: brokers of this site are preferred (MESHCTL_SITE).")
+    String site;
+
+    @Option(names = "--connect-timeout", defaultValue = "5s",
+            description = "How long to try to reach a broker (default ${DEFAULT-VALUE}).",
+            converter = Cli.DurationConverter.class)
+    Duration connectTimeout;
+
+    ClientOptions.Builder builder(String name) {
+        return ClientOptions.builder().servers(servers).site(site).name(name).connectTimeout(connectTimeout);
+    }
+
+    MeshClient connect(String name) {
+        return MeshClient.connect(builder(name).build());
+    }
+}

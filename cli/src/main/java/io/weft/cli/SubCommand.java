@@ -1,0 +1,70 @@
+package io.weft.cli;
+
+import io.weft.client.MeshClient;
+import io.weft.client.SlowConsumerException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code meshctl sub PATTERN}: print matching events as they arrive. */
+@Command(name = "sub", mixinStandardHelpOptions = true,
+        description = "Subscribe to a pattern and print events as they arrive (Ctrl-C to stop).")
+final class SubCommand implements Callable<Integer> {
+    @Mixin
+    ServerOptions server;
+
+    @Parameters(index = "0", paramLabel = "PATTERN", description = "Pattern: '*' matches one token, '>' the rest, e.g. 'orders.>'.")
+    String pattern;
+
+    @Option(names = {"-q", "--queue"}, description = "Join this queue group: each event goes to one member.")
+    String queue;
+
+    @Option(names = "--count", defaultValue = "0", description = "Exit after this many events (0 = run until stopped).")
+    int count;
+
+    @Option(names = "--timeout", converter = Cli.DurationConverter.class,
+            description = "Exit with status 1 if --count events have not arrived within this time.")
+    Duration timeout;
+
+    @Option(names = "--json", description = "Print one CloudEvents JSON object per line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        CountDownLatch done = new CountDownLatch(count > 0 ? count : Integer.MAX_VALUE);
+        AtomicInteger received = new AtomicInteger();
+        try (MeshClient client = MeshClient.connect(server.builder("meshctl-sub")
+                .errorListener(e -> System.err.println("meshctl sub: " + (e instanceof SlowConsumerException
+                        ? "slow consumer: the broker dropped events for us (" + e.getMessage() + ")" : e.getMessage())))
+                .build())) {
+            client.subscribe(pattern, queue, m -> {
+                if (count > 0 && received.get() >= count) {
+                    return;
+                }
+                received.incrementAndGet();
+                System.out.println(json ? Cli.eventJson(m.event()) : Cli.eventHuman(m.topic(), m.event()));
+                System.out.flush();
+                done.countDown();
+            }).confirmed().get(10, TimeUnit.SECONDS);
+            if (!json) {
+                System.err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue)
+                        + " on " + client.connectedServer());
+            }
+            if (timeout != null) {
+                if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    System.err.println("meshctl sub: timed out after " + received.get() + " of " + count + " events");
+                    return 1;
+                }
+            } else {
+                done.await();
+            }
+        }
+        return 0;
+    }
+}

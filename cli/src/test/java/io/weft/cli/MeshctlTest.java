@@ -1,0 +1,123 @@
+package io.weft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.weft.broker.Broker;
+import io.weft.broker.MeshdConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** meshctl commands against a real broker, with stdout and stderr captured. */
+class MeshctlTest {
+    @TempDir
+    Path dir;
+    private Broker broker;
+    private String server;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @BeforeEach
+    void start() throws Exception {
+        MeshdConfig c = MeshdConfig.defaults();
+        c.dataDir = dir;
+        broker = Broker.start(c);
+        server = "127.0.0.1:" + broker.clientPort();
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void stop() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+        broker.close();
+    }
+
+    private List<String> outLines() {
+        List<String> lines = new ArrayList<>();
+        for (String l : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (!l.isBlank()) {
+                lines.add(l);
+            }
+        }
+        return lines;
+    }
+
+    @Test
+    void subPrintsWhatPubPublishesAsJsonCloudEvents() throws Exception {
+        int[] subExit = {-1};
+        Thread sub = new Thread(() -> subExit[0] = Meshctl.run("sub", "-s", server, "orders.>", "--count", "2",
+                "--timeout", "20s", "--json"));
+        sub.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (broker.router().subscriptionCount() == 0) {
+            assertTrue(System.nanoTime() < deadline, "meshctl sub never subscribed");
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        assertEquals(0, Meshctl.run("pub", "-s", server, "orders.eu.created", "{\"id\":1}",
+                "--type", "com.example.order.created", "--source", "/shop", "--id", "o-1"));
+        assertEquals(0, Meshctl.run("pub", "-s", server, "orders.us.created", "plain text", "--id", "o-2", "--json"));
+        sub.join(30_000);
+        assertEquals(0, subExit[0], err.toString(StandardCharsets.UTF_8));
+        List<JsonNode> events = new ArrayList<>();
+        for (String l : outLines()) {
+            if (!l.startsWith("{")) {
+                continue;
+            }
+            JsonNode n = Cli.JSON.readTree(l);
+            if (n.has("specversion")) {
+                events.add(n);
+            }
+        }
+        assertEquals(2, events.size(), outLines().toString());
+        assertEquals("o-1", events.get(0).get("id").asText());
+        assertEquals("com.example.order.created", events.get(0).get("type").asText());
+        assertEquals("/shop", events.get(0).get("source").asText());
+        assertEquals(1, events.get(0).get("data").get("id").asInt());
+        assertEquals("orders.us.created", events.get(1).get("type").asText());
+        assertEquals("plain text", events.get(1).get("data").asText());
+    }
+
+    @Test
+    void statusReportsTheNode() throws Exception {
+        assertEquals(0, Meshctl.run("status", "-s", server, "--json"));
+        JsonNode n = Cli.JSON.readTree(outLines().get(0));
+        assertEquals("node1", n.get("node").asText());
+        assertTrue(n.get("ready").asBoolean());
+        assertEquals(1, n.get("nodes").size());
+    }
+
+    @Test
+    void benchReportsCompleteRunAsJson() throws Exception {
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--msgs", "5000", "--warmup", "0", "--subs", "2", "--json"));
+        JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertTrue(n.get("complete").asBoolean());
+        assertEquals(10000, n.get("received").asLong());
+        assertTrue(n.get("latencyMicros").has("p99"));
+    }
+
+    @Test
+    void badInputGivesAClearErrorAndExitCode() {
+        assertEquals(1, Meshctl.run("pub", "-s", server, "bad topic", "x"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid topic 'bad topic'"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(1, Meshctl.run("sub", "-s", "127.0.0.1:1", "a.>", "--connect-timeout", "1s"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("cannot connect"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, Meshctl.run("pub"));
+    }
+}

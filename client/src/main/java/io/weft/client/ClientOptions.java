@@ -1,0 +1,161 @@
+package io.weft.client;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Settings of a {@link MeshClient}. Build with {@link #builder()}; every setting has a sane default
+ * except the servers.
+ */
+public final class ClientOptions {
+    final List<String> servers;
+    final String name;
+    final String site;
+    final Duration connectTimeout;
+    final Duration publishTimeout;
+    final Duration reconnectWaitMin;
+    final Duration reconnectWaitMax;
+    final int maxReconnectAttempts;
+    final long maxPendingOutBytes;
+    final int maxPendingInMessages;
+    final long maxPendingInBytes;
+    final Consumer<MeshException> errorListener;
+    final Consumer<ConnectionEvent> connectionListener;
+
+    private ClientOptions(Builder b) {
+        if (b.servers.isEmpty()) {
+            throw new IllegalArgumentException("at least one server HOST:PORT is required");
+        }
+        this.servers = List.copyOf(b.servers);
+        this.name = b.name;
+        this.site = b.site;
+        this.connectTimeout = b.connectTimeout;
+        this.publishTimeout = b.publishTimeout;
+        this.reconnectWaitMin = b.reconnectWaitMin;
+        this.reconnectWaitMax = b.reconnectWaitMax;
+        this.maxReconnectAttempts = b.maxReconnectAttempts;
+        this.maxPendingOutBytes = b.maxPendingOutBytes;
+        this.maxPendingInMessages = b.maxPendingInMessages;
+        this.maxPendingInBytes = b.maxPendingInBytes;
+        this.errorListener = b.errorListener;
+        this.connectionListener = b.connectionListener;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** What happened to the client's connection. */
+    public enum ConnectionState { CONNECTED, DISCONNECTED, RECONNECTED, CLOSED }
+
+    /** A connection change, with the broker's address when there is one. */
+    public record ConnectionEvent(ConnectionState state, String server) {
+    }
+
+    /** Builder of {@link ClientOptions}. */
+    public static final class Builder {
+        private final List<String> servers = new ArrayList<>();
+        private String name = "weft-java";
+        private String site = "";
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration publishTimeout = Duration.ofSeconds(10);
+        private Duration reconnectWaitMin = Duration.ofMillis(50);
+        private Duration reconnectWaitMax = Duration.ofSeconds(2);
+        private int maxReconnectAttempts = -1;
+        private long maxPendingOutBytes = 8L << 20;
+        private int maxPendingInMessages = 65536;
+        private long maxPendingInBytes = 64L << 20;
+        private Consumer<MeshException> errorListener = e -> { };
+        private Consumer<ConnectionEvent> connectionListener = e -> { };
+
+        /** Broker client addresses {@code HOST:PORT}; an entry may hold several, comma-separated. */
+        public Builder servers(String... servers) {
+            for (String s : servers) {
+                Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).forEach(this.servers::add);
+            }
+            return this;
+        }
+
+        /** Client name shown in broker logs. */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name);
+            return this;
+        }
+
+        /** The site this client runs in; brokers of the same site are preferred. */
+        public Builder site(String site) {
+            this.site = site == null ? "" : site;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = positive(d, "connectTimeout");
+            return this;
+        }
+
+        /** How long {@code publish} may block while the outbound buffer is full before it throws. */
+        public Builder publishTimeout(Duration d) {
+            this.publishTimeout = positive(d, "publishTimeout");
+            return this;
+        }
+
+        /** Back-off between reconnect attempts: doubles from min to max, with jitter. */
+        public Builder reconnectWait(Duration min, Duration max) {
+            this.reconnectWaitMin = positive(min, "reconnectWait min");
+            this.reconnectWaitMax = positive(max, "reconnectWait max");
+            return this;
+        }
+
+        /** Reconnect attempts before giving up; -1 (default) = forever, 0 = never reconnect. */
+        public Builder maxReconnectAttempts(int n) {
+            this.maxReconnectAttempts = n;
+            return this;
+        }
+
+        /** Bound of the outbound buffer (published but not yet written); publish blocks past it. */
+        public Builder maxPendingOutBytes(long bytes) {
+            if (bytes < 64 * 1024) {
+                throw new IllegalArgumentException("maxPendingOutBytes must be at least 64 KiB");
+            }
+            this.maxPendingOutBytes = bytes;
+            return this;
+        }
+
+        /** Bound of delivered events waiting for handlers; past it the client stops reading. */
+        public Builder maxPendingIn(int messages, long bytes) {
+            if (messages < 1 || bytes < 1024) {
+                throw new IllegalArgumentException("maxPendingIn needs at least 1 message and 1 KiB");
+            }
+            this.maxPendingInMessages = messages;
+            this.maxPendingInBytes = bytes;
+            return this;
+        }
+
+        /** Receives asynchronous errors (slow consumer, rejected subscriptions, handler exceptions). */
+        public Builder errorListener(Consumer<MeshException> l) {
+            this.errorListener = Objects.requireNonNull(l);
+            return this;
+        }
+
+        /** Receives connection changes. */
+        public Builder connectionListener(Consumer<ConnectionEvent> l) {
+            this.connectionListener = Objects.requireNonNull(l);
+            return this;
+        }
+
+        public ClientOptions build() {
+            return new ClientOptions(this);
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive");
+            }
+            return d;
+        }
+    }
+}

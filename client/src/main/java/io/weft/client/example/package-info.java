@@ -1,0 +1,2 @@
+/** Runnable examples of the Java client. */
+package io.weft.client.example;
