@@ -48,10 +48,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "300000", description = "Events published before measuring, to warm up the JITs (default ${DEFAULT-VALUE}).")
     long warmup;
 
-    @Option(names = "--window", defaultValue = "20000",
+    @Option(names = "--window", defaultValue = "-1",
             description = "Publishers stay at most this many events ahead of the slowest subscriber, so the "
                     + "run measures sustainable throughput instead of overflowing the broker's slow-consumer "
-                    + "budget; 0 = no limit (default ${DEFAULT-VALUE}).")
+                    + "budget; 0 = no limit, -1 = about 4 MiB of events (default).")
     long window;
 
     @Option(names = "--topic", defaultValue = "bench.weft.events", description = "Topic to use (default ${DEFAULT-VALUE}).")
@@ -78,6 +78,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0 || warmup < 0) {
             throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0, --warmup >= 0");
+        }
+        if (window < 0) {
+            window = Math.max(64, Math.min(20_000, (4L << 20) / size));
         }
         List<MeshClient> clients = new ArrayList<>();
         try {

@@ -82,8 +82,10 @@ public final class EventCodec {
         out.writeShort(0);
         int count = 0;
         for (String name : event.getExtensionNames()) {
+            if (++count > 0xffff) {
+                throw new ProtocolException(ErrorCode.INVALID_EVENT, "more than 65535 extension attributes");
+            }
             writeExtension(out, name, event.getExtension(name));
-            count++;
         }
         out.setShort(countAt, count);
         if (data != null) {

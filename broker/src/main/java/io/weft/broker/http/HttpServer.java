@@ -11,11 +11,12 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.weft.protocol.Transports;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.weft.broker.Broker;
+import io.weft.protocol.Transports;
 import java.net.InetSocketAddress;
 
 /**
  * The node's HTTP port: CloudEvents ingress, admin API, {@code /metrics} and {@code /healthz} (see the
- * package documentation). Runs on the broker's event loops.
+ * package documentation). Runs on the broker's event loops, with the same transport (epoll or NIO).
  */
 public final class HttpServer {
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
