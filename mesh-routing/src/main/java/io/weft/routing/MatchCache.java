@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * (no size counter to race on, no eviction pass, no resizing), a lookup is one hash mix, at most
  * eight volatile reads and one {@code equals}, with no allocation, and an insertion allocates one
  * entry. Eviction is implicit: inserting into a full set replaces its entries in turn. With eight
- * ways a hot set of topics well below the capacity nearly never has nine topics in one set, so it
- * stays resident (about 0.1% conflict misses for a hot set of a quarter of the capacity, against
- * about 8% with two ways).
+ * ways a hot set of topics well below the capacity rarely has nine topics in one set, so it stays
+ * resident: measured on the benchmark's 1024 recurring topics in a 4096-slot cache, no conflict
+ * misses, against 7 to 15% of misses with two ways (FIFO sets thrash under cyclic access).
  *
  * <p>Concurrency contract (upheld by {@link SubscriptionTrie}):
  * <ul>
