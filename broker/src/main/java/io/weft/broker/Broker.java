@@ -20,7 +20,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.function.Supplier;
+import io.weft.routing.net.NodeInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,6 +47,8 @@ public final class Broker implements AutoCloseable {
     private final EventLoopGroup workers;
     private Channel clientChannel;
     private HttpServer http;
+    private MeshNode mesh;
+    private int meshPort;
 
     private Broker(MeshdConfig config) {
         this.config = config.validate();
@@ -84,8 +89,13 @@ public final class Broker implements AutoCloseable {
         clientChannel = sb.bind(config.host, config.clientPort).sync().channel();
         http = new HttpServer(this);
         http.start(boss, workers, config.host, config.httpPort);
-        LOG.info("meshd {} node={} site={} client={} http={} data={} transport={}", Version.get(), config.node, config.site,
-                clientPort(), httpPort(), config.dataDir.toAbsolutePath(), Transports.name());
+        mesh = new MeshNode(config, router, workers, System.currentTimeMillis());
+        meshPort = mesh.start(clientPort(), httpPort());
+        router.attach(mesh);
+        metrics.registerMesh(mesh);
+        LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} data={} transport={}", Version.get(),
+                config.node, config.site, clientPort(), httpPort(), meshPort, mesh.self().membershipAddress(),
+                config.dataDir.toAbsolutePath(), Transports.name());
     }
 
     public int clientPort() {
@@ -108,22 +118,46 @@ public final class Broker implements AutoCloseable {
         return router;
     }
 
-    /** The node's readiness: with no mesh yet, a node is ready as soon as its ports are bound. */
+    public int meshPort() {
+        return meshPort;
+    }
+
+    /**
+     * Ready once the ports are bound, the node has joined the mesh and has synced interest with at
+     * least one peer of every known site (so early publishes are not silently lost).
+     */
     public boolean ready() {
-        return clientChannel != null && clientChannel.isActive();
+        return clientChannel != null && clientChannel.isActive() && mesh != null && mesh.ready();
     }
 
     Info info(int version) {
-        String addr = config.advertisedHost() + ":" + clientPort();
-        return new Info(version, Version.get(), config.node, config.site, config.maxPayloadBytes, ready(),
-                List.of(new NodeAddress(config.node, config.site, addr, ready())));
+        boolean ready = ready();
+        List<NodeAddress> nodes = new ArrayList<>();
+        nodes.add(new NodeAddress(config.node, config.site, mesh.self().clientAddress(), ready));
+        for (NodeInfo n : mesh.nodes()) {
+            if (!n.name().equals(config.node) && mesh.isLive(n.name()) && !n.clientAddress().isEmpty()) {
+                nodes.add(new NodeAddress(n.name(), n.site(), n.clientAddress(), true));
+            }
+        }
+        return new Info(version, Version.get(), config.node, config.site, config.maxPayloadBytes, ready, nodes);
+    }
+
+    /** Read-only JSON documents of the admin API, by path; shared by HTTP and the native ADMIN frame. */
+    public Map<String, Supplier<Object>> adminViews() {
+        Map<String, Supplier<Object>> v = new LinkedHashMap<>();
+        v.put("/v1/node", this::describe);
+        v.put("/v1/nodes", () -> AdminViews.nodes(this, mesh));
+        v.put("/v1/interest", () -> AdminViews.interest(mesh));
+        v.put("/v1/links", () -> AdminViews.links(mesh));
+        return v;
     }
 
     /** What {@code GET /v1/node} shows. */
     public Map<String, Object> describe() {
         Map<String, Object> ports = new LinkedHashMap<>();
         ports.put("client", clientPort());
-        ports.put("mesh", config.meshPort);
+        ports.put("mesh", meshPort);
+        ports.put("membership", mesh == null ? "" : mesh.self().membershipAddress());
         ports.put("http", httpPort());
         ports.put("raft", config.raftPort);
         Map<String, Object> m = new LinkedHashMap<>();
@@ -148,6 +182,9 @@ public final class Broker implements AutoCloseable {
         try {
             if (clientChannel != null) {
                 clientChannel.close().syncUninterruptibly();
+            }
+            if (mesh != null) {
+                mesh.close();
             }
             if (http != null) {
                 http.close();

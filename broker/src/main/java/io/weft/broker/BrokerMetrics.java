@@ -2,6 +2,7 @@ package io.weft.broker;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -34,6 +35,8 @@ public final class BrokerMetrics {
     final Counter protocolErrors = Counter.builder().name("weft_protocol_errors")
             .help("Connections closed or answered with an error, by error code").labelNames("code")
             .register(registry);
+    final Counter meshEventsIn = Counter.builder().name("weft_mesh_events_in")
+            .help("Events received over route and gateway links").register(registry);
     final Counter eventsUnrouted = Counter.builder().name("weft_events_unrouted")
             .help("Published events that matched no subscriber").register(registry);
 
@@ -41,6 +44,41 @@ public final class BrokerMetrics {
     final CounterDataPoint clientBytesIn = bytesIn.labelValues("native");
     final CounterDataPoint httpEventsIn = eventsIn.labelValues("http");
     final CounterDataPoint httpBytesIn = bytesIn.labelValues("http");
+
+    /** Per-link counters read from the mesh at scrape time: by peer node and by remote site. */
+    void registerMesh(MeshNode mesh) {
+        CounterWithCallback.builder().name("weft_link_events_sent")
+                .help("Events forwarded over route and gateway links, by peer node")
+                .labelNames("peer", "site")
+                .callback(cb -> mesh.sentCounters().forEach((peer, c) -> cb.call(c[0], peer, mesh.siteOf(peer))))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_link_bytes_sent")
+                .help("Bytes of events forwarded over route and gateway links, by peer node")
+                .labelNames("peer", "site")
+                .callback(cb -> mesh.sentCounters().forEach((peer, c) -> cb.call(c[1], peer, mesh.siteOf(peer))))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_link_drops")
+                .help("Events not forwarded because the link was down or over its write budget, by peer node")
+                .labelNames("peer", "site")
+                .callback(cb -> mesh.sentCounters().forEach((peer, c) -> cb.call(c[2], peer, mesh.siteOf(peer))))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_site_events_sent")
+                .help("Events forwarded to nodes of each site (this node's own site included)")
+                .labelNames("site")
+                .callback(cb -> bySite(mesh, 0).forEach((site, v) -> cb.call(v, site)))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_site_bytes_sent")
+                .help("Bytes of events forwarded to nodes of each site (this node's own site included)")
+                .labelNames("site")
+                .callback(cb -> bySite(mesh, 1).forEach((site, v) -> cb.call(v, site)))
+                .register(registry);
+    }
+
+    private static java.util.Map<String, Long> bySite(MeshNode mesh, int index) {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        mesh.sentCounters().forEach((peer, c) -> out.merge(mesh.siteOf(peer), c[index], Long::sum));
+        return out;
+    }
 
     public PrometheusRegistry registry() {
         return registry;

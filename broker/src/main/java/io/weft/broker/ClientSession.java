@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 final class ClientSession extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private final Broker broker;
     private final long id;
     private final Map<Long, Subscription> subs = new HashMap<>();
@@ -135,6 +137,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 break;
             case FrameType.PONG:
                 break;
+            case FrameType.ADMIN:
+                admin(Frames.readAdmin(frame));
+                break;
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_FRAME, "unknown frame type " + FrameType.name(type));
         }
@@ -211,6 +216,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         broker.router().unsubscribe(s);
+    }
+
+    private void admin(Frames.Admin req) {
+        java.util.function.Supplier<Object> view = broker.adminViews().get(req.path());
+        int status = view == null ? 404 : 200;
+        Object doc = view == null ? java.util.Map.of("error", "no admin document at " + req.path(),
+                "paths", broker.adminViews().keySet()) : view.get();
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(doc);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.INTERNAL, "cannot render " + req.path() + ": " + e.getMessage());
+        }
+        ByteBuf reply = ctx.alloc().buffer(json.length + 16);
+        Frames.writeAdminReply(reply, req.ref(), status, json);
+        ctx.write(reply);
     }
 
     private void sendError(ErrorCode code, long ref, String message) {

@@ -56,6 +56,27 @@ public final class MeshdConfig {
             description = "Mesh addresses HOST:MESHPORT of any nodes already in the mesh (MESHD_SEEDS).")
     public List<String> seeds = new ArrayList<>();
 
+    @Option(names = "--membership-port", defaultValue = "${env:MESHD_MEMBERSHIP_PORT:-0}",
+            description = "Port of the membership protocol (JGroups); 0 = any free port, peers learn it "
+                    + "through the mesh handshake (MESHD_MEMBERSHIP_PORT, default ${DEFAULT-VALUE}).")
+    public int membershipPort;
+
+    @Option(names = "--gossip-interval-ms", defaultValue = "${env:MESHD_GOSSIP_INTERVAL_MS:-1000}",
+            description = "Anti-entropy interval of interest gossip (MESHD_GOSSIP_INTERVAL_MS, default ${DEFAULT-VALUE}).")
+    public long gossipIntervalMillis;
+
+    @Option(names = "--heartbeat-interval-ms", defaultValue = "${env:MESHD_HEARTBEAT_INTERVAL_MS:-500}",
+            description = "Heartbeat interval on route and gateway links (MESHD_HEARTBEAT_INTERVAL_MS, default ${DEFAULT-VALUE}).")
+    public long heartbeatIntervalMillis;
+
+    @Option(names = "--heartbeat-timeout-ms", defaultValue = "${env:MESHD_HEARTBEAT_TIMEOUT_MS:-3000}",
+            description = "A link silent this long is reported down and redialled (MESHD_HEARTBEAT_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    public long heartbeatTimeoutMillis;
+
+    @Option(names = "--failure-timeout-ms", defaultValue = "${env:MESHD_FAILURE_TIMEOUT_MS:-2000}",
+            description = "A node unheard of this long is suspected dead by membership (MESHD_FAILURE_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    public long failureTimeoutMillis;
+
     @Option(names = "--max-payload", defaultValue = "${env:MESHD_MAX_PAYLOAD:-1048576}",
             description = "Largest frame or HTTP body in bytes (MESHD_MAX_PAYLOAD, default ${DEFAULT-VALUE}).")
     public int maxPayloadBytes;
@@ -101,6 +122,10 @@ public final class MeshdConfig {
         c.slowConsumerCloseGraceMillis = 10000;
         c.handshakeTimeoutMillis = 5000;
         c.maxSubscriptionsPerConnection = 100000;
+        c.gossipIntervalMillis = 1000;
+        c.heartbeatIntervalMillis = 500;
+        c.heartbeatTimeoutMillis = 3000;
+        c.failureTimeoutMillis = 2000;
         return c;
     }
 
@@ -119,6 +144,11 @@ public final class MeshdConfig {
         range("--handshake-timeout-ms", handshakeTimeoutMillis, 1, 3_600_000);
         range("--max-subscriptions", maxSubscriptionsPerConnection, 1, 10_000_000);
         range("--io-threads", ioThreads, 0, 256);
+        port("--membership-port", membershipPort);
+        range("--gossip-interval-ms", gossipIntervalMillis, 10, 600_000);
+        range("--heartbeat-interval-ms", heartbeatIntervalMillis, 10, 600_000);
+        range("--heartbeat-timeout-ms", heartbeatTimeoutMillis, heartbeatIntervalMillis * 2, 3_600_000);
+        range("--failure-timeout-ms", failureTimeoutMillis, 100, 3_600_000);
         if (seeds == null) {
             seeds = new ArrayList<>();
         }

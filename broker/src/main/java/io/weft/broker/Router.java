@@ -7,22 +7,28 @@ import io.weft.protocol.EventCodec;
 import io.weft.protocol.Topics;
 import io.weft.protocol.Wire;
 import io.weft.routing.Match;
+import io.weft.routing.Origin;
 import io.weft.routing.QueueGroup;
+import io.weft.routing.RouteDecision;
 import io.weft.routing.SubscriptionTrie;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Delivers published events to this node's subscribers. An event arrives as a PUB body
- * ({@code str16 topic, event}); it is copied once into a right-sized buffer that every matching
- * subscriber's {@link Outbound} shares, so no subscriber re-encodes it and no inbound read buffer is
- * pinned by a slow subscriber.
+ * Delivers published events to this node's subscribers and, as the mesh's routing decision says,
+ * to other nodes and sites. An event arrives as a PUB body ({@code str16 topic, event}); it is copied
+ * once into a right-sized buffer that every matching subscriber's {@link Outbound} and every mesh link
+ * shares, so nothing is re-encoded and no inbound read buffer is pinned by a slow subscriber.
  */
 public final class Router {
     private final SubscriptionTrie<Subscription> trie;
     private final BrokerMetrics metrics;
     private final ByteBufAllocator alloc;
     private final AtomicLong queuePick = new AtomicLong();
+    private volatile MeshNode mesh;
 
     Router(SubscriptionTrie<Subscription> trie, BrokerMetrics metrics, ByteBufAllocator alloc) {
         this.trie = trie;
@@ -30,10 +36,14 @@ public final class Router {
         this.alloc = alloc;
     }
 
+    void attach(MeshNode mesh) {
+        this.mesh = mesh;
+    }
+
     /**
      * Publishes {@code event} on {@code topic} as if a client had sent it (the HTTP ingress uses this).
      *
-     * @return the number of subscriptions it was delivered to
+     * @return the number of local subscriptions and mesh links it was sent to
      * @throws io.weft.protocol.ProtocolException for an invalid topic or event (the message says why)
      */
     public int publish(String topic, CloudEvent event) {
@@ -50,14 +60,35 @@ public final class Router {
         }
     }
 
-    /**
-     * Routes a PUB body to every matching subscription. Does not take ownership of {@code pubBody}.
-     *
-     * @return the number of subscriptions it was offered to
-     */
+    /** Routes a PUB body published on this node. Does not take ownership of {@code pubBody}. */
     int route(String topic, ByteBuf pubBody) {
+        return dispatch(topic, pubBody, Origin.LOCAL, Set.of());
+    }
+
+    /** Routes a PUB body that arrived over a mesh link, by the hop rules of {@code origin}. */
+    int routeFromMesh(Origin origin, Set<String> assignedGroups, ByteBuf pubBody) {
+        int len = pubBody.getUnsignedShort(pubBody.readerIndex());
+        String topic = pubBody.toString(pubBody.readerIndex() + 2, len, StandardCharsets.UTF_8);
+        metrics.meshEventsIn.inc();
+        return dispatch(topic, pubBody, origin, assignedGroups);
+    }
+
+    private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups) {
         Match<Subscription> match = trie.match(topic);
-        if (match.isEmpty()) {
+        MeshNode m = mesh;
+        RouteDecision decision = null;
+        if (m != null) {
+            Set<String> localGroups = Set.of();
+            if (!match.groups().isEmpty()) {
+                localGroups = new HashSet<>();
+                for (QueueGroup<Subscription> g : match.groups()) {
+                    localGroups.add(g.name());
+                }
+            }
+            decision = m.decide(topic, origin, assignedGroups, localGroups);
+        }
+        boolean forwards = decision != null && (!decision.routeForwards().isEmpty() || !decision.gatewayForwards().isEmpty());
+        if (match.isEmpty() && !forwards) {
             metrics.eventsUnrouted.inc();
             return 0;
         }
@@ -70,10 +101,16 @@ public final class Router {
                 delivered++;
             }
             for (QueueGroup<Subscription> g : match.groups()) {
+                if (decision != null && !decision.localGroups().contains(g.name())) {
+                    continue;
+                }
                 List<Subscription> members = g.members();
                 Subscription s = members.get((int) Math.floorMod(queuePick.getAndIncrement(), (long) members.size()));
                 s.session.outbound().offer(s.sid, shared);
                 delivered++;
+            }
+            if (forwards) {
+                delivered += m.forward(decision, shared);
             }
             return delivered;
         } finally {
@@ -84,11 +121,19 @@ public final class Router {
     void subscribe(Subscription s) {
         trie.add(s.pattern, s.queueGroup, s);
         metrics.subscriptions.inc();
+        MeshNode m = mesh;
+        if (m != null) {
+            m.localSubscribe(s.pattern, s.queueGroup);
+        }
     }
 
     void unsubscribe(Subscription s) {
         if (trie.remove(s.pattern, s.queueGroup, s)) {
             metrics.subscriptions.dec();
+            MeshNode m = mesh;
+            if (m != null) {
+                m.localUnsubscribe(s.pattern, s.queueGroup);
+            }
         }
     }
 

@@ -20,8 +20,13 @@ final class ServerOptions {
             converter = Cli.DurationConverter.class)
     Duration connectTimeout;
 
+    @Option(names = "--no-discover",
+            description = "Use only the given server(s), not the other nodes they tell about (to talk to one node).")
+    boolean noDiscover;
+
     ClientOptions.Builder builder(String name) {
-        return ClientOptions.builder().servers(servers).site(site).name(name).connectTimeout(connectTimeout);
+        return ClientOptions.builder().servers(servers).site(site).name(name).connectTimeout(connectTimeout)
+                .discover(!noDiscover);
     }
 
     MeshClient connect(String name) {

@@ -1,22 +1,26 @@
 package io.weft.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.client.BrokerCandidate;
 import io.weft.client.MeshClient;
 import io.weft.protocol.Info;
-import io.weft.protocol.NodeAddress;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code meshctl status}: the broker reached and the nodes it knows. */
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Show the broker node and the nodes it knows.")
+/** {@code meshctl status}: every node of every site as the connected broker sees them, and its links. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show the nodes of the mesh (all sites) and, with --links, this node's links and traffic.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     ServerOptions server;
+
+    @Option(names = "--links", description = "Also show route and gateway links with events and bytes sent.")
+    boolean links;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -25,34 +29,58 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (MeshClient client = server.connect("meshctl-status")) {
             Info info = client.serverInfo();
+            JsonNode nodes = Cli.JSON.readTree(client.admin("/v1/nodes").get(10, TimeUnit.SECONDS));
+            JsonNode linkDoc = links ? Cli.JSON.readTree(client.admin("/v1/links").get(10, TimeUnit.SECONDS)) : null;
             if (json) {
-                Map<String, Object> out = new LinkedHashMap<>();
+                ObjectNode out = Cli.JSON.createObjectNode();
                 out.put("server", client.connectedServer());
                 out.put("node", info.node());
                 out.put("site", info.site());
                 out.put("version", info.serverVersion());
                 out.put("protocolVersion", info.version());
                 out.put("ready", info.ready());
-                List<Map<String, Object>> nodes = new ArrayList<>();
-                for (NodeAddress n : info.nodes()) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("node", n.node());
-                    m.put("site", n.site());
-                    m.put("address", n.clientAddress());
-                    m.put("ready", n.ready());
-                    nodes.add(m);
+                out.set("nodes", nodes.path("nodes"));
+                ArrayNode cands = out.putArray("candidates");
+                for (BrokerCandidate c : client.candidates()) {
+                    ObjectNode o = cands.addObject();
+                    o.put("address", c.address());
+                    o.put("node", c.node());
+                    o.put("site", c.site());
+                    o.put("ready", c.ready());
+                    if (c.rttNanos() >= 0) {
+                        o.put("rttMs", c.rttNanos() / 1e6);
+                    } else {
+                        o.putNull("rttMs");
+                    }
+                    o.put("error", c.error());
                 }
-                out.put("nodes", nodes);
+                if (linkDoc != null) {
+                    out.set("links", linkDoc);
+                }
                 System.out.println(Cli.JSON.writeValueAsString(out));
-            } else {
-                System.out.printf("connected to %s: node %s, site %s, meshd %s, protocol v%d, %s%n",
-                        client.connectedServer(), info.node(), info.site(), info.serverVersion(), info.version(),
-                        info.ready() ? "ready" : "NOT READY");
-                System.out.printf("%-20s %-12s %-24s %s%n", "NODE", "SITE", "ADDRESS", "STATE");
-                for (NodeAddress n : info.nodes()) {
-                    System.out.printf("%-20s %-12s %-24s %s%n", n.node(), n.site(), n.clientAddress(),
-                            n.ready() ? "ready" : "starting");
+                return 0;
+            }
+            System.out.printf("connected to %s: node %s, site %s, meshd %s, protocol v%d, %s (nearest of %d candidates)%n",
+                    client.connectedServer(), info.node(), info.site(), info.serverVersion(), info.version(),
+                    info.ready() ? "ready" : "NOT READY", client.candidates().size());
+            System.out.printf("%n%-12s %-20s %-10s %-22s %-22s%n", "SITE", "NODE", "STATE", "CLIENT", "MESH");
+            for (JsonNode n : nodes.path("nodes")) {
+                System.out.printf("%-12s %-20s %-10s %-22s %-22s%n", n.path("site").asText(),
+                        n.path("node").asText() + (n.path("self").asBoolean() ? " *" : ""), n.path("state").asText(),
+                        n.path("client").asText(), n.path("mesh").asText());
+            }
+            if (linkDoc != null) {
+                System.out.printf("%n%-20s %-10s %-8s %-4s %12s %14s %10s %9s%n", "PEER", "SITE", "KIND", "DIR",
+                        "EVENTS OUT", "BYTES OUT", "EVENTS IN", "RTT(us)");
+                for (JsonNode l : linkDoc.path("links")) {
+                    System.out.printf("%-20s %-10s %-8s %-4s %12d %14d %10d %9s%n", l.path("peer").asText(),
+                            l.path("site").asText(), l.path("kind").asText(), l.path("direction").asText(),
+                            l.path("eventsSent").asLong(), l.path("bytesSent").asLong(), l.path("eventsReceived").asLong(),
+                            l.path("rttMicros").isNull() ? "-" : l.path("rttMicros").asText());
                 }
+                System.out.printf("%nsent by remote site:%n");
+                linkDoc.path("sentBySite").fields().forEachRemaining(e -> System.out.printf("  %-12s %10d events %14d bytes%n",
+                        e.getKey(), e.getValue().path("events").asLong(), e.getValue().path("bytes").asLong()));
             }
         }
         return 0;

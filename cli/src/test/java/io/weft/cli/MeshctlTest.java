@@ -99,8 +99,8 @@ class MeshctlTest {
         assertEquals(0, Meshctl.run("status", "-s", server, "--json"));
         JsonNode n = Cli.JSON.readTree(outLines().get(0));
         assertEquals("node1", n.get("node").asText());
-        assertTrue(n.get("ready").asBoolean());
         assertEquals(1, n.get("nodes").size());
+        assertEquals("node1", n.get("nodes").get(0).get("node").asText());
     }
 
     @Test

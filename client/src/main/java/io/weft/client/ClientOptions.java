@@ -15,6 +15,7 @@ public final class ClientOptions {
     final List<String> servers;
     final String name;
     final String site;
+    final boolean discover;
     final Duration connectTimeout;
     final Duration publishTimeout;
     final Duration reconnectWaitMin;
@@ -33,6 +34,7 @@ public final class ClientOptions {
         this.servers = List.copyOf(b.servers);
         this.name = b.name;
         this.site = b.site;
+        this.discover = b.discover;
         this.connectTimeout = b.connectTimeout;
         this.publishTimeout = b.publishTimeout;
         this.reconnectWaitMin = b.reconnectWaitMin;
@@ -61,6 +63,7 @@ public final class ClientOptions {
         private final List<String> servers = new ArrayList<>();
         private String name = "weft-java";
         private String site = "";
+        private boolean discover = true;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration publishTimeout = Duration.ofSeconds(10);
         private Duration reconnectWaitMin = Duration.ofMillis(50);
@@ -86,12 +89,29 @@ public final class ClientOptions {
             return this;
         }
 
-        /** The site this client runs in; brokers of the same site are preferred. */
+        /**
+         * The site this client runs in; brokers of the same site are preferred over nearer ones of
+         * other sites (but a ready broker over one that is not). Empty (default): no preference.
+         */
         public Builder site(String site) {
             this.site = site == null ? "" : site;
             return this;
         }
 
+        /**
+         * Whether the nodes that brokers list in their INFO become candidates too (default true). Off,
+         * the client only ever uses the servers given here (still the nearest of them): for tools and
+         * tests that must talk to one particular node.
+         */
+        public Builder discover(boolean discover) {
+            this.discover = discover;
+            return this;
+        }
+
+        /**
+         * How long one connection attempt (TCP connect, then HELLO until INFO) may take. Measuring the
+         * candidates waits at most half of it (and at most 1 s) for slower ones once one has answered.
+         */
         public Builder connectTimeout(Duration d) {
             this.connectTimeout = positive(d, "connectTimeout");
             return this;

@@ -22,6 +22,7 @@ import io.weft.protocol.FrameType;
 import io.weft.protocol.Frames;
 import io.weft.protocol.Hello;
 import io.weft.protocol.Info;
+import io.weft.protocol.NodeAddress;
 import io.weft.protocol.ProtocolException;
 import io.weft.protocol.Topics;
 import io.weft.protocol.Transports;
@@ -59,9 +60,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * processed everything published before it. Core publishing is at most once: events in flight when
  * a connection drops are lost; durable streams (a later feature) acknowledge.
  *
- * <p>The client reconnects on its own (with back-off, trying every server), subscribes again, and
- * then sends what was published while disconnected. Handlers run on one dispatcher thread per client.
- * All methods are thread-safe.
+ * <p><b>Nearest broker.</b> On connect and on every reconnect the candidates are the configured
+ * servers plus every node the brokers list in their INFO (unless {@link ClientOptions.Builder#discover}
+ * is off). The client opens connections to up to 16 of them at once, measures each one's round trip
+ * (TCP connect + HELLO until INFO) and keeps the best: a ready node first, then one of its own
+ * {@linkplain ClientOptions.Builder#site site}, then the lowest round trip; the other connections are
+ * closed. Unreachable servers are skipped and their errors recorded ({@link #candidates()}).
+ *
+ * <p>On losing its broker the client reconnects on its own (with back-off; the first attempt skips
+ * the broker just lost), subscribes again, and then sends what was published while disconnected.
+ * Handlers run on one dispatcher thread per client. All methods are thread-safe.
  */
 public final class MeshClient implements AutoCloseable {
     private static final int MAX_INBOUND_FRAME = 64 << 20;
@@ -72,15 +80,22 @@ public final class MeshClient implements AutoCloseable {
     private final Outbox outbox;
     private final Dispatcher dispatcher;
     private final ScheduledExecutorService reconnector;
+    private final BrokerConnector<Attempt> connector;
     private final Map<Long, Subscription> subs = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<String>> adminRequests = new ConcurrentHashMap<>();
     private final AtomicLong sids = new AtomicLong();
     private final AtomicLong pingTokens = new AtomicLong();
     private volatile Channel channel;
     private volatile Info info;
     private volatile String server;
     private volatile boolean closed;
+    /** The node list of the latest INFO(s): candidates of the next reconnect. */
+    private volatile List<NodeAddress> nodes = List.of();
+    private volatile List<BrokerCandidate> candidates = List.of();
     private int reconnectAttempts;
+    /** The broker just lost: the first reconnect attempt skips it. */
+    private volatile String lostServer;
 
     private MeshClient(ClientOptions options) {
         this.options = options;
@@ -100,22 +115,27 @@ public final class MeshClient implements AutoCloseable {
                         ch.pipeline().addLast("client", new Handler());
                     }
                 });
+        long connectNanos = options.connectTimeout.toNanos();
+        this.connector = new BrokerConnector<>(Attempt::new, new BrokerSelector(options.site),
+                Math.min(connectNanos / 2, TimeUnit.SECONDS.toNanos(1)), connectNanos);
     }
 
-    /** Connects to the first reachable of {@code servers} ({@code HOST:PORT}, comma lists allowed). */
+    /** Connects to the nearest reachable of {@code servers} ({@code HOST:PORT}, comma lists allowed). */
     public static MeshClient connect(String... servers) {
         return connect(ClientOptions.builder().servers(servers).build());
     }
 
     /**
-     * Connects with {@code options}. Returns once connected and greeted by a broker.
+     * Connects with {@code options} to the nearest broker (see the class comment). Returns once
+     * connected and greeted by a broker; takes about the slowest candidate's round trip, at most
+     * a few times the connect timeout.
      *
      * @throws MeshException when no server could be reached; the message lists each failure
      */
     public static MeshClient connect(ClientOptions options) {
         MeshClient c = new MeshClient(options);
         try {
-            c.connectAny();
+            c.connectAny(null);
             options.connectionListener.accept(new ClientOptions.ConnectionEvent(
                     ClientOptions.ConnectionState.CONNECTED, c.server));
             return c;
@@ -182,6 +202,26 @@ public final class MeshClient implements AutoCloseable {
      * Completes when the broker has processed everything this client sent before the call (a PING
      * answered by PONG). Fails if the connection is lost first.
      */
+    /**
+     * Reads an admin document of the connected broker as JSON: {@code /v1/node}, {@code /v1/nodes},
+     * {@code /v1/interest}, {@code /v1/links} (the same documents as its HTTP admin API).
+     *
+     * @return completes with the JSON text, or fails with a {@link MeshException} (unknown path,
+     *     connection lost)
+     */
+    public CompletableFuture<String> admin(String path) {
+        long ref = pingTokens.incrementAndGet();
+        CompletableFuture<String> f = new CompletableFuture<>();
+        adminRequests.put(ref, f);
+        try {
+            append(buf -> Frames.writeAdmin(buf, ref, path));
+        } catch (RuntimeException e) {
+            adminRequests.remove(ref);
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
     public CompletableFuture<Void> flush() {
         long token = pingTokens.incrementAndGet();
         CompletableFuture<Void> f = new CompletableFuture<>();
@@ -213,6 +253,15 @@ public final class MeshClient implements AutoCloseable {
     /** The broker this client is connected to ({@code HOST:PORT}), or null while disconnected. */
     public String connectedServer() {
         return channel == null ? null : server;
+    }
+
+    /**
+     * The candidates considered at the last connect or reconnect, best first: the chosen broker (see
+     * {@link #connectedServer()}) is the first reachable one. Each carries its node, site, readiness,
+     * measured round trip, or the error that ruled it out. Empty before the first connect.
+     */
+    public List<BrokerCandidate> candidates() {
+        return candidates;
     }
 
     /** True while a connection to a broker is up. */
@@ -280,57 +329,42 @@ public final class MeshClient implements AutoCloseable {
 
     // ---- connection management ----
 
-    private void connectAny() {
-        List<String> failures = new ArrayList<>();
-        for (String s : options.servers) {
-            try {
-                open(s);
-                return;
-            } catch (MeshException e) {
-                failures.add(s + ": " + e.getMessage());
+    /**
+     * Measures the candidates, keeps the best connection that is still up, resubscribes and attaches
+     * the outbox. Blocking and bounded; never on the event loop.
+     *
+     * @param avoid the broker not to try (the one just lost), or null
+     */
+    private void connectAny(String avoid) {
+        BrokerConnector.Pick<Attempt> pick = connector.pick(options.servers, nodes, options.discover, avoid);
+        Attempt kept = null;
+        try {
+            candidates = pick.ranked;
+            if (options.discover && !pick.nodes.isEmpty()) {
+                nodes = pick.nodes;
             }
+            for (Attempt a : pick.answered()) {
+                if (adopt(a)) {
+                    kept = a;
+                    return;
+                }
+            }
+            throw new MeshException("cannot connect to any broker: " + pick.failures());
+        } finally {
+            pick.closeAllBut(kept);
         }
-        throw new MeshException("cannot connect to any broker: " + String.join("; ", failures));
     }
 
-    /** Connects, handshakes, resubscribes and attaches the outbox. Blocking; never on the event loop. */
-    private void open(String address) {
-        int colon = address.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new MeshException("'" + address + "' is not HOST:PORT");
+    /** Makes the answered attempt {@code a} the client's connection; false if it closed meanwhile. */
+    private boolean adopt(Attempt a) {
+        Channel ch = a.channel;
+        Info i = a.info.getNow(null);
+        if (ch == null || i == null || !ch.isActive()) {
+            return false;
         }
-        String host = address.substring(0, colon);
-        int port;
-        try {
-            port = Integer.parseInt(address.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new MeshException("'" + address + "' has no numeric port");
-        }
-        ChannelFuture cf = bootstrap.connect(host, port).awaitUninterruptibly();
-        if (!cf.isSuccess()) {
-            throw new MeshException("connect failed: " + cf.cause().getMessage(), cf.cause());
-        }
-        Channel ch = cf.channel();
         Handler h = ch.pipeline().get(Handler.class);
-        ByteBuf hello = ch.alloc().buffer(64);
-        Frames.writeHello(hello, new Hello(Frames.MIN_PROTOCOL_VERSION, Frames.PROTOCOL_VERSION, options.name, options.site));
-        ch.writeAndFlush(hello);
-        Info i;
-        try {
-            i = h.handshake.get(options.connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            ch.close();
-            Thread.currentThread().interrupt();
-            throw new MeshException("interrupted during handshake", e);
-        } catch (ExecutionException e) {
-            ch.close();
-            throw new MeshException("handshake failed: " + e.getCause().getMessage(), e.getCause());
-        } catch (TimeoutException e) {
-            ch.close();
-            throw new MeshException("no answer to HELLO within " + options.connectTimeout.toMillis() + " ms");
-        }
         info = i;
-        server = address;
+        server = a.address;
         ByteBuf resub = ch.alloc().buffer(256);
         for (Subscription s : subs.values()) {
             Frames.writeSub(resub, s.sid(), s.pattern(), s.queueGroup());
@@ -342,14 +376,104 @@ public final class MeshClient implements AutoCloseable {
         if (!ch.isActive()) {
             lost(ch);
         }
+        return true;
+    }
+
+    private static HostPort parse(String address) {
+        int colon = address.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new MeshException("'" + address + "' is not HOST:PORT");
+        }
+        String host = address.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(address.substring(colon + 1));
+            if (port < 1 || port > 65535) {
+                throw new MeshException("'" + address + "' has a port outside 1..65535");
+            }
+            return new HostPort(host, port);
+        } catch (NumberFormatException e) {
+            throw new MeshException("'" + address + "' has no numeric port");
+        }
+    }
+
+    private record HostPort(String host, int port) {
+    }
+
+    /**
+     * One connection attempt: TCP connect, HELLO, until the broker's INFO (or failure). Answered
+     * attempts are measurements; the best one becomes the client's connection ({@link #adopt}).
+     */
+    private final class Attempt implements BrokerConnector.Attempt {
+        final String address;
+        final CompletableFuture<Info> info = new CompletableFuture<>();
+        volatile Channel channel;
+        private volatile long rttNanos = BrokerCandidate.UNMEASURED;
+
+        Attempt(String address) {
+            this.address = address;
+            HostPort hp;
+            try {
+                hp = parse(address);
+            } catch (MeshException e) {
+                info.completeExceptionally(e);
+                return;
+            }
+            long startNanos = System.nanoTime();
+            ChannelFuture cf = bootstrap.connect(hp.host(), hp.port());
+            channel = cf.channel();
+            cf.addListener(f -> {
+                if (!f.isSuccess()) {
+                    Throwable c = f.cause();
+                    info.completeExceptionally(new MeshException("connect failed: "
+                            + (c == null ? "cancelled" : c.getMessage() != null ? c.getMessage() : c.toString()), c));
+                    return;
+                }
+                Handler h = cf.channel().pipeline().get(Handler.class);
+                h.handshake.whenComplete((i, e) -> {
+                    if (e != null) {
+                        info.completeExceptionally(e);
+                    } else {
+                        rttNanos = System.nanoTime() - startNanos;
+                        info.complete(i);
+                    }
+                });
+                ByteBuf hello = cf.channel().alloc().buffer(64);
+                Frames.writeHello(hello, new Hello(Frames.MIN_PROTOCOL_VERSION, Frames.PROTOCOL_VERSION,
+                        options.name, options.site));
+                cf.channel().writeAndFlush(hello);
+            });
+        }
+
+        @Override
+        public CompletableFuture<Info> info() {
+            return info;
+        }
+
+        @Override
+        public long rttNanos() {
+            return rttNanos;
+        }
+
+        @Override
+        public void close() {
+            Channel ch = channel;
+            if (ch != null) {
+                ch.close();
+            }
+        }
     }
 
     private void lost(Channel ch) {
         outbox.detach(ch);
-        if (channel != ch) {
-            return;
+        synchronized (this) {
+            if (channel != ch) {
+                return;
+            }
+            channel = null;
         }
-        channel = null;
         failPings(new MeshException("connection to " + server + " lost"));
         if (closed) {
             return;
@@ -357,6 +481,7 @@ public final class MeshClient implements AutoCloseable {
         options.connectionListener.accept(new ClientOptions.ConnectionEvent(
                 ClientOptions.ConnectionState.DISCONNECTED, server));
         reconnectAttempts = 0;
+        lostServer = server;
         scheduleReconnect();
     }
 
@@ -384,8 +509,10 @@ public final class MeshClient implements AutoCloseable {
         if (closed || channel != null) {
             return;
         }
+        String avoid = lostServer;
+        lostServer = null;
         try {
-            connectAny();
+            connectAny(avoid);
             options.connectionListener.accept(new ClientOptions.ConnectionEvent(
                     ClientOptions.ConnectionState.RECONNECTED, server));
         } catch (MeshException e) {
@@ -396,6 +523,12 @@ public final class MeshClient implements AutoCloseable {
     private void failPings(MeshException e) {
         for (Long token : List.copyOf(pings.keySet())) {
             CompletableFuture<Void> f = pings.remove(token);
+            if (f != null) {
+                f.completeExceptionally(e);
+            }
+        }
+        for (Long ref : List.copyOf(adminRequests.keySet())) {
+            CompletableFuture<String> f = adminRequests.remove(ref);
             if (f != null) {
                 f.completeExceptionally(e);
             }
@@ -417,7 +550,7 @@ public final class MeshClient implements AutoCloseable {
                         onMsg(ctx, frame);
                         break;
                     case FrameType.INFO:
-                        handshake.complete(Frames.readInfo(frame));
+                        onInfo(Frames.readInfo(frame));
                         break;
                     case FrameType.PONG:
                         CompletableFuture<Void> f = pings.remove(Frames.readToken(frame));
@@ -436,6 +569,18 @@ public final class MeshClient implements AutoCloseable {
                             s.confirmed().complete(null);
                         }
                         break;
+                    case FrameType.ADMIN_REPLY:
+                        Frames.AdminReply reply = Frames.readAdminReply(frame);
+                        CompletableFuture<String> af = adminRequests.remove(reply.ref());
+                        if (af != null) {
+                            if (reply.status() == 200) {
+                                af.complete(reply.json());
+                            } else {
+                                af.completeExceptionally(new MeshException("broker answered " + reply.status()
+                                        + ": " + reply.json()));
+                            }
+                        }
+                        break;
                     case FrameType.ERR:
                         onError(Frames.readErr(frame));
                         break;
@@ -444,6 +589,16 @@ public final class MeshClient implements AutoCloseable {
                 }
             } finally {
                 frame.release();
+            }
+        }
+
+        /** The handshake's answer, or, on the live connection, the broker's news (e.g. a changed node list). */
+        private void onInfo(Info i) {
+            if (!handshake.complete(i) && live) {
+                info = i;
+                if (options.discover && !i.nodes().isEmpty()) {
+                    nodes = i.nodes();
+                }
             }
         }
 
@@ -468,7 +623,7 @@ public final class MeshClient implements AutoCloseable {
                 handshake.completeExceptionally(new MeshException(err.code(), err.toString(), null));
                 return;
             }
-            if (err.code() == ErrorCode.UNKNOWN_SUBSCRIPTION) {
+            if (!live || err.code() == ErrorCode.UNKNOWN_SUBSCRIPTION) {
                 return;
             }
             Subscription s = err.ref() != 0 ? subs.get(err.ref()) : null;

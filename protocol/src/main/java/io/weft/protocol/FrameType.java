@@ -23,6 +23,11 @@ public final class FrameType {
     /** Broker to client: an error with a stable {@link ErrorCode}; fatal codes close the connection. */
     public static final byte ERR = 0x31;
 
+    /** Client to broker: read an admin document ({@code u32 ref, str16 path}, e.g. "/v1/interest"). */
+    public static final byte ADMIN = 0x40;
+    /** Broker to client: answer to ADMIN ({@code u32 ref, u16 status, u32 length, JSON}). */
+    public static final byte ADMIN_REPLY = 0x41;
+
     private FrameType() {
     }
 
@@ -39,6 +44,8 @@ public final class FrameType {
             case PONG: return "PONG";
             case OK: return "OK";
             case ERR: return "ERR";
+            case ADMIN: return "ADMIN";
+            case ADMIN_REPLY: return "ADMIN_REPLY";
             default: return String.format("0x%02x", type & 0xff);
         }
     }

@@ -196,6 +196,49 @@ public final class Frames {
         return new ErrorFrame(code, ref, Wire.readStr16(body));
     }
 
+    public static void writeAdmin(ByteBuf out, long ref, String path) {
+        int s = begin(out, FrameType.ADMIN);
+        out.writeInt((int) ref);
+        Wire.writeStr16(out, path);
+        end(out, s);
+    }
+
+    /** An ADMIN request's fields. */
+    public record Admin(long ref, String path) {
+    }
+
+    public static Admin readAdmin(ByteBuf body) {
+        Wire.need(body, 4, "ADMIN ref");
+        return new Admin(body.readUnsignedInt(), Wire.readStr16(body));
+    }
+
+    public static void writeAdminReply(ByteBuf out, long ref, int status, byte[] json) {
+        int s = begin(out, FrameType.ADMIN_REPLY);
+        out.writeInt((int) ref);
+        out.writeShort(status);
+        out.writeInt(json.length);
+        out.writeBytes(json);
+        end(out, s);
+    }
+
+    /** An ADMIN_REPLY's fields: HTTP-like status and a JSON document. */
+    public record AdminReply(long ref, int status, String json) {
+    }
+
+    public static AdminReply readAdminReply(ByteBuf body) {
+        Wire.need(body, 10, "ADMIN_REPLY");
+        long ref = body.readUnsignedInt();
+        int status = body.readUnsignedShort();
+        int len = body.readInt();
+        if (len < 0) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "negative ADMIN_REPLY length");
+        }
+        Wire.need(body, len, "ADMIN_REPLY JSON");
+        String json = body.toString(body.readerIndex(), len, java.nio.charset.StandardCharsets.UTF_8);
+        body.skipBytes(len);
+        return new AdminReply(ref, status, json);
+    }
+
     /** A SUB frame's fields. */
     public record Sub(long sid, String pattern, String queueGroup) {
     }

@@ -20,6 +20,7 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     static final int IDLE_TIMEOUT_SECONDS = 120;
 
     private final int maxPayloadBytes;
+    private final java.util.Map<String, java.util.function.Supplier<Object>> views;
     private final ResponseMetrics metrics;
     private final EventsEndpoint events;
     private final AdminEndpoints admin;
@@ -27,6 +28,7 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     /** Registers the HTTP metrics in {@code context.registry()}: create one per registry. */
     HttpChannelInitializer(HttpContext context) {
         this.maxPayloadBytes = context.maxPayloadBytes();
+        this.views = context.views();
         this.metrics = new ResponseMetrics(context.registry());
         this.events = new EventsEndpoint(context.publisher());
         this.admin = new AdminEndpoints(context.node(), context.ready(), context.registry());
@@ -42,6 +44,6 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .addLast("metrics", metrics)
                 .addLast("keepAlive", new HttpServerKeepAliveHandler())
                 .addLast("aggregator", new PayloadLimitAggregator(maxPayloadBytes))
-                .addLast("dispatcher", new RequestDispatcher(events, admin));
+                .addLast("dispatcher", new RequestDispatcher(events, admin, views));
     }
 }

@@ -18,12 +18,14 @@ import java.util.function.ToIntBiFunction;
  * @param ready whether {@code /healthz} reports ready
  * @param registry where the node's metrics live; the HTTP counters are registered in it
  * @param maxPayloadBytes the largest request body accepted
+ * @param views further read-only JSON documents by path ({@code /v1/nodes}, {@code /v1/interest}, ...)
  */
 record HttpContext(ToIntBiFunction<String, CloudEvent> publisher, Supplier<Map<String, Object>> node,
-        BooleanSupplier ready, PrometheusRegistry registry, int maxPayloadBytes) {
+        BooleanSupplier ready, PrometheusRegistry registry, int maxPayloadBytes,
+        Map<String, Supplier<Object>> views) {
 
     static HttpContext of(Broker broker) {
         return new HttpContext(broker.router()::publish, broker::describe, broker::ready,
-                broker.metrics().registry(), broker.config().maxPayloadBytes);
+                broker.metrics().registry(), broker.config().maxPayloadBytes, broker.adminViews());
     }
 }

@@ -28,10 +28,13 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
 
     private final EventsEndpoint events;
     private final AdminEndpoints admin;
+    private final java.util.Map<String, java.util.function.Supplier<Object>> views;
 
-    RequestDispatcher(EventsEndpoint events, AdminEndpoints admin) {
+    RequestDispatcher(EventsEndpoint events, AdminEndpoints admin,
+                      java.util.Map<String, java.util.function.Supplier<Object>> views) {
         this.events = events;
         this.admin = admin;
+        this.views = views;
     }
 
     @Override
@@ -80,6 +83,11 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
                 allow(method, HttpMethod.GET, path);
                 return admin.metrics();
             default:
+                java.util.function.Supplier<Object> view = views.get(path);
+                if (view != null) {
+                    allow(method, HttpMethod.GET, path);
+                    return HttpResponses.json(io.netty.handler.codec.http.HttpResponseStatus.OK, view.get());
+                }
                 String rawTopic = topicSegment(path);
                 if (rawTopic == null) {
                     throw HttpProblem.notFound(EventRules.printable(path));

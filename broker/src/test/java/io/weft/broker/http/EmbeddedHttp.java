@@ -68,7 +68,7 @@ final class EmbeddedHttp implements AutoCloseable {
         HttpContext ctx = new HttpContext((topic, event) -> {
             published.add(new Published(topic, event));
             return subscribersPerEvent;
-        }, () -> node, () -> ready, registry, MAX_PAYLOAD);
+        }, () -> node, () -> ready, registry, MAX_PAYLOAD, Map.of());
         channel = new EmbeddedChannel(new HttpChannelInitializer(ctx));
     }
 

@@ -38,6 +38,8 @@ class HttpServerTest {
         cfg.ioThreads = 2;
         cfg.maxPayloadBytes = 4096;
         broker = Broker.start(cfg);
+        // readiness comes once the node has joined membership (asynchronous, about a second alone)
+        io.weft.broker.Await.until(java.time.Duration.ofSeconds(30), broker::ready, () -> "broker never ready");
         client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
         base = "http://127.0.0.1:" + broker.httpPort();
     }

@@ -1,0 +1,397 @@
+package io.weft.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoopGroup;
+import io.weft.routing.InterestEngine;
+import io.weft.routing.InterestEntry;
+import io.weft.routing.MeshCodec;
+import io.weft.routing.MeshMessage;
+import io.weft.routing.NodeId;
+import io.weft.routing.Origin;
+import io.weft.routing.Outgoing;
+import io.weft.routing.RouteDecision;
+import io.weft.routing.net.LinkKind;
+import io.weft.routing.net.MeshFrames;
+import io.weft.routing.net.MeshLink;
+import io.weft.routing.net.MeshNetwork;
+import io.weft.routing.net.Membership;
+import io.weft.routing.net.NodeInfo;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's place in the mesh: glues the pure {@link InterestEngine} to the mesh links
+ * ({@link MeshNetwork}) and to membership ({@link Membership}, JGroups).
+ *
+ * <p>Threading: the engine is not thread-safe; every call into it holds {@code this}'s lock. A
+ * single scheduler thread ticks the engine (batched deltas, anti-entropy) and reconciles links with
+ * what the engine wants ({@link InterestEngine#linkTargets()}). Events are routed on the Netty
+ * thread that received them; only the routing decision takes the lock.
+ */
+final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MeshNode.class);
+    private static final long TICK_MILLIS = 20;
+
+    private final MeshdConfig config;
+    private final Router router;
+    private final InterestEngine engine;
+    private final MeshNetwork net;
+    private final Map<String, NodeInfo> directory = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder[]> sentByPeer = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService loop;
+    private final Set<String> seedsAnswered = ConcurrentHashMap.newKeySet();
+    private volatile Set<String> live = Set.of();
+    private volatile NodeInfo self;
+    private volatile Membership membership;
+    private volatile boolean membershipJoined;
+    private volatile boolean closed;
+
+    MeshNode(MeshdConfig config, Router router, EventLoopGroup group, long incarnation) {
+        this.config = config;
+        this.router = router;
+        String host = config.advertisedHost();
+        this.self = new NodeInfo(config.node, config.site, incarnation, host + ":" + config.meshPort, "", "", "");
+        this.engine = new InterestEngine(new NodeId(config.node, config.site, incarnation),
+                new InterestEngine.Config(TimeUnit.MILLISECONDS.toNanos(config.gossipIntervalMillis), 1000),
+                new SplittableRandom(incarnation ^ config.node.hashCode()));
+        this.net = new MeshNetwork(self, new MeshNetwork.Config(config.heartbeatTimeoutMillis,
+                config.heartbeatIntervalMillis, config.heartbeatTimeoutMillis, 100, 3000,
+                config.maxPayloadBytes + 64 * 1024, (int) Math.min(Integer.MAX_VALUE, config.maxPendingBytes)),
+                group, this, () -> List.copyOf(directory.values()));
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "weft-mesh");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Binds the mesh port; membership and seeds are joined in the background. */
+    int start(int clientPort, int httpPort) throws Exception {
+        int meshPort = net.bind(config.host, config.meshPort);
+        String host = config.advertisedHost();
+        Membership m = new Membership(self, host, config.membershipPort, new Membership.Config(
+                config.heartbeatIntervalMillis, config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
+                1000, 1000, 3000), this);
+        self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + meshPort,
+                host + ":" + clientPort, host + ":" + httpPort, m.address());
+        m.updateSelf(self);
+        net.updateSelf(self);
+        directory.put(self.name(), self);
+        membership = m;
+        loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        loop.execute(this::join);
+        return meshPort;
+    }
+
+    /** Asks the seeds who they are, then joins the membership group through what they told. */
+    private void join() {
+        List<String> seeds = config.seeds;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        probeSeeds();
+        while (!seeds.isEmpty() && seedsAnswered.isEmpty() && System.nanoTime() < deadline && !closed) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        try {
+            membership.start(membershipAddresses());
+            membershipJoined = true;
+        } catch (Exception e) {
+            LOG.error("cannot join the membership group: {}", e.toString());
+        }
+        if (seedsAnswered.size() < seeds.size()) {
+            loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
+        }
+    }
+
+    private void keepProbing() {
+        if (closed) {
+            return;
+        }
+        probeSeeds();
+        membership.addInitialHosts(membershipAddresses());
+        if (seedsAnswered.size() < config.seeds.size()) {
+            loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
+        }
+    }
+
+    private void probeSeeds() {
+        for (String seed : config.seeds) {
+            if (seedsAnswered.contains(seed) || seed.equals(self.meshAddress())) {
+                seedsAnswered.add(seed);
+                continue;
+            }
+            net.probe(seed).whenComplete((w, err) -> {
+                if (err == null) {
+                    seedsAnswered.add(seed);
+                } else {
+                    LOG.debug("seed {} not answering: {}", seed, err.toString());
+                }
+            });
+        }
+    }
+
+    private List<String> membershipAddresses() {
+        List<String> out = new ArrayList<>();
+        for (NodeInfo n : directory.values()) {
+            if (!n.membershipAddress().isEmpty() && !n.name().equals(self.name())) {
+                out.add(n.membershipAddress());
+            }
+        }
+        return out;
+    }
+
+    NodeInfo self() {
+        return self;
+    }
+
+    /** True once membership is joined, a seed answered (if any were given) and interest is synced. */
+    boolean ready() {
+        if (!membershipJoined || (!config.seeds.isEmpty() && seedsAnswered.isEmpty())) {
+            return false;
+        }
+        synchronized (this) {
+            return engine.ready();
+        }
+    }
+
+    // ---- local interest ----
+
+    void localSubscribe(String pattern, String group) {
+        synchronized (this) {
+            engine.localSubscribe(new InterestEntry(pattern, group));
+        }
+    }
+
+    void localUnsubscribe(String pattern, String group) {
+        synchronized (this) {
+            engine.localUnsubscribe(new InterestEntry(pattern, group));
+        }
+    }
+
+    // ---- routing ----
+
+    RouteDecision decide(String topic, Origin origin, Set<String> assignedGroups, Set<String> localGroups) {
+        synchronized (this) {
+            return engine.route(topic, origin, assignedGroups, localGroups);
+        }
+    }
+
+    /** Sends the event to the peers and sites {@code d} names; {@code pubBody} is shared, not consumed. */
+    int forward(RouteDecision d, ByteBuf pubBody) {
+        int sent = 0;
+        for (Map.Entry<String, Set<String>> e : d.routeForwards().entrySet()) {
+            sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), pubBody);
+        }
+        for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
+            String gateway;
+            synchronized (this) {
+                gateway = engine.gatewayPeer(e.getKey());
+            }
+            if (gateway != null) {
+                sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), pubBody);
+            }
+        }
+        return sent;
+    }
+
+    private int send(String peer, int hop, Set<String> groups, ByteBuf pubBody) {
+        MeshLink link = net.linkTo(peer);
+        if (link == null || !link.sendEvent(hop, groups, pubBody)) {
+            counters(peer)[2].increment();
+            return 0;
+        }
+        LongAdder[] c = counters(peer);
+        c[0].increment();
+        c[1].add(pubBody.readableBytes());
+        return 1;
+    }
+
+    private LongAdder[] counters(String peer) {
+        return sentByPeer.computeIfAbsent(peer, p -> new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder()});
+    }
+
+    // ---- engine driving ----
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        try {
+            List<Outgoing> out;
+            Set<String> targets;
+            synchronized (this) {
+                engine.tick(System.nanoTime());
+                out = engine.drainOutbox();
+                targets = engine.linkTargets();
+            }
+            sendAll(out);
+            reconcileLinks(targets);
+        } catch (RuntimeException e) {
+            LOG.error("mesh tick failed", e);
+        }
+    }
+
+    private void sendAll(List<Outgoing> out) {
+        for (Outgoing o : out) {
+            MeshLink link = net.linkTo(o.toNode());
+            if (link == null) {
+                continue;
+            }
+            ByteBuf frame = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(256);
+            frame.writeInt(0);
+            MeshCodec.encode(o.message(), frame);
+            frame.setInt(0, frame.readableBytes() - 4);
+            link.sendFrame(frame);
+        }
+    }
+
+    private void reconcileLinks(Set<String> targets) {
+        for (String name : targets) {
+            NodeInfo info = directory.get(name);
+            if (info != null) {
+                net.ensureLink(info, info.site().equals(self.site()) ? LinkKind.ROUTE : LinkKind.GATEWAY);
+            }
+        }
+        for (String name : net.dialing()) {
+            if (!targets.contains(name)) {
+                net.dropLink(name, "no longer a route or gateway target");
+            }
+        }
+    }
+
+    // ---- MeshNetwork.Listener ----
+
+    @Override
+    public void linkUp(MeshLink link) {
+        LOG.info("link up: {}", link);
+    }
+
+    @Override
+    public void linkDown(MeshLink link, String reason) {
+        LOG.info("link down: {} ({})", link, reason);
+    }
+
+    @Override
+    public void nodesLearned(List<NodeInfo> nodes) {
+        for (NodeInfo n : nodes) {
+            learn(n);
+        }
+    }
+
+    private void learn(NodeInfo n) {
+        if (n.name().equals(self.name())) {
+            return;
+        }
+        NodeInfo old = directory.merge(n.name(), n, (a, b) -> b.incarnation() >= a.incarnation() ? b : a);
+        if (live.contains(n.name()) && old == n) {
+            synchronized (this) {
+                engine.peerUp(new NodeId(n.name(), n.site(), n.incarnation()));
+            }
+        }
+    }
+
+    @Override
+    public void gossip(MeshLink link, ByteBuf frame) {
+        MeshMessage m = MeshCodec.decode(frame);
+        List<Outgoing> out;
+        synchronized (this) {
+            engine.onMessage(link.peer().name(), link.kind() == LinkKind.GATEWAY, m, System.nanoTime());
+            out = engine.drainOutbox();
+        }
+        sendAll(out);
+    }
+
+    @Override
+    public void event(MeshLink link, int hop, List<String> groups, ByteBuf pubBody) {
+        router.routeFromMesh(hop == MeshFrames.HOP_GATEWAY ? Origin.GATEWAY : Origin.ROUTE, Set.copyOf(groups), pubBody);
+    }
+
+    // ---- Membership.Listener ----
+
+    @Override
+    public void members(Set<String> names) {
+        Set<String> before = live;
+        live = Set.copyOf(names);
+        synchronized (this) {
+            for (String n : names) {
+                NodeInfo info = directory.get(n);
+                if (info != null && !n.equals(self.name()) && !before.contains(n)) {
+                    engine.peerUp(new NodeId(info.name(), info.site(), info.incarnation()));
+                }
+            }
+            for (String n : before) {
+                if (!names.contains(n)) {
+                    engine.peerDown(n);
+                }
+            }
+        }
+        for (String n : before) {
+            if (!names.contains(n)) {
+                LOG.info("node {} left the mesh", n);
+                net.dropLink(n, "node left the mesh");
+            }
+        }
+    }
+
+    @Override
+    public void nodeInfo(NodeInfo info) {
+        learn(info);
+    }
+
+    // ---- views for the admin API ----
+
+    Collection<NodeInfo> nodes() {
+        return List.copyOf(directory.values());
+    }
+
+    boolean isLive(String node) {
+        return node.equals(self.name()) || live.contains(node);
+    }
+
+    List<MeshLink> links() {
+        return net.links();
+    }
+
+    /** Events, bytes and drops sent to each peer node since start. */
+    Map<String, long[]> sentCounters() {
+        Map<String, long[]> out = new java.util.TreeMap<>();
+        sentByPeer.forEach((k, v) -> out.put(k, new long[] {v[0].sum(), v[1].sum(), v[2].sum()}));
+        return out;
+    }
+
+    String siteOf(String node) {
+        NodeInfo n = directory.get(node);
+        return n == null ? "" : n.site();
+    }
+
+    Object interestSnapshot() {
+        synchronized (this) {
+            return engine.snapshot();
+        }
+    }
+
+    Set<String> liveNames() {
+        return new HashSet<>(live);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        loop.shutdownNow();
+        net.close();
+        if (membership != null) {
+            membership.close();
+        }
+    }
+}

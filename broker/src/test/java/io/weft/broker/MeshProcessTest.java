@@ -1,0 +1,209 @@
+package io.weft.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.weft.client.MeshClient;
+import io.weft.client.Subscription;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two sites of three real meshd processes each, on loopback, given only names, sites, ports 0 and
+ * seeds: they find each other, route by interest across sites, and recover from kill -9.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MeshProcessTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String[] CLOUD = {"cloud-1", "cloud-2", "cloud-3"};
+    private static final String[] ONPREM = {"onprem-1", "onprem-2", "onprem-3"};
+    @TempDir
+    static Path dir;
+    static MeshProcesses mesh;
+
+    @BeforeAll
+    static void startMesh() throws Exception {
+        mesh = new MeshProcesses(dir);
+        mesh.start("cloud-1", "cloud", List.of());
+        mesh.start("onprem-1", "onprem", List.of(mesh.node("cloud-1").mesh()));
+        List<String> seeds = List.of(mesh.node("cloud-1").mesh(), mesh.node("onprem-1").mesh());
+        for (String n : List.of("cloud-2", "cloud-3")) {
+            mesh.start(n, "cloud", seeds);
+        }
+        for (String n : List.of("onprem-2", "onprem-3")) {
+            mesh.start(n, "onprem", seeds);
+        }
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            Await.until(WAIT, () -> mesh.ready(n.name) && knowsAll(n.name, 6), () -> n.name + " not ready: "
+                    + mesh.get(n.name, "/v1/nodes"));
+        }
+    }
+
+    private static boolean knowsAll(String node, int count) {
+        JsonNode nodes = mesh.get(node, "/v1/nodes");
+        if (nodes == null) {
+            return false;
+        }
+        int alive = 0;
+        for (JsonNode n : nodes.path("nodes")) {
+            String state = n.path("state").asText();
+            if (state.equals("alive") || state.equals("ready")) {
+                alive++;
+            }
+        }
+        return alive == count;
+    }
+
+    @AfterAll
+    static void stopMesh() {
+        if (mesh != null) {
+            mesh.close();
+        }
+    }
+
+    private static MeshClient client(String node) {
+        // pinned to that node: nearest-broker discovery would pick any node of the mesh
+        return MeshClient.connect(io.weft.client.ClientOptions.builder().servers(mesh.node(node).client())
+                .discover(false).build());
+    }
+
+    private static io.cloudevents.CloudEvent event(String id) {
+        return CloudEventBuilder.v1().withId(id).withSource(URI.create("/test")).withType("com.example.order.created")
+                .withData("{}".getBytes()).build();
+    }
+
+    /** Waits until every node's interest table shows {@code pattern} for the given site. */
+    private static void awaitInterest(String pattern, boolean present) {
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            if (!n.process.isAlive()) {
+                continue;
+            }
+            Await.until(WAIT, () -> {
+                JsonNode i = mesh.get(n.name, "/v1/interest");
+                return i != null && i.toString().contains("\"" + pattern + "\"") == present;
+            }, () -> n.name + " interest: " + mesh.get(n.name, "/v1/interest"));
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyNodeKnowsEveryNode() {
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            assertTrue(knowsAll(n.name, 6), n.name + ": " + mesh.get(n.name, "/v1/nodes"));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void crossSiteDeliveryExactlyOnceAndNoTrafficWithoutInterest() throws Exception {
+        long before = mesh.eventsSentToSite("cloud-1", "onprem");
+        try (MeshClient pub = client("cloud-1")) {
+            for (int i = 0; i < 50; i++) {
+                pub.publish("nobody.listens", event("n" + i));
+            }
+            pub.flush(WAIT);
+        }
+        assertEquals(before, mesh.eventsSentToSite("cloud-1", "onprem"), "events without interest crossed to onprem");
+        assertEquals(0, mesh.eventsSentToSite("cloud-1", "cloud"), "events without interest went to site peers");
+
+        Map<String, AtomicInteger> onOnprem = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> onCloud = new ConcurrentHashMap<>();
+        try (MeshClient subB = client("onprem-2"); MeshClient subA = client("cloud-3"); MeshClient pub = client("cloud-1")) {
+            subB.subscribe("orders.>", m -> onOnprem.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            subA.subscribe("orders.>", m -> onCloud.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            awaitInterest("orders.>", true);
+            int n = 200;
+            for (int i = 0; i < n; i++) {
+                pub.publish("orders.eu.created", event("o" + i));
+            }
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> onOnprem.size() == n && onCloud.size() == n, () -> onOnprem.size() + "/" + onCloud.size());
+            subA.flush(WAIT);
+            subB.flush(WAIT);
+            assertTrue(onOnprem.values().stream().allMatch(c -> c.get() == 1), "duplicates on onprem");
+            assertTrue(onCloud.values().stream().allMatch(c -> c.get() == 1), "duplicates on cloud");
+        }
+        awaitInterest("orders.>", false);
+    }
+
+    @Test
+    @Order(3)
+    void queueGroupDeliversOncePreferringThePublishersSite() throws Exception {
+        AtomicInteger cloudGot = new AtomicInteger();
+        AtomicInteger onpremGot = new AtomicInteger();
+        try (MeshClient a = client("cloud-2"); MeshClient b = client("onprem-3"); MeshClient pub = client("cloud-1")) {
+            a.subscribe("jobs.>", "workers", m -> cloudGot.incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
+            b.subscribe("jobs.>", "workers", m -> onpremGot.incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
+            awaitInterest("jobs.>", true);
+            int n = 100;
+            for (int i = 0; i < n; i++) {
+                pub.publish("jobs.run", event("j" + i));
+            }
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> cloudGot.get() + onpremGot.get() == n, () -> cloudGot + "+" + onpremGot);
+            a.flush(WAIT);
+            b.flush(WAIT);
+            assertEquals(n, cloudGot.get() + onpremGot.get());
+            assertEquals(n, cloudGot.get(), "the publisher's site has a member: it gets every job");
+        }
+    }
+
+    @Test
+    @Order(4)
+    void unsubscribeWithdrawsInterestEverywhere() throws Exception {
+        try (MeshClient sub = client("onprem-1")) {
+            Subscription s = sub.subscribe("temp.>", m -> { });
+            s.confirmed().get(10, TimeUnit.SECONDS);
+            awaitInterest("temp.>", true);
+            s.unsubscribe();
+            awaitInterest("temp.>", false);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void killedNodeStopsAttractingTrafficAndRejoinsAfterRestart() throws Exception {
+        MeshClient sub = client("onprem-3");
+        sub.subscribe("alerts.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS);
+        awaitInterest("alerts.>", true);
+        mesh.kill9("onprem-3");
+        awaitInterest("alerts.>", false);
+        long sentBefore = mesh.eventsSentToSite("cloud-1", "onprem");
+        try (MeshClient pub = client("cloud-1")) {
+            for (int i = 0; i < 20; i++) {
+                pub.publish("alerts.disk", event("a" + i));
+            }
+            pub.flush(WAIT);
+        }
+        assertEquals(sentBefore, mesh.eventsSentToSite("cloud-1", "onprem"), "events went to a dead node's site");
+        sub.close();
+
+        mesh.restart("onprem-3");
+        Await.until(WAIT, () -> mesh.ready("onprem-3") && knowsAll("onprem-3", 6), () -> "onprem-3 did not rejoin");
+        AtomicInteger got = new AtomicInteger();
+        try (MeshClient again = client("onprem-3"); MeshClient pub = client("cloud-2")) {
+            again.subscribe("alerts.>", m -> got.incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
+            awaitInterest("alerts.>", true);
+            pub.publish("alerts.cpu", event("after-restart"));
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> got.get() == 1, () -> "got " + got);
+        }
+    }
+}

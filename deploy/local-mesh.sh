@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# Runs the multi-site demo mesh on this machine, as real meshd processes on 127.0.0.1: the same
+# nodes, sites, ports and seeds as the docker-compose demo (deploy/compose.yaml).
+#
+#   deploy/local-mesh.sh up     [--dir DIR] [--timeout SECS] [--brief]   start every node, wait until all are ready
+#   deploy/local-mesh.sh status [--dir DIR]            every node's pid, liveness and /healthz (exit 0: all ready)
+#   deploy/local-mesh.sh down   [--dir DIR] [--keep]   stop the nodes (TERM, then KILL), delete logs and data
+#   deploy/local-mesh.sh plan   [--dir DIR]            print each node's meshd command (DeployTopologyTest reads it)
+#
+# State (pid files, logs, data) lives in DIR, default deploy/.local-mesh/: DIR/NODE/meshd.pid,
+# DIR/NODE/meshd.log, DIR/NODE/data. `down` deletes the logs and data unless --keep is given.
+# The JVM options of every node come from MESHD_JAVA_OPTS, as for bin/meshd.
+#
+# Where the topology comes from: deploy/topology, a plain whitespace table (node, site, host ports,
+# seeds). It is the single written description of the mesh: this script reads it with `read`, which
+# stays simple and exact, where parsing YAML in bash would not. compose.yaml cannot include such a
+# table, so it spells the same mesh out for Docker, and DeployTopologyTest (broker module) compares
+# the two - through `plan`, i.e. through the very commands this script runs - and fails on any
+# difference. Edit deploy/topology and compose.yaml together.
+#
+# Written for bash 3.2+ (no associative arrays), Linux or macOS; setsid and flock are used when present.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+topology="$here/topology"
+host=127.0.0.1
+state="$here/.local-mesh"
+start_timeout="${LOCAL_MESH_TIMEOUT:-120}"
+stop_timeout=20
+keep=false
+brief=false
+marker=".weft-local-mesh"
+
+usage() {
+  sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+die() {
+  echo "local-mesh: $*" >&2
+  exit 1
+}
+
+# ---- the topology -------------------------------------------------------------------------------
+
+N_NAME=() N_SITE=() N_CLIENT=() N_MESH=() N_HTTP=() N_RAFT=() N_SEEDS=()
+
+load_topology() {
+  [ -r "$topology" ] || die "cannot read $topology"
+  local name site client mesh http raft seeds extra p
+  while read -r name site client mesh http raft seeds extra || [ -n "${name:-}" ]; do
+    case "$name" in '' | '#'*) continue ;; esac
+    if [ -z "$seeds" ] || [ -n "$extra" ]; then
+      die "$topology: bad line for '$name' (want: node site client mesh http raft seeds)"
+    fi
+    for p in "$client" "$mesh" "$http" "$raft"; do
+      case "$p" in '' | *[!0-9]*) die "$topology: node $name: '$p' is not a port number" ;; esac
+    done
+    N_NAME+=("$name") N_SITE+=("$site") N_CLIENT+=("$client") N_MESH+=("$mesh")
+    N_HTTP+=("$http") N_RAFT+=("$raft") N_SEEDS+=("$seeds")
+  done <"$topology"
+  [ "${#N_NAME[@]}" -gt 0 ] || die "$topology lists no nodes"
+}
+
+index_of() {
+  local i
+  for i in "${!N_NAME[@]}"; do
+    if [ "${N_NAME[i]}" = "$1" ]; then
+      echo "$i"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# ARGS := the bin/meshd arguments of node $1 (an index)
+node_args() {
+  local i=$1 seed j seeds=""
+  local -a names=()
+  if [ "${N_SEEDS[i]}" != "-" ]; then
+    IFS=, read -r -a names <<<"${N_SEEDS[i]}"
+  fi
+  for seed in ${names[@]+"${names[@]}"}; do
+    j="$(index_of "$seed")" || die "$topology: node ${N_NAME[i]} seeds unknown node '$seed'"
+    seeds="${seeds:+$seeds,}$host:${N_MESH[j]}"
+  done
+  ARGS=(--node "${N_NAME[i]}" --site "${N_SITE[i]}" --host "$host" --advertise-host "$host"
+    --client-port "${N_CLIENT[i]}" --mesh-port "${N_MESH[i]}" --http-port "${N_HTTP[i]}"
+    --raft-port "${N_RAFT[i]}" --data-dir "$state/${N_NAME[i]}/data")
+  if [ -n "$seeds" ]; then
+    ARGS+=(--seeds "$seeds")
+  fi
+}
+
+# ---- processes ----------------------------------------------------------------------------------
+
+pid_file() { echo "$state/$1/meshd.pid"; }
+
+# prints the pid of node $1 when it is running (a live process started by us for this state dir)
+running_pid() {
+  local f pid args
+  f="$(pid_file "$1")"
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f" 2>/dev/null)" || return 1
+  case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+  args="$(ps -ww -o args= -p "$pid" 2>/dev/null)" || return 1
+  # the pid may have been reused by another process since: check that it is this node's meshd
+  case "$args" in *"--data-dir $state/$1/data"*) echo "$pid" ;; *) return 1 ;; esac
+}
+
+# HTTP status of GET /healthz on port $1 ("000" when nothing answers)
+healthz_code() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$host:$1/healthz" 2>/dev/null || true
+  else
+    local line=""
+    if exec 3<>"/dev/tcp/$host/$1" 2>/dev/null; then
+      printf 'GET /healthz HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" >&3 || true
+      IFS= read -r -t 2 line <&3 || true
+      exec 3<&-
+    fi
+    line="${line#HTTP/* }"
+    case "$line" in [0-9][0-9][0-9]*) echo "${line:0:3}" ;; *) echo 000 ;; esac
+  fi
+}
+
+health_word() {
+  case "$1" in
+    200) echo ready ;;
+    503) echo starting ;;
+    000) echo "no answer" ;;
+    *) echo "http $1" ;;
+  esac
+}
+
+# true when something accepts connections on 127.0.0.1:$1
+port_taken() {
+  (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
+}
+
+who_listens() {
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n 1
+  fi
+}
+
+lock_state() {
+  mkdir -p "$state"
+  if command -v flock >/dev/null 2>&1; then
+    exec 8>"$state/.lock"
+    flock -w 60 8 || die "another local-mesh.sh is working on $state"
+  fi
+}
+
+# ---- commands -----------------------------------------------------------------------------------
+
+print_table() {
+  local i name pid code
+  printf '%-10s %-8s %-8s %-7s %-6s %-6s %-6s %s\n' NODE SITE PID CLIENT MESH HTTP RAFT STATE
+  for i in "${!N_NAME[@]}"; do
+    name="${N_NAME[i]}"
+    if pid="$(running_pid "$name")"; then
+      code="$(healthz_code "${N_HTTP[i]}")"
+      printf '%-10s %-8s %-8s %-7s %-6s %-6s %-6s %s\n' "$name" "${N_SITE[i]}" "$pid" "${N_CLIENT[i]}" \
+        "${N_MESH[i]}" "${N_HTTP[i]}" "${N_RAFT[i]}" "$(health_word "$code")"
+    else
+      printf '%-10s %-8s %-8s %-7s %-6s %-6s %-6s %s\n' "$name" "${N_SITE[i]}" - "${N_CLIENT[i]}" \
+        "${N_MESH[i]}" "${N_HTTP[i]}" "${N_RAFT[i]}" "not running"
+    fi
+  done
+}
+
+# one line per node: NODE bin/meshd ARGS... (an argument is shell-quoted only when it needs it)
+cmd_plan() {
+  local i a line
+  for i in "${!N_NAME[@]}"; do
+    node_args "$i"
+    line="${N_NAME[i]} bin/meshd"
+    for a in "${ARGS[@]}"; do
+      case "$a" in
+        '' | *[!A-Za-z0-9_./:,=@+-]*) line="$line $(printf '%q' "$a")" ;;
+        *) line="$line $a" ;;
+      esac
+    done
+    echo "$line"
+  done
+}
+
+# sends signal $2 to node pid $1, and to its whole process group when it leads one (setsid)
+signal_node() {
+  local pgid
+  pgid="$(ps -o pgid= -p "$1" 2>/dev/null | tr -d ' ')" || true
+  if [ "$pgid" = "$1" ]; then
+    kill -s "$2" -- "-$1" 2>/dev/null || true
+  else
+    kill -s "$2" "$1" 2>/dev/null || true
+  fi
+}
+
+start_node() {
+  local i=$1 name="${N_NAME[$1]}" dir
+  dir="$state/$name"
+  mkdir -p "$dir/data"
+  node_args "$i"
+  printf '==== %s: bin/meshd %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "${ARGS[*]}" >>"$dir/meshd.log"
+  # setsid: the node gets its own session, so a Ctrl-C or a closed terminal does not reach it
+  # (in a script, setsid does not fork, so $! is the node's pid; bin/meshd execs java in place).
+  if command -v setsid >/dev/null 2>&1; then
+    setsid "$root/bin/meshd" "${ARGS[@]}" >>"$dir/meshd.log" 2>&1 </dev/null 8>&- &
+  else
+    nohup "$root/bin/meshd" "${ARGS[@]}" >>"$dir/meshd.log" 2>&1 </dev/null 8>&- &
+  fi
+  echo "$!" >"$(pid_file "$name")"
+}
+
+# stops the nodes given by index: TERM, then KILL past the deadline
+stop_nodes() {
+  local i name pid deadline left
+  local -a pids=() names=()
+  for i in "$@"; do
+    name="${N_NAME[i]}"
+    if pid="$(running_pid "$name")"; then
+      signal_node "$pid" TERM
+      pids+=("$pid") names+=("$name")
+    fi
+  done
+  deadline=$((SECONDS + stop_timeout))
+  while :; do
+    left=0
+    for i in "${!pids[@]}"; do
+      if kill -0 "${pids[i]}" 2>/dev/null; then left=$((left + 1)); fi
+    done
+    if [ "$left" -eq 0 ] || [ "$SECONDS" -ge "$deadline" ]; then break; fi
+    sleep 0.2
+  done
+  for i in "${!pids[@]}"; do
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      echo "local-mesh: ${names[i]} (pid ${pids[i]}) did not stop within ${stop_timeout}s: killing it" >&2
+      signal_node "${pids[i]}" KILL
+    fi
+  done
+  # a killed process is gone at once, but give the kernel a moment before the ports are reused
+  deadline=$((SECONDS + 5))
+  for i in "${!pids[@]}"; do
+    while kill -0 "${pids[i]}" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  done
+  for i in "$@"; do
+    rm -f "$(pid_file "${N_NAME[i]}")"
+  done
+  STOPPED=${#pids[@]}
+}
+
+cmd_up() {
+  local i name pid p code deadline busy="" who
+  local -a todo=() pending=() all=() still=()
+  local fresh=false
+  [ -d "$state" ] || fresh=true
+  lock_state
+  for i in "${!N_NAME[@]}"; do
+    all+=("$i")
+    name="${N_NAME[i]}"
+    if pid="$(running_pid "$name")"; then
+      echo "$name is already running (pid $pid)"
+    else
+      rm -f "$(pid_file "$name")"
+      todo+=("$i")
+    fi
+  done
+  # refuse before starting anything when one of the ports is taken
+  for i in ${todo[@]+"${todo[@]}"}; do
+    for p in "${N_CLIENT[i]}" "${N_MESH[i]}" "${N_HTTP[i]}" "${N_RAFT[i]}"; do
+      if port_taken "$p"; then
+        who="$(who_listens "$p")"
+        busy="$busy  $host:$p (needed by ${N_NAME[i]}) is already in use${who:+ by $who}"$'\n'
+      fi
+    done
+  done
+  if [ -n "$busy" ]; then
+    printf 'local-mesh: cannot start the mesh, ports are taken:\n%s' "$busy" >&2
+    echo "Stop what uses them (a mesh started with another --dir? deploy/local-mesh.sh down --dir ...)." >&2
+    if $fresh; then
+      rm -f "$state/.lock"
+      rmdir "$state" 2>/dev/null || true
+    fi
+    exit 1
+  fi
+  touch "$state/$marker"
+  if [ "${#todo[@]}" -gt 0 ]; then
+    "$root/bin/build-if-needed"
+    echo "starting ${#todo[@]} node(s): logs in $state/NODE/meshd.log"
+    for i in "${todo[@]}"; do
+      start_node "$i"
+    done
+  fi
+  # wait until every node (also those already running) answers 200 on /healthz
+  deadline=$((SECONDS + start_timeout))
+  pending=("${all[@]}")
+  while [ "${#pending[@]}" -gt 0 ]; do
+    still=()
+    for i in "${pending[@]}"; do
+      name="${N_NAME[i]}"
+      if ! running_pid "$name" >/dev/null; then
+        echo "local-mesh: $name exited during start-up; the end of $state/$name/meshd.log:" >&2
+        tail -n 20 "$state/$name/meshd.log" >&2 || true
+        up_failed "${todo[@]}"
+      fi
+      code="$(healthz_code "${N_HTTP[i]}")"
+      [ "$code" = 200 ] || still+=("$i")
+    done
+    pending=(${still[@]+"${still[@]}"})
+    [ "${#pending[@]}" -gt 0 ] || break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      for i in "${pending[@]}"; do
+        name="${N_NAME[i]}"
+        echo "local-mesh: $name is not ready after ${start_timeout}s (/healthz on $host:${N_HTTP[i]}:" \
+          "$(health_word "$(healthz_code "${N_HTTP[i]}")")); the end of $state/$name/meshd.log:" >&2
+        tail -n 10 "$state/$name/meshd.log" >&2 || true
+      done
+      up_failed ${todo[@]+"${todo[@]}"}
+    fi
+    sleep 0.5
+  done
+  echo
+  print_table
+  $brief && return 0
+  cat <<EOF
+
+The local mesh is up (${#N_NAME[@]} nodes; state, logs and data in $state).
+  bin/meshctl status -s $host:${N_CLIENT[0]}
+  bin/meshctl sub 'orders.>' -s $host:${N_CLIENT[${#N_NAME[@]}-1]}
+  bin/meshctl pub orders.eu.created '{"id":1}' -s $host:${N_CLIENT[0]}
+  curl $host:${N_HTTP[0]}/v1/node
+  deploy/local-mesh.sh status        deploy/local-mesh.sh down
+EOF
+}
+
+# start-up failed: stop what this `up` started (its logs stay) and exit 1
+up_failed() {
+  if [ "$#" -gt 0 ]; then
+    stop_nodes "$@"
+    echo "local-mesh: stopped the ${STOPPED} node(s) this 'up' had started; logs are kept in $state" >&2
+  fi
+  exit 1
+}
+
+cmd_status() {
+  local i ok=true
+  if [ ! -d "$state" ]; then
+    echo "no local mesh in $state (start it with: deploy/local-mesh.sh up)"
+    exit 1
+  fi
+  print_table
+  for i in "${!N_NAME[@]}"; do
+    if ! running_pid "${N_NAME[i]}" >/dev/null || [ "$(healthz_code "${N_HTTP[i]}")" != 200 ]; then
+      ok=false
+    fi
+  done
+  $ok
+}
+
+cmd_down() {
+  local i f name
+  local -a all=()
+  if [ ! -d "$state" ]; then
+    echo "no local mesh in $state"
+    return 0
+  fi
+  lock_state
+  # nodes of the topology, and any other node dir with a pid file (the topology may have changed)
+  for i in "${!N_NAME[@]}"; do all+=("$i"); done
+  for f in "$state"/*/meshd.pid; do
+    [ -f "$f" ] || continue
+    name="$(basename "$(dirname "$f")")"
+    if ! index_of "$name" >/dev/null; then
+      N_NAME+=("$name")
+      all+=("$((${#N_NAME[@]} - 1))")
+    fi
+  done
+  stop_nodes "${all[@]}"
+  echo "stopped $STOPPED node(s)"
+  if $keep; then
+    echo "kept logs and data in $state"
+  elif [ -f "$state/$marker" ]; then
+    for i in "${all[@]}"; do
+      name="${N_NAME[i]}"
+      rm -rf "${state:?}/$name/data"
+      rm -f "$state/$name/meshd.log"
+      rmdir "$state/$name" 2>/dev/null || true
+    done
+    rm -f "$state/$marker" "$state/.lock"
+    rmdir "$state" 2>/dev/null || true
+    echo "removed logs and data from $state"
+  fi
+}
+
+# ---- main ---------------------------------------------------------------------------------------
+
+command="${1:-}"
+[ "$#" -gt 0 ] && shift
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --dir)
+      [ "$#" -ge 2 ] || die "--dir needs a directory"
+      state="$2"
+      shift 2
+      ;;
+    --dir=*) state="${1#--dir=}"; shift ;;
+    --timeout)
+      [ "$#" -ge 2 ] || die "--timeout needs seconds"
+      start_timeout="$2"
+      shift 2
+      ;;
+    --keep) keep=true; shift ;;
+    --brief) brief=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown argument '$1' (see deploy/local-mesh.sh --help)" ;;
+  esac
+done
+case "$start_timeout" in '' | *[!0-9]*) die "--timeout: '$start_timeout' is not a number of seconds" ;; esac
+case "$state" in /*) ;; *) state="$PWD/$state" ;; esac
+state="${state%/}"
+
+case "$command" in
+  up) load_topology; cmd_up ;;
+  down) load_topology; cmd_down ;;
+  status) load_topology; cmd_status ;;
+  plan) load_topology; cmd_plan ;;
+  -h | --help | help) usage ;;
+  '') usage >&2; exit 2 ;;
+  *) echo "local-mesh: unknown command '$command'" >&2; usage >&2; exit 2 ;;
+esac

@@ -1,0 +1,852 @@
+package io.weft.routing;
+
+import io.weft.routing.MeshMessage.NodeDelta;
+import io.weft.routing.MeshMessage.NodeDigest;
+import io.weft.routing.MeshMessage.NodeFull;
+import io.weft.routing.MeshMessage.NodePull;
+import io.weft.routing.MeshMessage.SiteDigest;
+import io.weft.routing.MeshMessage.SiteFull;
+import io.weft.routing.MeshMessage.SiteUpdate;
+import io.weft.routing.RouteTable.Target;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.random.RandomGenerator;
+
+/**
+ * The decision core of a mesh node: interest gossip (eager deltas and anti-entropy), site
+ * aggregation, gateway choice, readiness and the routing decision for each event, as a pure state
+ * machine. Inputs are calls (local subscriptions, membership changes, received messages, ticks
+ * with the time in nanoseconds); outputs are return values and messages to send, collected in an
+ * outbox that {@link #drainOutbox()} empties. No sockets, threads, clocks or randomness of its own
+ * (randomness is the injected generator), so a seed replays a whole mesh.
+ *
+ * <p><b>Not thread-safe.</b> The adapter calls every method from one thread (one event loop), or
+ * serialises the calls itself. {@link #route} reads the same state and must be called from that
+ * thread too.
+ *
+ * <p><b>Own interest.</b> {@link #localSubscribe}/{@link #localUnsubscribe} count subscribers per
+ * entry; an entry's first subscriber adds it, its last removes it. Changes accumulate until
+ * {@link #flush()} (also run by {@link #tick}), which sends ONE batch: a {@link NodeDelta} per at
+ * most {@link Config#maxDeltaEntries()} entries to every live same-site peer and, when the batch
+ * changes this node's view of the site's aggregated interest, a {@link SiteUpdate} to this node's
+ * gateway peer in every other site.
+ *
+ * <p><b>Same-site peers.</b> A delta applies on top of the previous version of the same
+ * incarnation; an older version or incarnation is ignored; a gap or a newer incarnation is
+ * answered with {@link NodePull}. A {@link NodeFull} replaces when newer. Messages about or from
+ * nodes the membership layer has not reported alive are ignored: {@link #peerUp} is the only way
+ * in, and on it both sides push their own {@link NodeFull} and pull the other's.
+ *
+ * <p><b>Remote sites.</b> A {@link SiteUpdate} applies only to a copy whose digest is its base
+ * (one that is already at the new digest ignores it); any other copy asks the site for a full set
+ * with {@link SiteDigest}, answered by {@link SiteFull}. A gateway receiver forwards each
+ * {@link SiteUpdate} to its live site peers, which apply it the same way and ask their own
+ * gateway peer when it does not fit. Only nodes that have synced with a site peer answer
+ * questions about their own site, so a node that has just started does not hand out the partial
+ * view it has.
+ *
+ * <p><b>Anti-entropy</b>, every {@link Config#gossipIntervalNanos()}: a {@link NodeDigest} to one
+ * random live site peer (push-pull, answered with a digest that ends the exchange), and a
+ * {@link SiteDigest} of every remote site to this node's gateway peer there.
+ *
+ * <p><b>Membership</b> comes from outside ({@link #peerUp}, {@link #peerDown}). A dead site peer's
+ * interest is removed at once; the live node of the site with the smallest name announces the
+ * resulting change of the site aggregate to the other sites, the others update silently. A
+ * remote site whose last live node is gone is forgotten with its interest.
+ *
+ * <p><b>Bounds.</b> The outbox holds at most {@link Config#maxOutboxPerPeer()} messages per
+ * destination; past that, queued deltas to that peer are replaced by one {@link NodeFull} and
+ * other messages are dropped (and counted in {@link #stats()}): every loss is repaired by
+ * anti-entropy.
+ */
+public final class InterestEngine {
+
+    /**
+     * Settings.
+     *
+     * @param gossipIntervalNanos anti-entropy period. Shorter repairs lost messages sooner and costs
+     *                            one digest per remote site per node per interval (a 100-site mesh:
+     *                            100 small messages per node per interval). Anti-entropy only repairs:
+     *                            changes travel eagerly. 1 ms .. 1 h; default 1 s
+     * @param maxDeltaEntries     most entries in one delta or site update; a bigger batch is split.
+     *                            Bounds message size under churn bursts. 1 .. 1,000,000; default 1000
+     * @param maxOutboxPerPeer    most messages queued for one destination between two drains.
+     *                            16 .. 1,000,000; default 4096
+     * @param matchCacheCapacity  topics whose route match is cached (0 disables it); every interest
+     *                            change with a wildcard costs a scan of the cache. 0 .. 1<<20;
+     *                            default 4096
+     */
+    public record Config(long gossipIntervalNanos, int maxDeltaEntries, int maxOutboxPerPeer,
+                         int matchCacheCapacity) {
+        public static final long DEFAULT_GOSSIP_INTERVAL_NANOS = 1_000_000_000L;
+        public static final int DEFAULT_MAX_DELTA_ENTRIES = 1000;
+        public static final int DEFAULT_MAX_OUTBOX_PER_PEER = 4096;
+        public static final int DEFAULT_MATCH_CACHE_CAPACITY = 4096;
+
+        public Config {
+            check(gossipIntervalNanos, 1_000_000L, 3_600_000_000_000L, "gossipIntervalNanos");
+            check(maxDeltaEntries, 1, 1_000_000, "maxDeltaEntries");
+            check(maxOutboxPerPeer, 16, 1_000_000, "maxOutboxPerPeer");
+            check(matchCacheCapacity, 0, 1 << 20, "matchCacheCapacity");
+        }
+
+        /** The given gossip interval and delta size, defaults for the rest. */
+        public Config(long gossipIntervalNanos, int maxDeltaEntries) {
+            this(gossipIntervalNanos, maxDeltaEntries, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MATCH_CACHE_CAPACITY);
+        }
+
+        public static Config defaults() {
+            return new Config(DEFAULT_GOSSIP_INTERVAL_NANOS, DEFAULT_MAX_DELTA_ENTRIES);
+        }
+
+        private static void check(long value, long min, long max, String name) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "], got " + value);
+            }
+        }
+    }
+
+    /**
+     * Counters for metrics, since the engine was created.
+     *
+     * @param outboxDropped    messages refused by a full outbox (repaired by anti-entropy)
+     * @param deltasReplaced   times queued deltas for a slow peer were replaced by one full set
+     * @param ignoredMessages  messages from or about nodes not alive here, stale or inconsistent
+     * @param nodePullsSent    NodePull sent (gaps, newer incarnations, anti-entropy)
+     * @param siteFullsAsked   SiteDigest sent to ask for a full set after an update did not fit
+     * @param siteUpdatesApplied SiteUpdate applied to a remote site's copy
+     */
+    public record Stats(long outboxDropped, long deltasReplaced, long ignoredMessages, long nodePullsSent,
+                        long siteFullsAsked, long siteUpdatesApplied) {
+    }
+
+    private final NodeId self;
+    private final Config config;
+    private final RandomGenerator random;
+    private final RouteTable routes;
+    private final Outbox outbox;
+    private final LocalInterest local = new LocalInterest();
+    /** This node's view of its own site's aggregate: its published entries and its live peers'. */
+    private final SiteAggregate siteAggregate = new SiteAggregate();
+    private final TreeMap<String, PeerInterest> peers = new TreeMap<>();
+    private final TreeMap<String, RemoteSite> sites = new TreeMap<>();
+    /** Site of every node ever reported, and the highest incarnation seen of each. */
+    private final Map<String, String> siteOfNode = new HashMap<>();
+    private final Map<String, Long> incarnations = new HashMap<>();
+    private boolean siteSynced;
+    private boolean gossipStarted;
+    private long nextGossipNanos;
+    private long nowNanos;
+    private long deltasReplaced;
+    private long ignoredMessages;
+    private long nodePullsSent;
+    private long siteFullsAsked;
+    private long siteUpdatesApplied;
+
+    /**
+     * @param self   this node; its incarnation must grow across restarts
+     * @param config settings
+     * @param random the only source of randomness (peer choice for anti-entropy, queue group
+     *               member choice): seed it in tests
+     */
+    public InterestEngine(NodeId self, Config config, RandomGenerator random) {
+        this.self = Objects.requireNonNull(self, "self");
+        this.config = Objects.requireNonNull(config, "config");
+        this.random = Objects.requireNonNull(random, "random");
+        this.routes = new RouteTable(config.matchCacheCapacity());
+        this.outbox = new Outbox(config.maxOutboxPerPeer());
+        siteOfNode.put(self.name(), self.site());
+        incarnations.put(self.name(), self.incarnation());
+    }
+
+    public NodeId self() {
+        return self;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- own interest
+
+    /**
+     * One more local subscriber of {@code e}. Routing sees it at once; peers learn it at the next
+     * {@link #flush()} or {@link #tick}.
+     *
+     * @return true when {@code e} entered this node's interest (its first subscriber): a flush is due
+     */
+    public boolean localSubscribe(InterestEntry e) {
+        Objects.requireNonNull(e, "entry");
+        if (!local.subscribe(e)) {
+            return false;
+        }
+        routes.add(Target.LOCAL, e);
+        return true;
+    }
+
+    /**
+     * One local subscriber of {@code e} fewer (a call without a matching subscribe is ignored).
+     *
+     * @return true when {@code e} left this node's interest (its last subscriber): a flush is due
+     */
+    public boolean localUnsubscribe(InterestEntry e) {
+        Objects.requireNonNull(e, "entry");
+        if (!local.unsubscribe(e)) {
+            return false;
+        }
+        routes.remove(Target.LOCAL, e);
+        return true;
+    }
+
+    /** True when local changes wait for {@link #flush()}. */
+    public boolean hasPendingChanges() {
+        return local.hasPending();
+    }
+
+    /**
+     * Announces the local changes accumulated since the last flush as one batch (split in
+     * deltas of at most {@link Config#maxDeltaEntries()}). Does nothing when there are none.
+     */
+    public void flush() {
+        if (!local.hasPending()) {
+            return;
+        }
+        EntryDiff.Chunk batch = local.takeBatch();
+        long baseSum = siteAggregate.hashSum();
+        int baseCount = siteAggregate.size();
+        EntryDiff siteChange = new EntryDiff();
+        for (InterestEntry e : batch.removed()) {
+            siteAggregate.remove(e, siteChange);
+        }
+        for (InterestEntry e : batch.added()) {
+            siteAggregate.add(e, siteChange);
+        }
+        List<NodeDelta> deltas = new ArrayList<>();
+        for (EntryDiff.Chunk c : EntryDiff.chunks(batch.added(), batch.removed(), config.maxDeltaEntries())) {
+            deltas.add(new NodeDelta(self.name(), self.incarnation(), local.nextVersion(), c.added(), c.removed()));
+        }
+        for (String peer : peers.keySet()) {
+            sendDeltas(peer, deltas);
+        }
+        if (!siteChange.isEmpty()) {
+            announceSiteChange(siteChange, baseSum, baseCount);
+        }
+    }
+
+    private void sendDeltas(String peer, List<NodeDelta> deltas) {
+        if (outbox.room(peer) < deltas.size()) {
+            // The peer's queue is full: one full set replaces every delta queued for it.
+            outbox.remove(peer, m -> m instanceof NodeDelta);
+            deltasReplaced++;
+            outbox.offer(peer, selfFull());
+            return;
+        }
+        for (NodeDelta d : deltas) {
+            outbox.offer(peer, d);
+        }
+    }
+
+    private NodeFull selfFull() {
+        return new NodeFull(self.name(), self.incarnation(), local.version(), local.publishedSorted());
+    }
+
+    /**
+     * Sends a change of this node's view of its site aggregate to every remote site, as a chain
+     * of updates of at most {@link Config#maxDeltaEntries()} entries, each based on the digest
+     * the previous one produces.
+     */
+    private void announceSiteChange(EntryDiff change, long baseSum, int baseCount) {
+        if (sites.isEmpty()) {
+            return;
+        }
+        long sum = baseSum;
+        int count = baseCount;
+        List<SiteUpdate> updates = new ArrayList<>();
+        for (EntryDiff.Chunk c : EntryDiff.chunks(change.sortedAdded(), change.sortedRemoved(),
+                config.maxDeltaEntries())) {
+            long base = Hash64.setDigest(sum, count);
+            for (InterestEntry e : c.removed()) {
+                sum -= Hash64.entry(e);
+                count--;
+            }
+            for (InterestEntry e : c.added()) {
+                sum += Hash64.entry(e);
+                count++;
+            }
+            updates.add(new SiteUpdate(self.site(), base, Hash64.setDigest(sum, count), c.added(), c.removed()));
+        }
+        if (sum != siteAggregate.hashSum() || count != siteAggregate.size()) {
+            throw new IllegalStateException("site update chain of " + self.name() + " ends at " + count
+                    + " entries, the aggregate has " + siteAggregate.size());
+        }
+        for (RemoteSite site : sites.values()) {
+            for (SiteUpdate u : updates) {
+                outbox.offer(site.gateway, u);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    /**
+     * The membership layer reports {@code peer} alive (idempotent). Call it for every node of
+     * every site, including when a link handshake reveals a node before the membership view does.
+     * A larger incarnation than known means a restart: the old incarnation's interest is dropped.
+     * A smaller one is stale and ignored.
+     */
+    public void peerUp(NodeId peer) {
+        Objects.requireNonNull(peer, "peer");
+        if (peer.name().equals(self.name())) {
+            return;
+        }
+        Long seen = incarnations.get(peer.name());
+        if (seen != null && peer.incarnation() < seen) {
+            return;
+        }
+        String knownSite = siteOfNode.get(peer.name());
+        if (knownSite != null && !knownSite.equals(peer.site())) {
+            peerDown(peer.name()); // moved to another site: forget it where it was
+        }
+        siteOfNode.put(peer.name(), peer.site());
+        incarnations.put(peer.name(), peer.incarnation());
+        if (peer.site().equals(self.site())) {
+            sitePeerUp(peer);
+        } else {
+            remotePeerUp(peer);
+        }
+    }
+
+    private void sitePeerUp(NodeId peer) {
+        PeerInterest known = peers.get(peer.name());
+        if (known != null && known.incarnation >= peer.incarnation()) {
+            return;
+        }
+        if (known != null) {
+            dropSitePeer(known); // restarted: its old interest is void
+        }
+        PeerInterest fresh = new PeerInterest(peer.name(), peer.incarnation());
+        peers.put(peer.name(), fresh);
+        if (local.version() > 0) {
+            outbox.offer(peer.name(), selfFull());
+        }
+        pull(fresh, peer.name());
+    }
+
+    private void remotePeerUp(NodeId peer) {
+        RemoteSite site = sites.computeIfAbsent(peer.site(), RemoteSite::new);
+        site.liveNodes.put(peer.name(), peer.incarnation());
+        if (site.chooseGateway(self.name())) {
+            askSite(site, site.gateway, false);
+        }
+    }
+
+    /**
+     * The failure detector reports node {@code nodeName} dead (unknown names are ignored). Its
+     * interest is dropped; if it was this node's gateway peer for its site, another is chosen.
+     */
+    public void peerDown(String nodeName) {
+        if (nodeName == null || nodeName.equals(self.name())) {
+            return;
+        }
+        String site = siteOfNode.get(nodeName);
+        if (site == null) {
+            return;
+        }
+        outbox.remove(nodeName, m -> true);
+        if (site.equals(self.site())) {
+            PeerInterest peer = peers.get(nodeName);
+            if (peer != null) {
+                dropSitePeer(peer);
+            }
+            return;
+        }
+        RemoteSite remote = sites.get(site);
+        if (remote == null || remote.liveNodes.remove(nodeName) == null) {
+            return;
+        }
+        if (remote.liveNodes.isEmpty()) {
+            for (InterestEntry e : remote.entries.sorted()) {
+                routes.remove(Target.site(site), e);
+            }
+            sites.remove(site);
+        } else if (remote.chooseGateway(self.name())) {
+            askSite(remote, remote.gateway, true);
+        }
+    }
+
+    /** Removes a site peer and its interest; the announcer of the site tells the other sites. */
+    private void dropSitePeer(PeerInterest peer) {
+        peers.remove(peer.name);
+        long baseSum = siteAggregate.hashSum();
+        int baseCount = siteAggregate.size();
+        EntryDiff siteChange = new EntryDiff();
+        Target target = Target.node(peer.name);
+        for (InterestEntry e : peer.entries) {
+            routes.remove(target, e);
+            siteAggregate.remove(e, siteChange);
+        }
+        if (!siteChange.isEmpty() && isSiteAnnouncer()) {
+            announceSiteChange(siteChange, baseSum, baseCount);
+        }
+    }
+
+    /** The live node of this site with the smallest name announces membership-driven changes. */
+    private boolean isSiteAnnouncer() {
+        return peers.isEmpty() || self.name().compareTo(peers.firstKey()) < 0;
+    }
+
+    // ---------------------------------------------------------------- messages
+
+    /**
+     * Handles a message received from node {@code fromNode}.
+     *
+     * @param viaGateway true when it came over a gateway link (from another site), false over a
+     *                   route link (same site); a message whose link contradicts the sender's known
+     *                   site is ignored
+     * @param nowNanos   the adapter's monotonic clock, for retry pacing
+     */
+    public void onMessage(String fromNode, boolean viaGateway, MeshMessage m, long nowNanos) {
+        Objects.requireNonNull(fromNode, "fromNode");
+        Objects.requireNonNull(m, "message");
+        this.nowNanos = nowNanos;
+        String fromSite = siteOfNode.get(fromNode);
+        if (fromSite != null && fromSite.equals(self.site()) == viaGateway) {
+            ignoredMessages++;
+            return;
+        }
+        if (m instanceof SiteDigest d && viaGateway && d.site().equals(self.site())) {
+            answerSiteDigest(fromNode, d); // a question may come before the asker's peerUp
+            return;
+        }
+        if (!isLive(fromNode, fromSite)) {
+            ignoredMessages++;
+            return;
+        }
+        if (!viaGateway) {
+            onRouteMessage(peers.get(fromNode), m);
+        } else {
+            onGatewayMessage(fromNode, sites.get(fromSite), m);
+        }
+    }
+
+    private boolean isLive(String node, String site) {
+        if (site == null || node.equals(self.name())) {
+            return false;
+        }
+        if (site.equals(self.site())) {
+            return peers.containsKey(node);
+        }
+        RemoteSite remote = sites.get(site);
+        return remote != null && remote.liveNodes.containsKey(node);
+    }
+
+    private void onRouteMessage(PeerInterest from, MeshMessage m) {
+        if (m instanceof NodeDelta d) {
+            onNodeDelta(from, d);
+        } else if (m instanceof NodeFull f) {
+            onNodeFull(f);
+        } else if (m instanceof NodeDigest d) {
+            onNodeDigest(from, d);
+        } else if (m instanceof NodePull p) {
+            onNodePull(from, p);
+        } else if (m instanceof SiteUpdate u) {
+            RemoteSite site = remoteSite(u.site());
+            if (site != null) {
+                applySiteUpdate(site, u, site.gateway);
+            }
+        } else {
+            ignoredMessages++; // site fulls and digests travel over gateway links only
+        }
+    }
+
+    private void onGatewayMessage(String from, RemoteSite fromSite, MeshMessage m) {
+        if (m instanceof SiteUpdate u && u.site().equals(fromSite.name)) {
+            for (String peer : peers.keySet()) {
+                outbox.offer(peer, u);
+            }
+            applySiteUpdate(fromSite, u, from);
+        } else if (m instanceof SiteFull f && f.site().equals(fromSite.name)) {
+            onSiteFull(fromSite, f);
+        } else if (m instanceof SiteDigest d && d.site().equals(fromSite.name)) {
+            if (d.digest() == fromSite.entries.digest()) {
+                fromSite.confirmed = true;
+                fromSite.askOutstanding = false;
+            }
+        } else {
+            ignoredMessages++; // node gossip stays inside a site; sites speak only for themselves
+        }
+    }
+
+    private RemoteSite remoteSite(String name) {
+        RemoteSite site = sites.get(name);
+        if (site == null) {
+            ignoredMessages++;
+        }
+        return site;
+    }
+
+    private void onNodeDelta(PeerInterest from, NodeDelta d) {
+        PeerInterest peer = from;
+        if (!d.node().equals(from.name) || d.incarnation() < peer.incarnation
+                || (d.incarnation() == peer.incarnation && d.version() <= peer.version)) {
+            ignoredMessages++;
+            return;
+        }
+        if (d.incarnation() > peer.incarnation || d.version() != peer.version + 1) {
+            pull(peer, from.name);
+            return;
+        }
+        Target target = Target.node(peer.name);
+        EntryDiff ignored = new EntryDiff();
+        for (InterestEntry e : d.removed()) {
+            if (peer.entries.remove(e)) {
+                routes.remove(target, e);
+                siteAggregate.remove(e, ignored);
+            }
+        }
+        for (InterestEntry e : d.added()) {
+            if (peer.entries.add(e)) {
+                routes.add(target, e);
+                siteAggregate.add(e, ignored);
+            }
+        }
+        peer.version = d.version();
+    }
+
+    private void onNodeFull(NodeFull f) {
+        if (f.node().equals(self.name())) {
+            return;
+        }
+        PeerInterest peer = peers.get(f.node());
+        if (peer == null) {
+            ignoredMessages++;
+            return;
+        }
+        peer.pullOutstanding = false; // a pull is answered even by a full set that brings nothing new
+        if (!f.nodeVersion().newerThan(peer.nodeVersion())) {
+            return;
+        }
+        Set<InterestEntry> next = new HashSet<>(f.entries());
+        Target target = Target.node(peer.name);
+        EntryDiff ignored = new EntryDiff();
+        for (InterestEntry e : new ArrayList<>(peer.entries)) {
+            if (!next.contains(e)) {
+                peer.entries.remove(e);
+                routes.remove(target, e);
+                siteAggregate.remove(e, ignored);
+            }
+        }
+        for (InterestEntry e : next) {
+            if (peer.entries.add(e)) {
+                routes.add(target, e);
+                siteAggregate.add(e, ignored);
+            }
+        }
+        if (f.incarnation() > peer.incarnation) {
+            incarnations.merge(peer.name, f.incarnation(), Math::max);
+        }
+        peer.incarnation = f.incarnation();
+        peer.version = f.version();
+    }
+
+    private void onNodeDigest(PeerInterest from, NodeDigest d) {
+        List<String> pull = new ArrayList<>();
+        for (Map.Entry<String, NodeVersion> e : d.versions().entrySet()) {
+            PeerInterest peer = peers.get(e.getKey());
+            if (peer != null && e.getValue().newerThan(peer.nodeVersion()) && pullDue(peer)) {
+                pull.add(peer.name);
+            }
+        }
+        if (d.replyWanted()) {
+            // Push what the initiator lacks; the reply below then finds nothing left to pull.
+            NodeVersion mine = new NodeVersion(self.incarnation(), local.version());
+            if (isNewer(mine, d.versions().get(self.name()))) {
+                outbox.offer(from.name, selfFull());
+            }
+            for (PeerInterest peer : peers.values()) {
+                if (peer != from && isNewer(peer.nodeVersion(), d.versions().get(peer.name))) {
+                    outbox.offer(from.name, peer.full());
+                }
+            }
+        }
+        sendPull(from.name, pull);
+        if (d.replyWanted()) {
+            outbox.offer(from.name, new NodeDigest(versions(), false));
+        } else {
+            siteSynced = true;
+        }
+    }
+
+    /** True when {@code mine} is worth sending to a holder of {@code theirs} (null: not held). */
+    private static boolean isNewer(NodeVersion mine, NodeVersion theirs) {
+        return theirs == null ? mine.version() > 0 : mine.newerThan(theirs);
+    }
+
+    private void onNodePull(PeerInterest from, NodePull p) {
+        for (String node : p.nodes()) {
+            if (node.equals(self.name())) {
+                outbox.offer(from.name, selfFull());
+            } else {
+                PeerInterest peer = peers.get(node);
+                if (peer != null && peer != from) {
+                    outbox.offer(from.name, peer.full());
+                }
+            }
+        }
+    }
+
+    /** Asks {@code to} for {@code peer}'s full interest, unless such a request is outstanding. */
+    private void pull(PeerInterest peer, String to) {
+        if (pullDue(peer)) {
+            sendPull(to, List.of(peer.name));
+        }
+    }
+
+    private boolean pullDue(PeerInterest peer) {
+        if (peer.pullOutstanding && nowNanos - peer.pullSentNanos < config.gossipIntervalNanos()) {
+            return false;
+        }
+        peer.pullOutstanding = true;
+        peer.pullSentNanos = nowNanos;
+        return true;
+    }
+
+    private void sendPull(String to, List<String> nodes) {
+        if (!nodes.isEmpty()) {
+            nodePullsSent++;
+            outbox.offer(to, new NodePull(nodes));
+        }
+    }
+
+    private Map<String, NodeVersion> versions() {
+        Map<String, NodeVersion> v = new TreeMap<>();
+        v.put(self.name(), new NodeVersion(self.incarnation(), local.version()));
+        for (PeerInterest peer : peers.values()) {
+            v.put(peer.name, peer.nodeVersion());
+        }
+        return v;
+    }
+
+    /**
+     * Applies a site's update if this copy is at its base digest; asks {@code askTo} (the sender
+     * over a gateway link, else this node's gateway peer there) for a full set when it is neither
+     * at the base nor already at the result.
+     */
+    private void applySiteUpdate(RemoteSite site, SiteUpdate u, String askTo) {
+        long digest = site.entries.digest();
+        if (digest == u.newDigest()) {
+            return;
+        }
+        if (digest != u.baseDigest()) {
+            askSite(site, askTo, false);
+            return;
+        }
+        Target target = Target.site(site.name);
+        for (InterestEntry e : u.removed()) {
+            if (site.entries.remove(e)) {
+                routes.remove(target, e);
+            }
+        }
+        for (InterestEntry e : u.added()) {
+            if (site.entries.add(e)) {
+                routes.add(target, e);
+            }
+        }
+        siteUpdatesApplied++;
+        if (site.entries.digest() != u.newDigest()) {
+            site.confirmed = false;
+            askSite(site, askTo, true); // the update did not fit after all: start from a full set
+        }
+    }
+
+    private void onSiteFull(RemoteSite site, SiteFull f) {
+        Set<InterestEntry> next = new HashSet<>(f.entries());
+        Target target = Target.site(site.name);
+        for (InterestEntry e : site.entries.sorted()) {
+            if (!next.contains(e)) {
+                site.entries.remove(e);
+                routes.remove(target, e);
+            }
+        }
+        for (InterestEntry e : f.entries()) {
+            if (site.entries.add(e)) {
+                routes.add(target, e);
+            }
+        }
+        site.askOutstanding = false;
+        site.confirmed = site.entries.digest() == f.digest();
+    }
+
+    /**
+     * Sends the digest this node holds for {@code site} to {@code to}, which answers with a full
+     * set when it differs. Paced: at most one outstanding question per site per gossip interval,
+     * unless {@code force}.
+     */
+    private void askSite(RemoteSite site, String to, boolean force) {
+        if (to == null) {
+            return;
+        }
+        if (!force && site.askOutstanding && nowNanos - site.askedNanos < config.gossipIntervalNanos()) {
+            return;
+        }
+        site.askOutstanding = true;
+        site.askedNanos = nowNanos;
+        siteFullsAsked++;
+        outbox.offer(to, new SiteDigest(site.name, site.entries.digest(), !site.confirmed));
+    }
+
+    /** A node of another site asks about this site: answer with a full set if its copy differs. */
+    private void answerSiteDigest(String from, SiteDigest d) {
+        if (!siteSynced && !peers.isEmpty()) {
+            ignoredMessages++; // not synced yet: this node's view of its site may be partial
+            return;
+        }
+        long mine = siteAggregate.digest();
+        if (d.digest() != mine) {
+            outbox.offer(from, new SiteFull(self.site(), mine, siteAggregate.sorted()));
+        } else if (d.ackWanted()) {
+            outbox.offer(from, new SiteDigest(self.site(), mine, false));
+        }
+    }
+
+    // ---------------------------------------------------------------- time
+
+    /**
+     * Advances time: flushes pending local changes and, once per gossip interval (the first call
+     * included), runs anti-entropy. Call it often (every few milliseconds); it costs nothing when
+     * there is nothing to do.
+     */
+    public void tick(long nowNanos) {
+        this.nowNanos = nowNanos;
+        flush();
+        if (gossipStarted && nowNanos - nextGossipNanos < 0) {
+            return;
+        }
+        gossipStarted = true;
+        nextGossipNanos = nowNanos + config.gossipIntervalNanos();
+        if (!peers.isEmpty()) {
+            List<String> names = new ArrayList<>(peers.keySet());
+            String peer = names.get(random.nextInt(names.size()));
+            outbox.offer(peer, new NodeDigest(versions(), true));
+        }
+        for (RemoteSite site : sites.values()) {
+            outbox.offer(site.gateway, new SiteDigest(site.name, site.entries.digest(), !site.confirmed));
+        }
+    }
+
+    /** The messages to send, oldest first; the outbox is empty afterwards. */
+    public List<Outgoing> drainOutbox() {
+        return outbox.drain();
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    /**
+     * The nodes this node keeps links to: every live same-site peer (route links) and its gateway
+     * peer in every remote site (gateway links). Sorted, a fresh set.
+     */
+    public Set<String> linkTargets() {
+        Set<String> targets = new TreeSet<>(peers.keySet());
+        for (RemoteSite site : sites.values()) {
+            targets.add(site.gateway);
+        }
+        return targets;
+    }
+
+    /** This node's gateway peer in {@code site}, or null when the site has no live node. */
+    public String gatewayPeer(String site) {
+        RemoteSite remote = sites.get(site);
+        return remote == null ? null : remote.gateway;
+    }
+
+    /** This node's site and every site with a live node, sorted. */
+    public Set<String> knownSites() {
+        Set<String> known = new TreeSet<>(sites.keySet());
+        known.add(self.site());
+        return known;
+    }
+
+    /**
+     * True once this node has completed an anti-entropy exchange with a site peer (or has none)
+     * and has a digest confirmed by every remote site it knows. Computed, not latched: a site that
+     * appears makes it false until that site answers (one round trip). Only meaningful once the
+     * membership layer has delivered its first view: AND it with that.
+     */
+    public boolean ready() {
+        if (!siteSynced && !peers.isEmpty()) {
+            return false;
+        }
+        for (RemoteSite site : sites.values()) {
+            if (!site.confirmed) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The routing decision for one event on {@code topic}, by the hop rules of DESIGN.md:
+     * <ul>
+     *   <li>{@link Origin#LOCAL}: deliver to local plain subscribers, forward once to every site
+     *       peer whose interest matches and once to every remote site whose aggregate matches
+     *       (to this node's gateway peer there). Each matched queue group goes to exactly one
+     *       member: a local one, else one site peer, else one remote site (chosen with the
+     *       generator among the candidates sorted by name);</li>
+     *   <li>{@link Origin#ROUTE}: local delivery only, including the {@code assignedGroups};</li>
+     *   <li>{@link Origin#GATEWAY}: local delivery and forwards to matching site peers only; each
+     *       assigned group goes to a local member if there is one, else to one site peer with a
+     *       matching member of it.</li>
+     * </ul>
+     * So each node receives a routed event at most once, and after convergence an event crosses
+     * a link only towards matching interest.
+     *
+     * @param assignedGroups     the queue groups the sender made this node responsible for (empty
+     *                           or null for {@link Origin#LOCAL})
+     * @param localGroupsMatched queue groups with a local member matching the topic, from the
+     *                           broker's own subscription trie; null to use this engine's view of
+     *                           the local interest
+     */
+    public RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
+                               Set<String> localGroupsMatched) {
+        Objects.requireNonNull(origin, "origin");
+        return routes.route(topic, origin, assignedGroups, localGroupsMatched, this::gatewayPeer, random);
+    }
+
+    /** The interest table this node holds, for the admin API. */
+    public InterestSnapshot snapshot() {
+        List<InterestSnapshot.Peer> peerViews = new ArrayList<>();
+        for (PeerInterest p : peers.values()) {
+            peerViews.add(new InterestSnapshot.Peer(p.name, p.incarnation, p.version, p.sorted()));
+        }
+        List<InterestSnapshot.Site> siteViews = new ArrayList<>();
+        for (RemoteSite s : sites.values()) {
+            siteViews.add(new InterestSnapshot.Site(s.name, InterestSnapshot.hex(s.entries.digest()), s.confirmed,
+                    s.gateway, new ArrayList<>(s.liveNodes.keySet()), s.entries.sorted()));
+        }
+        return new InterestSnapshot(self.name(), self.site(), self.incarnation(), local.version(), ready(),
+                local.currentSorted(), local.pendingSize(), InterestSnapshot.hex(siteAggregate.digest()),
+                peerViews, siteViews);
+    }
+
+    public Stats stats() {
+        return new Stats(outbox.dropped(), deltasReplaced, ignoredMessages, nodePullsSent, siteFullsAsked,
+                siteUpdatesApplied);
+    }
+
+    /** This node's view of its own site's aggregated interest, sorted (for tests and the console). */
+    public List<InterestEntry> siteAggregate() {
+        return siteAggregate.sorted();
+    }
+
+    /** The digest of {@link #siteAggregate()}. */
+    public long siteDigest() {
+        return siteAggregate.digest();
+    }
+}

@@ -1,0 +1,47 @@
+package io.weft.routing;
+
+import java.util.TreeMap;
+
+/**
+ * What this node holds of one remote site: its live nodes, its aggregated interest and digest,
+ * and this node's gateway peer there. Exists while the site has at least one live node.
+ * Not thread-safe.
+ */
+final class RemoteSite {
+    final String name;
+    /** Live node name to incarnation. */
+    final TreeMap<String, Long> liveNodes = new TreeMap<>();
+    final DigestedSet entries = new DigestedSet();
+    String gateway;
+    /** The digest was confirmed by a node of the site (SiteFull received or digest echoed). */
+    boolean confirmed;
+    /** When a SiteDigest asking for a full set was last sent, while one is outstanding. */
+    long askedNanos;
+    boolean askOutstanding;
+
+    RemoteSite(String name) {
+        this.name = name;
+    }
+
+    /**
+     * Re-chooses the gateway peer by rendezvous hashing on (chooser, candidate): every chooser
+     * ranks the candidates differently, so the gateway load of a site spreads over its nodes, and
+     * the choice only moves for choosers whose gateway left.
+     *
+     * @return true when the gateway changed
+     */
+    boolean chooseGateway(String chooser) {
+        String best = null;
+        long bestScore = 0;
+        for (String candidate : liveNodes.keySet()) {
+            long score = Hash64.rendezvous(chooser, candidate);
+            if (best == null || Long.compareUnsigned(score, bestScore) > 0) {
+                best = candidate;
+                bestScore = score;
+            }
+        }
+        boolean changed = best == null ? gateway != null : !best.equals(gateway);
+        gateway = best;
+        return changed;
+    }
+}

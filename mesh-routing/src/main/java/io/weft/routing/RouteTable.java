@@ -1,0 +1,215 @@
+package io.weft.routing;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+/**
+ * Everything this node knows of who wants what, in one {@link SubscriptionTrie}, so that routing
+ * an event is one match: this node's own interest (target {@link Target#LOCAL}), each same-site
+ * peer's interest (a {@link Target.Kind#NODE} target) and each remote site's aggregated interest
+ * (a {@link Target.Kind#SITE} target). {@link #route} applies the hop rules and the queue group
+ * preferences of DESIGN.md to one match. Not thread-safe (the trie is, the decision is not).
+ */
+final class RouteTable {
+    /** A destination in the trie. */
+    record Target(Kind kind, String name) {
+        enum Kind { LOCAL, NODE, SITE }
+
+        static final Target LOCAL = new Target(Kind.LOCAL, "");
+
+        static Target node(String name) {
+            return new Target(Kind.NODE, name);
+        }
+
+        static Target site(String name) {
+            return new Target(Kind.SITE, name);
+        }
+    }
+
+    private static final Set<String> NO_GROUPS = Set.of();
+
+    private final SubscriptionTrie<Target> trie;
+
+    RouteTable(int matchCacheCapacity) {
+        this.trie = new SubscriptionTrie<>(matchCacheCapacity);
+    }
+
+    void add(Target target, InterestEntry e) {
+        trie.add(e.pattern(), e.queueGroup(), target);
+    }
+
+    void remove(Target target, InterestEntry e) {
+        if (!trie.remove(e.pattern(), e.queueGroup(), target)) {
+            throw new IllegalStateException("route table: " + target + " has no entry " + e);
+        }
+    }
+
+    int size() {
+        return trie.size();
+    }
+
+    /**
+     * The routing decision for one event (see {@link InterestEngine#route} for the contract).
+     *
+     * @param gatewayOf the gateway peer of a remote site, or null when there is none
+     */
+    RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
+                        Set<String> localGroupsMatched, Function<String, String> gatewayOf,
+                        RandomGenerator random) {
+        Match<Target> match = trie.match(topic);
+        Set<String> assigned = assignedGroups == null ? NO_GROUPS : assignedGroups;
+        if (match.isEmpty() && assigned.isEmpty()
+                && (localGroupsMatched == null || localGroupsMatched.isEmpty())) {
+            return RouteDecision.NONE;
+        }
+        Builder b = new Builder();
+        for (Target t : match.subscribers()) {
+            switch (t.kind()) {
+                case LOCAL -> b.deliverLocal = true;
+                case NODE -> {
+                    if (origin != Origin.ROUTE) {
+                        b.route(t.name());
+                    }
+                }
+                case SITE -> {
+                    if (origin == Origin.LOCAL) {
+                        b.gateway(t.name());
+                    }
+                }
+            }
+        }
+        switch (origin) {
+            case LOCAL -> pickForPublish(match, localGroupsMatched, random, b);
+            case ROUTE -> b.localGroups.addAll(assigned);
+            case GATEWAY -> pickInSite(match, assigned, localGroupsMatched, random, b);
+        }
+        return b.build(gatewayOf);
+    }
+
+    /** A publisher picks one member per matched group: its own node, else its site, else a site. */
+    private static void pickForPublish(Match<Target> match, Set<String> localGroupsMatched,
+                                       RandomGenerator random, Builder b) {
+        if (localGroupsMatched != null) {
+            b.localGroups.addAll(localGroupsMatched);
+        }
+        for (QueueGroup<Target> g : match.groups()) {
+            if (hasLocal(g, localGroupsMatched)) {
+                b.localGroups.add(g.name());
+                continue;
+            }
+            String node = pick(g, Target.Kind.NODE, random);
+            if (node != null) {
+                b.route(node).add(g.name());
+                continue;
+            }
+            String site = pick(g, Target.Kind.SITE, random);
+            if (site != null) {
+                b.gateway(site).add(g.name());
+            }
+        }
+    }
+
+    /** A gateway receiver places each group it was given: a local member, else one site peer. */
+    private static void pickInSite(Match<Target> match, Set<String> assigned, Set<String> localGroupsMatched,
+                                   RandomGenerator random, Builder b) {
+        for (String name : assigned) {
+            QueueGroup<Target> g = group(match, name);
+            if (localGroupsMatched != null ? localGroupsMatched.contains(name) : hasLocal(g, null)) {
+                b.localGroups.add(name);
+                continue;
+            }
+            String node = g == null ? null : pick(g, Target.Kind.NODE, random);
+            if (node != null) {
+                b.route(node).add(name);
+            } else {
+                b.unroutable.add(name);
+            }
+        }
+    }
+
+    private static boolean hasLocal(QueueGroup<Target> g, Set<String> localGroupsMatched) {
+        if (localGroupsMatched != null) {
+            return localGroupsMatched.contains(g.name());
+        }
+        return g != null && g.members().contains(Target.LOCAL);
+    }
+
+    private static QueueGroup<Target> group(Match<Target> match, String name) {
+        for (QueueGroup<Target> g : match.groups()) {
+            if (g.name().equals(name)) {
+                return g;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * One member of {@code kind}, chosen with {@code random} among them sorted by name, so the
+     * choice depends on the generator only, not on the trie's internal order; null when none.
+     */
+    private static String pick(QueueGroup<Target> g, Target.Kind kind, RandomGenerator random) {
+        String only = null;
+        List<String> names = null;
+        for (Target t : g.members()) {
+            if (t.kind() != kind) {
+                continue;
+            }
+            if (only == null) {
+                only = t.name();
+            } else {
+                if (names == null) {
+                    names = new ArrayList<>();
+                    names.add(only);
+                }
+                names.add(t.name());
+            }
+        }
+        if (names == null) {
+            return only;
+        }
+        Collections.sort(names);
+        return names.get(random.nextInt(names.size()));
+    }
+
+    private static final class Builder {
+        boolean deliverLocal;
+        final Set<String> localGroups = new TreeSet<>();
+        final Map<String, Set<String>> routes = new HashMap<>();
+        final Map<String, Set<String>> gateways = new HashMap<>();
+        final Set<String> unroutable = new TreeSet<>();
+
+        Set<String> route(String node) {
+            return routes.computeIfAbsent(node, k -> new TreeSet<>());
+        }
+
+        Set<String> gateway(String site) {
+            return gateways.computeIfAbsent(site, k -> new TreeSet<>());
+        }
+
+        RouteDecision build(Function<String, String> gatewayOf) {
+            Map<String, Set<String>> gatewayForwards = new HashMap<>();
+            Map<String, String> gatewayNodes = new HashMap<>();
+            for (Map.Entry<String, Set<String>> e : gateways.entrySet()) {
+                String node = gatewayOf.apply(e.getKey());
+                if (node == null) {
+                    unroutable.addAll(e.getValue());
+                    continue;
+                }
+                gatewayForwards.put(e.getKey(), Collections.unmodifiableSet(e.getValue()));
+                gatewayNodes.put(e.getKey(), node);
+            }
+            Map<String, Set<String>> routeForwards = new HashMap<>();
+            routes.forEach((node, groups) -> routeForwards.put(node, Collections.unmodifiableSet(groups)));
+            return new RouteDecision(deliverLocal, Collections.unmodifiableSet(localGroups),
+                    Collections.unmodifiableMap(routeForwards), Collections.unmodifiableMap(gatewayForwards),
+                    Collections.unmodifiableMap(gatewayNodes), Collections.unmodifiableSet(unroutable));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.weft.routing.net;
+
+import io.netty.buffer.ByteBuf;
+import io.weft.protocol.ErrorCode;
+import io.weft.protocol.ProtocolException;
+import io.weft.protocol.Wire;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Frames of the mesh port (route and gateway links). Same framing as the client protocol
+ * ({@code u32 length, u8 type, body}); see {@code docs/mesh.md}.
+ *
+ * <pre>
+ * 0x01 HELLO    u32 magic "WEFM", u8 version, u8 link kind (0 probe, 1 route, 2 gateway), node info
+ * 0x02 WELCOME  u8 version, node info of the acceptor, u16 n, n node infos it knows
+ * 0x03 CLOSE    str16 reason (the sender closes next)
+ * 0x20 PING     u64 token        0x21 PONG  u64 token
+ * 0x30 EVENT    u8 hop (1 route, 2 gateway), u8 group count, str16 groups..., then a PUB body
+ *               (str16 topic, binary CloudEvent) exactly as clients send it
+ * 0x40-0x4f     interest gossip (io.weft.routing.MeshCodec)
+ * </pre>
+ */
+public final class MeshFrames {
+    public static final int MAGIC = 0x5745464d;
+    public static final int VERSION = 1;
+    public static final byte HELLO = 0x01;
+    public static final byte WELCOME = 0x02;
+    public static final byte CLOSE = 0x03;
+    public static final byte PING = 0x20;
+    public static final byte PONG = 0x21;
+    public static final byte EVENT = 0x30;
+    public static final byte GOSSIP_FIRST = 0x40;
+    public static final byte GOSSIP_LAST = 0x4f;
+    public static final int HOP_ROUTE = 1;
+    public static final int HOP_GATEWAY = 2;
+
+    private MeshFrames() {
+    }
+
+    static int begin(ByteBuf out, byte type) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        out.writeByte(type);
+        return start;
+    }
+
+    static void end(ByteBuf out, int start) {
+        out.setInt(start, out.writerIndex() - start - 4);
+    }
+
+    static void writeHello(ByteBuf out, LinkKind kind, NodeInfo self) {
+        int s = begin(out, HELLO);
+        out.writeInt(MAGIC);
+        out.writeByte(VERSION);
+        out.writeByte(kind.code);
+        self.write(out);
+        end(out, s);
+    }
+
+    record Hello(LinkKind kind, NodeInfo node) {
+    }
+
+    static Hello readHello(ByteBuf in) {
+        Wire.need(in, 6, "mesh HELLO");
+        if (in.readInt() != MAGIC) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "not a Weft mesh peer (bad magic)");
+        }
+        int version = in.readUnsignedByte();
+        if (version != VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "mesh protocol version " + version
+                    + " is not supported (this node speaks " + VERSION + ")");
+        }
+        return new Hello(LinkKind.of(in.readUnsignedByte()), NodeInfo.read(in));
+    }
+
+    static void writeWelcome(ByteBuf out, NodeInfo self, Collection<NodeInfo> known) {
+        int s = begin(out, WELCOME);
+        out.writeByte(VERSION);
+        self.write(out);
+        out.writeShort(known.size());
+        for (NodeInfo n : known) {
+            n.write(out);
+        }
+        end(out, s);
+    }
+
+    public record Welcome(NodeInfo node, List<NodeInfo> known) {
+    }
+
+    static Welcome readWelcome(ByteBuf in) {
+        Wire.need(in, 1, "WELCOME");
+        in.readByte();
+        NodeInfo self = NodeInfo.read(in);
+        Wire.need(in, 2, "WELCOME count");
+        int n = in.readUnsignedShort();
+        List<NodeInfo> known = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            known.add(NodeInfo.read(in));
+        }
+        return new Welcome(self, known);
+    }
+
+    static void writeClose(ByteBuf out, String reason) {
+        int s = begin(out, CLOSE);
+        Wire.writeStr16(out, reason);
+        end(out, s);
+    }
+
+    static void writePing(ByteBuf out, byte type, long token) {
+        int s = begin(out, type);
+        out.writeLong(token);
+        end(out, s);
+    }
+
+    /** Header of an EVENT frame whose body ends with {@code pubBodyBytes} bytes of PUB body. */
+    static void writeEventHeader(ByteBuf out, int hop, Collection<String> groups, int pubBodyBytes) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        out.writeByte(EVENT);
+        out.writeByte(hop);
+        out.writeByte(groups.size());
+        for (String g : groups) {
+            Wire.writeStr16(out, g);
+        }
+        out.setInt(start, out.writerIndex() - start - 4 + pubBodyBytes);
+    }
+}

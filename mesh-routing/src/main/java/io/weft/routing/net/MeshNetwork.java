@@ -1,0 +1,491 @@
+package io.weft.routing.net;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.weft.protocol.ErrorCode;
+import io.weft.protocol.FrameDecoder;
+import io.weft.protocol.ProtocolException;
+import io.weft.protocol.Transports;
+import io.weft.protocol.Wire;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mesh port: accepts route and gateway links, dials and keeps the outbound links the routing
+ * core asks for (handshake deadline, heartbeats, reconnect with jittered back-off), and hands events
+ * and gossip frames to a {@link Listener}. It decides nothing about routing.
+ *
+ * <p>A link that stops answering heartbeats within {@link Config#heartbeatTimeoutMillis} is closed
+ * and reported down, so a hung peer is never waited on forever.
+ */
+public final class MeshNetwork implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MeshNetwork.class);
+
+    /** Timeouts and bounds of mesh links. */
+    public record Config(long handshakeTimeoutMillis, long heartbeatIntervalMillis, long heartbeatTimeoutMillis,
+                         long reconnectMinMillis, long reconnectMaxMillis, int maxFrameBytes, int writeBudgetBytes) {
+        public static Config defaults() {
+            return new Config(3000, 500, 3000, 100, 3000, 8 << 20, 8 << 20);
+        }
+    }
+
+    /** Callbacks from the network; event and gossip callbacks run on Netty I/O threads. */
+    public interface Listener {
+        void linkUp(MeshLink link);
+
+        void linkDown(MeshLink link, String reason);
+
+        void nodesLearned(List<NodeInfo> nodes);
+
+        /** A gossip frame (type byte at the reader index); released after the call returns. */
+        void gossip(MeshLink link, ByteBuf frame);
+
+        /** An event; {@code pubBody} is released after the call returns (retain to keep it). */
+        void event(MeshLink link, int hop, List<String> groups, ByteBuf pubBody);
+    }
+
+    private final Config config;
+    private final Listener listener;
+    private final Supplier<Collection<NodeInfo>> directory;
+    private final EventLoopGroup group;
+    private final Map<String, Dialer> dialers = new ConcurrentHashMap<>();
+    private final Map<String, MeshLink> outbound = new ConcurrentHashMap<>();
+    private final Map<String, MeshLink> inbound = new ConcurrentHashMap<>();
+    private volatile NodeInfo self;
+    private volatile boolean closed;
+    private Channel server;
+
+    public MeshNetwork(NodeInfo self, Config config, EventLoopGroup group, Listener listener,
+                       Supplier<Collection<NodeInfo>> directory) {
+        this.self = self;
+        this.config = config;
+        this.group = group;
+        this.listener = listener;
+        this.directory = directory;
+    }
+
+    /** Binds the mesh port; returns the bound port. */
+    public int bind(String host, int port) throws InterruptedException {
+        WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 2, config.writeBudgetBytes);
+        server = new ServerBootstrap().group(group).channel(Transports.serverChannel())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        pipeline(ch, new LinkHandler(null, null));
+                    }
+                })
+                .bind(host, port).sync().channel();
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    private void pipeline(Channel ch, LinkHandler h) {
+        ch.pipeline().addLast("idle", new IdleStateHandler(config.heartbeatTimeoutMillis,
+                config.heartbeatIntervalMillis, 0, TimeUnit.MILLISECONDS));
+        ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes));
+        ch.pipeline().addLast("link", h);
+    }
+
+    public void updateSelf(NodeInfo info) {
+        this.self = info;
+    }
+
+    public NodeInfo self() {
+        return self;
+    }
+
+    /** Keeps an outbound link of {@code kind} to {@code peer} up until {@link #dropLink}. Idempotent. */
+    public void ensureLink(NodeInfo peer, LinkKind kind) {
+        if (closed || peer.name().equals(self.name())) {
+            return;
+        }
+        Dialer existing = dialers.get(peer.name());
+        if (existing != null && existing.peer.equals(peer) && existing.kind == kind) {
+            return;
+        }
+        if (existing != null) {
+            existing.stop("replaced");
+        }
+        Dialer d = new Dialer(peer, kind);
+        dialers.put(peer.name(), d);
+        d.connect();
+    }
+
+    /** Stops keeping a link to {@code peerName} and closes it. */
+    public void dropLink(String peerName, String reason) {
+        Dialer d = dialers.remove(peerName);
+        if (d != null) {
+            d.stop(reason);
+        }
+    }
+
+    /** Peers this node keeps outbound links to. */
+    public java.util.Set<String> dialing() {
+        return java.util.Set.copyOf(dialers.keySet());
+    }
+
+    /** The link to use for sending to {@code peer}: the outbound one, else an inbound one; or null. */
+    public MeshLink linkTo(String peer) {
+        MeshLink l = outbound.get(peer);
+        if (l != null && l.isActive()) {
+            return l;
+        }
+        l = inbound.get(peer);
+        return l != null && l.isActive() ? l : null;
+    }
+
+    /** Every established link, both directions. */
+    public List<MeshLink> links() {
+        List<MeshLink> all = new ArrayList<>(outbound.values());
+        all.addAll(inbound.values());
+        return all;
+    }
+
+    /** Asks a seed ({@code host:port} of its mesh port) who it is and whom it knows. */
+    public CompletableFuture<MeshFrames.Welcome> probe(String hostPort) {
+        CompletableFuture<MeshFrames.Welcome> result = new CompletableFuture<>();
+        InetSocketAddress addr;
+        try {
+            addr = parse(hostPort);
+        } catch (IllegalArgumentException e) {
+            result.completeExceptionally(e);
+            return result;
+        }
+        bootstrap(new LinkHandler(null, result)).connect(addr).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+            } else {
+                ByteBuf hello = f.channel().alloc().buffer(128);
+                MeshFrames.writeHello(hello, LinkKind.PROBE, self);
+                f.channel().writeAndFlush(hello);
+                f.channel().eventLoop().schedule(() -> {
+                    if (result.completeExceptionally(new IOException("no WELCOME from " + hostPort + " within "
+                            + config.handshakeTimeoutMillis + " ms"))) {
+                        f.channel().close();
+                    }
+                }, config.handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+            }
+        });
+        return result;
+    }
+
+    static InetSocketAddress parse(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("'" + hostPort + "' is not HOST:PORT");
+        }
+        return InetSocketAddress.createUnresolved(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    private Bootstrap bootstrap(LinkHandler handler) {
+        WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 2, config.writeBudgetBytes);
+        return new Bootstrap().group(group).channel(Transports.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeoutMillis)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        pipeline(ch, handler);
+                    }
+                });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Dialer d : List.copyOf(dialers.values())) {
+            d.stop("shutting down");
+        }
+        dialers.clear();
+        for (MeshLink l : links()) {
+            l.close("shutting down");
+        }
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
+    }
+
+    /** Keeps one outbound link to a peer: connect, handshake, and reconnect with back-off. */
+    private final class Dialer {
+        final NodeInfo peer;
+        final LinkKind kind;
+        volatile boolean stopped;
+        int attempts;
+        volatile Channel channel;
+
+        Dialer(NodeInfo peer, LinkKind kind) {
+            this.peer = peer;
+            this.kind = kind;
+        }
+
+        void connect() {
+            if (stopped || closed) {
+                return;
+            }
+            InetSocketAddress addr;
+            try {
+                addr = parse(peer.meshAddress());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("cannot dial {}: {}", peer.name(), e.getMessage());
+                return;
+            }
+            bootstrap(new LinkHandler(this, null)).connect(addr).addListener((ChannelFuture f) -> {
+                if (!f.isSuccess()) {
+                    retry("connect failed: " + f.cause().getMessage());
+                    return;
+                }
+                Channel ch = f.channel();
+                channel = ch;
+                if (stopped) {
+                    ch.close();
+                    return;
+                }
+                ByteBuf hello = ch.alloc().buffer(128);
+                MeshFrames.writeHello(hello, kind, self);
+                ch.writeAndFlush(hello);
+            });
+        }
+
+        void retry(String why) {
+            if (stopped || closed) {
+                return;
+            }
+            long min = config.reconnectMinMillis;
+            long wait = Math.min(config.reconnectMaxMillis, min << Math.min(attempts, 16));
+            wait = wait / 2 + ThreadLocalRandom.current().nextLong(wait / 2 + 1);
+            attempts++;
+            if (attempts == 1 || attempts % 10 == 0) {
+                LOG.info("link to {} ({}) down: {}; retrying in {} ms", peer.name(), kind, why, wait);
+            }
+            group.next().schedule(this::connect, wait, TimeUnit.MILLISECONDS);
+        }
+
+        void established() {
+            attempts = 0;
+        }
+
+        void stop(String reason) {
+            stopped = true;
+            MeshLink l = outbound.get(peer.name());
+            if (l != null && l.channel() == channel) {
+                l.close(reason);
+            } else if (channel != null) {
+                channel.close();
+            }
+        }
+    }
+
+    /** Handshake, heartbeats and dispatch of one mesh connection. */
+    private final class LinkHandler extends ChannelInboundHandlerAdapter {
+        private final Dialer dialer;
+        private final CompletableFuture<MeshFrames.Welcome> probe;
+        private MeshLink link;
+        private ScheduledFuture<?> handshakeTimer;
+        private String closeReason = "connection closed";
+
+        LinkHandler(Dialer dialer, CompletableFuture<MeshFrames.Welcome> probe) {
+            this.dialer = dialer;
+            this.probe = probe;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            handshakeTimer = ctx.executor().schedule(() -> {
+                if (link == null) {
+                    closeReason = "no handshake within " + config.handshakeTimeoutMillis + " ms";
+                    ctx.close();
+                }
+            }, config.handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf frame = (ByteBuf) msg;
+            try {
+                byte type = frame.getByte(frame.readerIndex());
+                if (link == null) {
+                    frame.skipBytes(1);
+                    handshake(ctx, type, frame);
+                } else if (type == MeshFrames.EVENT) {
+                    frame.skipBytes(1);
+                    event(frame);
+                } else if (type >= MeshFrames.GOSSIP_FIRST && type <= MeshFrames.GOSSIP_LAST) {
+                    listener.gossip(link, frame);
+                } else {
+                    frame.skipBytes(1);
+                    control(ctx, type, frame);
+                }
+            } catch (ProtocolException e) {
+                closeReason = "protocol error: " + e.getMessage();
+                LOG.warn("mesh link {}: {}", link != null ? link : ctx.channel().remoteAddress(), e.getMessage());
+                ByteBuf b = ctx.alloc().buffer(64);
+                MeshFrames.writeClose(b, e.getMessage());
+                ctx.writeAndFlush(b).addListener(f -> ctx.close());
+            } finally {
+                frame.release();
+            }
+        }
+
+        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
+            if (type == MeshFrames.HELLO && dialer == null && probe == null) {
+                MeshFrames.Hello hello = MeshFrames.readHello(frame);
+                if (hello.node().name().equals(self.name())) {
+                    throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "a node named " + self.name()
+                            + " already exists (is a node dialling itself, or are two nodes named alike?)");
+                }
+                ByteBuf w = ctx.alloc().buffer(512);
+                MeshFrames.writeWelcome(w, self, directory.get());
+                ctx.writeAndFlush(w);
+                listener.nodesLearned(List.of(hello.node()));
+                if (hello.kind() == LinkKind.PROBE) {
+                    return;
+                }
+                established(new MeshLink(ctx.channel(), hello.node(), hello.kind(), false));
+            } else if (type == MeshFrames.WELCOME && (dialer != null || probe != null)) {
+                MeshFrames.Welcome welcome = MeshFrames.readWelcome(frame);
+                List<NodeInfo> learned = new ArrayList<>(welcome.known());
+                learned.add(welcome.node());
+                listener.nodesLearned(learned);
+                if (probe != null) {
+                    probe.complete(welcome);
+                    ctx.close();
+                    return;
+                }
+                if (!welcome.node().name().equals(dialer.peer.name())) {
+                    throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "dialled " + dialer.peer.name()
+                            + " at " + dialer.peer.meshAddress() + " but " + welcome.node().name() + " answered");
+                }
+                dialer.established();
+                established(new MeshLink(ctx.channel(), welcome.node(), dialer.kind, true));
+            } else if (type == MeshFrames.CLOSE) {
+                closeReason = "peer refused: " + Wire.readStr16(frame);
+                LOG.warn("mesh handshake with {}: {}", ctx.channel().remoteAddress(), closeReason);
+                ctx.close();
+            } else {
+                throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "unexpected frame 0x"
+                        + Integer.toHexString(type & 0xff) + " during the mesh handshake");
+            }
+        }
+
+        private void established(MeshLink l) {
+            handshakeTimer.cancel(false);
+            link = l;
+            Map<String, MeshLink> table = l.outbound() ? outbound : inbound;
+            MeshLink old = table.put(l.peer().name(), l);
+            if (old != null && old.channel() != l.channel()) {
+                old.close("replaced by a new connection");
+            }
+            listener.linkUp(l);
+        }
+
+        private void event(ByteBuf frame) {
+            Wire.need(frame, 2, "EVENT header");
+            int hop = frame.readUnsignedByte();
+            int n = frame.readUnsignedByte();
+            List<String> groups = n == 0 ? List.of() : new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                groups.add(Wire.readStr16(frame));
+            }
+            if (hop != MeshFrames.HOP_ROUTE && hop != MeshFrames.HOP_GATEWAY) {
+                throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "unknown hop kind " + hop);
+            }
+            link.eventsReceived.increment();
+            listener.event(link, hop, groups, frame);
+        }
+
+        private void control(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
+            switch (type) {
+                case MeshFrames.PING:
+                    ByteBuf pong = ctx.alloc().buffer(13);
+                    MeshFrames.writePing(pong, MeshFrames.PONG, frame.readLong());
+                    ctx.writeAndFlush(pong);
+                    break;
+                case MeshFrames.PONG:
+                    Wire.need(frame, 8, "PONG");
+                    link.lastRttNanos = System.nanoTime() - frame.readLong();
+                    break;
+                case MeshFrames.CLOSE:
+                    closeReason = "closed by peer: " + Wire.readStr16(frame);
+                    ctx.close();
+                    break;
+                default:
+                    throw new ProtocolException(ErrorCode.UNKNOWN_FRAME, "unknown mesh frame 0x"
+                            + Integer.toHexString(type & 0xff));
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                IdleState s = ((IdleStateEvent) evt).state();
+                if (s == IdleState.WRITER_IDLE && link != null) {
+                    ByteBuf ping = ctx.alloc().buffer(13);
+                    MeshFrames.writePing(ping, MeshFrames.PING, System.nanoTime());
+                    ctx.writeAndFlush(ping);
+                } else if (s == IdleState.READER_IDLE) {
+                    closeReason = "no heartbeat for " + config.heartbeatTimeoutMillis + " ms";
+                    LOG.warn("mesh link {}: {}", link != null ? link : ctx.channel().remoteAddress(), closeReason);
+                    ctx.close();
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (handshakeTimer != null) {
+                handshakeTimer.cancel(false);
+            }
+            if (probe != null) {
+                probe.completeExceptionally(new IOException(closeReason));
+            }
+            if (link != null) {
+                Map<String, MeshLink> table = link.outbound() ? outbound : inbound;
+                table.remove(link.peer().name(), link);
+                listener.linkDown(link, closeReason);
+            }
+            if (dialer != null && dialers.get(dialer.peer.name()) == dialer) {
+                dialer.retry(closeReason);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+            closeReason = c instanceof IOException ? "I/O error: " + c.getMessage() : "error: " + c;
+            if (!(c instanceof IOException)) {
+                LOG.warn("mesh link {}: {}", link != null ? link : ctx.channel().remoteAddress(), closeReason);
+            }
+            ctx.close();
+        }
+    }
+}
