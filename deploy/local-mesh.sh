@@ -338,7 +338,7 @@ EOF
 up_failed() {
   if [ "$#" -gt 0 ]; then
     stop_nodes "$@"
-    echo "local-mesh: stopped the ${STOPPED} node(s) this 'up' had started; logs are kept in $state" >&2
+    echo "local-mesh: start-up failed; stopped the $STOPPED node(s) of this 'up' still running; logs are in $state" >&2
   fi
   exit 1
 }

@@ -54,6 +54,21 @@ final class BenchCommand implements Callable<Integer> {
                     + "budget; 0 = no limit, -1 = about 4 MiB of events (default).")
     long window;
 
+    @Option(names = "--pub-servers", split = ",",
+            description = "Client addresses for publishers (round robin, each pinned to its node), e.g. a node of "
+                    + "site A; default: -s with nearest-broker selection.")
+    List<String> pubServers = new ArrayList<>();
+
+    @Option(names = "--sub-servers", split = ",",
+            description = "Client addresses for subscribers (round robin, pinned), e.g. nodes of site B or of both "
+                    + "sites for fan-out; default: -s.")
+    List<String> subServers = new ArrayList<>();
+
+    @Option(names = "--propagation", defaultValue = "0",
+            description = "Instead of throughput, measure interest propagation N times: a new subscription on a "
+                    + "--sub-servers node until the first event a --pub-servers node publishes reaches it.")
+    int propagationTrials;
+
     @Option(names = "--topic", defaultValue = "bench.weft.events", description = "Topic to use (default ${DEFAULT-VALUE}).")
     String topic;
 
@@ -84,8 +99,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<MeshClient> clients = new ArrayList<>();
         try {
+            if (propagationTrials > 0) {
+                return propagation(clients);
+            }
             for (int i = 0; i < subs; i++) {
-                MeshClient c = server.connect("meshctl-bench-sub-" + i);
+                MeshClient c = connect(subServers, i, "meshctl-bench-sub-" + i);
                 clients.add(c);
                 Receiver r = new Receiver();
                 receivers.add(r);
@@ -101,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             List<MeshClient> publishers = new ArrayList<>();
             for (int i = 0; i < pubs; i++) {
-                MeshClient c = server.connect("meshctl-bench-pub-" + i);
+                MeshClient c = connect(pubServers, i, "meshctl-bench-pub-" + i);
                 clients.add(c);
                 publishers.add(c);
             }
@@ -119,6 +137,66 @@ final class BenchCommand implements Callable<Integer> {
                 c.close();
             }
         }
+    }
+
+    private MeshClient connect(List<String> pinned, int index, String name) {
+        if (pinned.isEmpty()) {
+            return server.connect(name);
+        }
+        return MeshClient.connect(server.pinned(name, pinned.get(index % pinned.size())).build());
+    }
+
+    /** Median and spread of the time from subscribing on one node to the first event from another. */
+    private int propagation(List<MeshClient> clients) throws Exception {
+        MeshClient pub = connect(pubServers, 0, "meshctl-bench-prop-pub");
+        clients.add(pub);
+        MeshClient sub = connect(subServers, 0, "meshctl-bench-prop-sub");
+        clients.add(sub);
+        long[] samples = new long[propagationTrials];
+        byte[] data = new byte[Math.max(8, size)];
+        URI source = URI.create("/meshctl/bench");
+        for (int t = 0; t < propagationTrials; t++) {
+            String trialTopic = topic + ".prop." + t + "." + Long.toHexString(System.nanoTime());
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread publisher = new Thread(() -> {
+                long i = 0;
+                while (!stop.get()) {
+                    pub.publish(trialTopic, CloudEventBuilder.v1().withId(Long.toString(i++)).withSource(source)
+                            .withType("io.weft.bench").withData(data).build());
+                    LockSupport.parkNanos(20_000);
+                }
+            }, "bench-prop-pub");
+            publisher.start();
+            java.util.concurrent.CompletableFuture<Long> first = new java.util.concurrent.CompletableFuture<>();
+            long t0 = System.nanoTime();
+            io.weft.client.Subscription s = sub.subscribe(trialTopic, m -> first.complete(System.nanoTime()));
+            long t1;
+            try {
+                t1 = first.get(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } finally {
+                stop.set(true);
+                publisher.join();
+                s.unsubscribe();
+            }
+            samples[t] = t1 - t0;
+        }
+        java.util.Arrays.sort(samples);
+        double median = micros(samples[samples.length / 2]);
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("trials", propagationTrials);
+            out.put("medianMicros", median);
+            out.put("minMicros", micros(samples[0]));
+            out.put("p90Micros", micros(samples[(int) Math.min(samples.length - 1, Math.ceil(samples.length * 0.9) - 1)]));
+            out.put("maxMicros", micros(samples[samples.length - 1]));
+            System.out.println(Cli.JSON.writeValueAsString(out));
+        } else {
+            System.out.printf("interest propagation over %d trials (%s -> %s): median %.1f us, min %.1f us, max %.1f us%n",
+                    propagationTrials, subServers.isEmpty() ? "-s" : subServers.get(0),
+                    pubServers.isEmpty() ? "-s" : pubServers.get(0), median, micros(samples[0]),
+                    micros(samples[samples.length - 1]));
+        }
+        return 0;
     }
 
     private record Result(long published, long received, long pubNanos, long subNanos, Histogram latency, boolean complete) {
@@ -174,8 +252,8 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 due = System.nanoTime();
             }
-            if (window > 0 && !receivers.isEmpty()) {
-                awaitWindow(i);
+            if (window > 0 && !receivers.isEmpty() && !awaitWindow(i)) {
+                return;
             }
             stamp.putLong(0, due);
             c.publish(topic, CloudEventBuilder.v1().withId(Long.toString(i)).withSource(source)
@@ -183,16 +261,30 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Waits until every subscriber is within {@code window} events of this publisher's {@code sent}. */
-    private void awaitWindow(long sent) {
+    /**
+     * Waits until every subscriber is within {@code window} events of this publisher's {@code sent}.
+     *
+     * @return false when the slowest subscriber made no progress for the idle timeout (events were
+     *     dropped on the way, as core delivery may under overload): the publisher then stops
+     */
+    private boolean awaitWindow(long sent) {
         long ahead = sent * pubs;
+        long lastSlowest = -1;
+        long lastProgress = System.nanoTime();
         while (true) {
             long slowest = Long.MAX_VALUE;
             for (Receiver r : receivers) {
                 slowest = Math.min(slowest, r.received.get());
             }
             if (ahead - slowest <= window) {
-                return;
+                return true;
+            }
+            long now = System.nanoTime();
+            if (slowest != lastSlowest) {
+                lastSlowest = slowest;
+                lastProgress = now;
+            } else if (now - lastProgress > idleTimeout.toNanos()) {
+                return false;
             }
             LockSupport.parkNanos(20_000);
         }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bin/meshctl}: the Weft command line. Each subcommand is its own class. */
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = Meshctl.Version.class,
         description = "Command line for the Weft event mesh.",
-        subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, BenchCommand.class,
+        subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, InterestCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Meshctl implements Runnable {
     @CommandLine.Spec
@@ -23,12 +23,50 @@ public final class Meshctl implements Runnable {
 
     /** Runs meshctl and returns its exit code (tests call this). */
     public static int run(String... args) {
+        args = hoistServerOptions(args);
         CommandLine cl = new CommandLine(new Meshctl());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("meshctl " + cmd.getCommandName() + ": " + Cli.message(ex));
             return 1;
         });
         return cl.execute(args);
+    }
+
+    private static final java.util.Set<String> GLOBAL_WITH_VALUE = java.util.Set.of("-s", "--server", "--site",
+            "--connect-timeout");
+
+    /**
+     * Lets the connection options come before the command too ({@code meshctl -s a,b,c status}) by
+     * moving them after the subcommand name, where picocli expects them.
+     */
+    static String[] hoistServerOptions(String[] args) {
+        java.util.List<String> global = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < args.length && args[i].startsWith("-")) {
+            String a = args[i];
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            if (a.equals("--no-discover")) {
+                global.add(a);
+                i++;
+            } else if (GLOBAL_WITH_VALUE.contains(name) && a.contains("=")) {
+                global.add(a);
+                i++;
+            } else if (GLOBAL_WITH_VALUE.contains(a) && i + 1 < args.length) {
+                global.add(a);
+                global.add(args[i + 1]);
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        if (global.isEmpty() || i >= args.length) {
+            return args;
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        out.add(args[i]);
+        out.addAll(global);
+        out.addAll(java.util.Arrays.asList(args).subList(i + 1, args.length));
+        return out.toArray(new String[0]);
     }
 
     /** Version from the jar manifest. */

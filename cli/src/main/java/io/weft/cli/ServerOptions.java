@@ -29,6 +29,12 @@ final class ServerOptions {
                 .discover(!noDiscover);
     }
 
+    /** Options for a connection to exactly {@code address}, ignoring -s and discovery. */
+    ClientOptions.Builder pinned(String name, String address) {
+        return ClientOptions.builder().servers(address).site(site).name(name).connectTimeout(connectTimeout)
+                .discover(false);
+    }
+
     MeshClient connect(String name) {
         return MeshClient.connect(builder(name).build());
     }

@@ -44,13 +44,14 @@ import java.util.random.RandomGenerator;
  * nodes the membership layer has not reported alive are ignored: {@link #peerUp} is the only way
  * in, and on it both sides push their own {@link NodeFull} and pull the other's.
  *
- * <p><b>Remote sites.</b> A {@link SiteUpdate} applies only to a copy whose digest is its base
- * (one that is already at the new digest ignores it); any other copy asks the site for a full set
- * with {@link SiteDigest}, answered by {@link SiteFull}. A gateway receiver forwards each
- * {@link SiteUpdate} to its live site peers, which apply it the same way and ask their own
- * gateway peer when it does not fit. Only nodes that have synced with a site peer answer
- * questions about their own site, so a node that has just started does not hand out the partial
- * view it has.
+ * <p><b>Remote sites</b> ({@link RemoteSites}). A {@link SiteUpdate} applies only to a copy whose
+ * digest is its base (one that is already at the new digest ignores it); one that came early is
+ * held a moment for the updates it builds on; one that still does not fit makes the node ask the
+ * site for a full set with {@link SiteDigest} (to its own gateway peer there), answered by
+ * {@link SiteFull}. A gateway receiver forwards each {@link SiteUpdate} to its live site peers,
+ * which apply it the same way. Only a node that has synced with a site peer (or found itself
+ * alone in its site at a gossip round) announces changes of its site or answers questions about
+ * it, so a node that has just started does not hand out the partial view it has.
  *
  * <p><b>Anti-entropy</b>, every {@link Config#gossipIntervalNanos()}: a {@link NodeDigest} to one
  * random live site peer (push-pull, answered with a digest that ends the exchange), and a
@@ -67,7 +68,6 @@ import java.util.random.RandomGenerator;
  * anti-entropy.
  */
 public final class InterestEngine {
-
     /**
      * Settings.
      *
@@ -136,19 +136,19 @@ public final class InterestEngine {
     /** This node's view of its own site's aggregate: its published entries and its live peers'. */
     private final SiteAggregate siteAggregate = new SiteAggregate();
     private final TreeMap<String, PeerInterest> peers = new TreeMap<>();
-    private final TreeMap<String, RemoteSite> sites = new TreeMap<>();
+    private final RemoteSites sites;
     /** Site of every node ever reported, and the highest incarnation seen of each. */
     private final Map<String, String> siteOfNode = new HashMap<>();
     private final Map<String, Long> incarnations = new HashMap<>();
     private boolean siteSynced;
+    /** Digests this node's view of its site had lately: see {@link #answerSiteDigest}. */
+    private final RecentDigests recentSiteDigests = new RecentDigests();
     private boolean gossipStarted;
     private long nextGossipNanos;
     private long nowNanos;
     private long deltasReplaced;
     private long ignoredMessages;
     private long nodePullsSent;
-    private long siteFullsAsked;
-    private long siteUpdatesApplied;
 
     /**
      * @param self   this node; its incarnation must grow across restarts
@@ -162,6 +162,7 @@ public final class InterestEngine {
         this.random = Objects.requireNonNull(random, "random");
         this.routes = new RouteTable(config.matchCacheCapacity());
         this.outbox = new Outbox(config.maxOutboxPerPeer());
+        this.sites = new RemoteSites(self.name(), config.gossipIntervalNanos(), routes, outbox);
         siteOfNode.put(self.name(), self.site());
         incarnations.put(self.name(), self.incarnation());
     }
@@ -235,9 +236,10 @@ public final class InterestEngine {
         for (String peer : peers.keySet()) {
             sendDeltas(peer, deltas);
         }
-        if (!siteChange.isEmpty()) {
+        if (!siteChange.isEmpty() && siteSynced) {
             announceSiteChange(siteChange, baseSum, baseCount);
         }
+        noteSiteDigest();
     }
 
     private void sendDeltas(String peer, List<NodeDelta> deltas) {
@@ -286,7 +288,7 @@ public final class InterestEngine {
             throw new IllegalStateException("site update chain of " + self.name() + " ends at " + count
                     + " entries, the aggregate has " + siteAggregate.size());
         }
-        for (RemoteSite site : sites.values()) {
+        for (RemoteSite site : sites.all()) {
             for (SiteUpdate u : updates) {
                 outbox.offer(site.gateway, u);
             }
@@ -318,8 +320,9 @@ public final class InterestEngine {
         incarnations.put(peer.name(), peer.incarnation());
         if (peer.site().equals(self.site())) {
             sitePeerUp(peer);
+            noteSiteDigest();
         } else {
-            remotePeerUp(peer);
+            sites.nodeUp(peer, nowNanos);
         }
     }
 
@@ -339,14 +342,6 @@ public final class InterestEngine {
         pull(fresh, peer.name());
     }
 
-    private void remotePeerUp(NodeId peer) {
-        RemoteSite site = sites.computeIfAbsent(peer.site(), RemoteSite::new);
-        site.liveNodes.put(peer.name(), peer.incarnation());
-        if (site.chooseGateway(self.name())) {
-            askSite(site, site.gateway, false);
-        }
-    }
-
     /**
      * The failure detector reports node {@code nodeName} dead (unknown names are ignored). Its
      * interest is dropped; if it was this node's gateway peer for its site, another is chosen.
@@ -364,21 +359,11 @@ public final class InterestEngine {
             PeerInterest peer = peers.get(nodeName);
             if (peer != null) {
                 dropSitePeer(peer);
+                noteSiteDigest();
             }
             return;
         }
-        RemoteSite remote = sites.get(site);
-        if (remote == null || remote.liveNodes.remove(nodeName) == null) {
-            return;
-        }
-        if (remote.liveNodes.isEmpty()) {
-            for (InterestEntry e : remote.entries.sorted()) {
-                routes.remove(Target.site(site), e);
-            }
-            sites.remove(site);
-        } else if (remote.chooseGateway(self.name())) {
-            askSite(remote, remote.gateway, true);
-        }
+        sites.nodeDown(nodeName, site, nowNanos);
     }
 
     /** Removes a site peer and its interest; the announcer of the site tells the other sites. */
@@ -392,7 +377,7 @@ public final class InterestEngine {
             routes.remove(target, e);
             siteAggregate.remove(e, siteChange);
         }
-        if (!siteChange.isEmpty() && isSiteAnnouncer()) {
+        if (!siteChange.isEmpty() && siteSynced && isSiteAnnouncer()) {
             announceSiteChange(siteChange, baseSum, baseCount);
         }
     }
@@ -431,20 +416,22 @@ public final class InterestEngine {
         }
         if (!viaGateway) {
             onRouteMessage(peers.get(fromNode), m);
+            noteSiteDigest();
         } else {
             onGatewayMessage(fromNode, sites.get(fromSite), m);
         }
+    }
+
+    /** Remembers the digest this node's view of its site had until now, if it just changed. */
+    private void noteSiteDigest() {
+        recentSiteDigests.update(siteAggregate.digest(), nowNanos);
     }
 
     private boolean isLive(String node, String site) {
         if (site == null || node.equals(self.name())) {
             return false;
         }
-        if (site.equals(self.site())) {
-            return peers.containsKey(node);
-        }
-        RemoteSite remote = sites.get(site);
-        return remote != null && remote.liveNodes.containsKey(node);
+        return site.equals(self.site()) ? peers.containsKey(node) : sites.isLive(node, site);
     }
 
     private void onRouteMessage(PeerInterest from, MeshMessage m) {
@@ -456,11 +443,8 @@ public final class InterestEngine {
             onNodeDigest(from, d);
         } else if (m instanceof NodePull p) {
             onNodePull(from, p);
-        } else if (m instanceof SiteUpdate u) {
-            RemoteSite site = remoteSite(u.site());
-            if (site != null) {
-                applySiteUpdate(site, u, site.gateway);
-            }
+        } else if (m instanceof SiteUpdate u && sites.get(u.site()) != null) {
+            sites.onUpdate(sites.get(u.site()), u, nowNanos); // forwarded by this node's site peer
         } else {
             ignoredMessages++; // site fulls and digests travel over gateway links only
         }
@@ -469,27 +453,16 @@ public final class InterestEngine {
     private void onGatewayMessage(String from, RemoteSite fromSite, MeshMessage m) {
         if (m instanceof SiteUpdate u && u.site().equals(fromSite.name)) {
             for (String peer : peers.keySet()) {
-                outbox.offer(peer, u);
+                outbox.offer(peer, u); // the gateway receiver spreads it inside its site
             }
-            applySiteUpdate(fromSite, u, from);
+            sites.onUpdate(fromSite, u, nowNanos);
         } else if (m instanceof SiteFull f && f.site().equals(fromSite.name)) {
-            onSiteFull(fromSite, f);
+            sites.onFull(fromSite, f, nowNanos);
         } else if (m instanceof SiteDigest d && d.site().equals(fromSite.name)) {
-            if (d.digest() == fromSite.entries.digest()) {
-                fromSite.confirmed = true;
-                fromSite.askOutstanding = false;
-            }
+            sites.onEcho(fromSite, d);
         } else {
             ignoredMessages++; // node gossip stays inside a site; sites speak only for themselves
         }
-    }
-
-    private RemoteSite remoteSite(String name) {
-        RemoteSite site = sites.get(name);
-        if (site == null) {
-            ignoredMessages++;
-        }
-        return site;
     }
 
     private void onNodeDelta(PeerInterest from, NodeDelta d) {
@@ -580,7 +553,39 @@ public final class InterestEngine {
         if (d.replyWanted()) {
             outbox.offer(from.name, new NodeDigest(versions(), false));
         } else {
-            siteSynced = true;
+            markSiteSynced();
+        }
+    }
+
+    /**
+     * This node's view of its site is now complete (it synced with a peer, or found itself alone
+     * at a gossip round): from now on it announces changes and answers questions about its site.
+     * Its own interest was not announced while the view was partial, so it announces it now, as
+     * the change from the aggregate of its peers alone, which is what the other sites hold when
+     * they processed the end of this node's previous life and nothing else. If they hold something
+     * else the update does not fit, and they fetch a full set as usual.
+     */
+    private void markSiteSynced() {
+        if (siteSynced) {
+            return;
+        }
+        siteSynced = true;
+        List<InterestEntry> own = local.publishedSorted();
+        if (own.isEmpty() || sites.isEmpty()) {
+            return;
+        }
+        EntryDiff ignored = new EntryDiff();
+        for (InterestEntry e : own) {
+            siteAggregate.remove(e, ignored);
+        }
+        long baseSum = siteAggregate.hashSum();
+        int baseCount = siteAggregate.size();
+        EntryDiff ownContribution = new EntryDiff();
+        for (InterestEntry e : own) {
+            siteAggregate.add(e, ownContribution);
+        }
+        if (!ownContribution.isEmpty()) {
+            announceSiteChange(ownContribution, baseSum, baseCount);
         }
     }
 
@@ -635,80 +640,21 @@ public final class InterestEngine {
     }
 
     /**
-     * Applies a site's update if this copy is at its base digest; asks {@code askTo} (the sender
-     * over a gateway link, else this node's gateway peer there) for a full set when it is neither
-     * at the base nor already at the result.
+     * A node of another site asks about this site: answer with a full set if its copy differs,
+     * unless its copy is one this node's view had a moment ago: then the updates that bring it
+     * up to date are on their way (they take one more hop to reach it than to reach this node),
+     * and a full set would cross them. If they were lost, its next question finds its digest
+     * no longer recent and gets the full set.
      */
-    private void applySiteUpdate(RemoteSite site, SiteUpdate u, String askTo) {
-        long digest = site.entries.digest();
-        if (digest == u.newDigest()) {
-            return;
-        }
-        if (digest != u.baseDigest()) {
-            askSite(site, askTo, false);
-            return;
-        }
-        Target target = Target.site(site.name);
-        for (InterestEntry e : u.removed()) {
-            if (site.entries.remove(e)) {
-                routes.remove(target, e);
-            }
-        }
-        for (InterestEntry e : u.added()) {
-            if (site.entries.add(e)) {
-                routes.add(target, e);
-            }
-        }
-        siteUpdatesApplied++;
-        if (site.entries.digest() != u.newDigest()) {
-            site.confirmed = false;
-            askSite(site, askTo, true); // the update did not fit after all: start from a full set
-        }
-    }
-
-    private void onSiteFull(RemoteSite site, SiteFull f) {
-        Set<InterestEntry> next = new HashSet<>(f.entries());
-        Target target = Target.site(site.name);
-        for (InterestEntry e : site.entries.sorted()) {
-            if (!next.contains(e)) {
-                site.entries.remove(e);
-                routes.remove(target, e);
-            }
-        }
-        for (InterestEntry e : f.entries()) {
-            if (site.entries.add(e)) {
-                routes.add(target, e);
-            }
-        }
-        site.askOutstanding = false;
-        site.confirmed = site.entries.digest() == f.digest();
-    }
-
-    /**
-     * Sends the digest this node holds for {@code site} to {@code to}, which answers with a full
-     * set when it differs. Paced: at most one outstanding question per site per gossip interval,
-     * unless {@code force}.
-     */
-    private void askSite(RemoteSite site, String to, boolean force) {
-        if (to == null) {
-            return;
-        }
-        if (!force && site.askOutstanding && nowNanos - site.askedNanos < config.gossipIntervalNanos()) {
-            return;
-        }
-        site.askOutstanding = true;
-        site.askedNanos = nowNanos;
-        siteFullsAsked++;
-        outbox.offer(to, new SiteDigest(site.name, site.entries.digest(), !site.confirmed));
-    }
-
-    /** A node of another site asks about this site: answer with a full set if its copy differs. */
     private void answerSiteDigest(String from, SiteDigest d) {
-        if (!siteSynced && !peers.isEmpty()) {
+        if (!siteSynced) {
             ignoredMessages++; // not synced yet: this node's view of its site may be partial
             return;
         }
         long mine = siteAggregate.digest();
+        if (d.digest() != mine && recentSiteDigests.wasRecent(d.digest(), nowNanos, sites.holdNanos())) {
+            return;
+        }
         if (d.digest() != mine) {
             outbox.offer(from, new SiteFull(self.site(), mine, siteAggregate.sorted()));
         } else if (d.ackWanted()) {
@@ -726,19 +672,20 @@ public final class InterestEngine {
     public void tick(long nowNanos) {
         this.nowNanos = nowNanos;
         flush();
+        sites.expireHeld(nowNanos);
         if (gossipStarted && nowNanos - nextGossipNanos < 0) {
             return;
         }
         gossipStarted = true;
         nextGossipNanos = nowNanos + config.gossipIntervalNanos();
-        if (!peers.isEmpty()) {
+        if (peers.isEmpty()) {
+            markSiteSynced(); // alone in its site: its view of the site is complete
+        } else {
             List<String> names = new ArrayList<>(peers.keySet());
             String peer = names.get(random.nextInt(names.size()));
             outbox.offer(peer, new NodeDigest(versions(), true));
         }
-        for (RemoteSite site : sites.values()) {
-            outbox.offer(site.gateway, new SiteDigest(site.name, site.entries.digest(), !site.confirmed));
-        }
+        sites.gossip();
     }
 
     /** The messages to send, oldest first; the outbox is empty afterwards. */
@@ -754,7 +701,7 @@ public final class InterestEngine {
      */
     public Set<String> linkTargets() {
         Set<String> targets = new TreeSet<>(peers.keySet());
-        for (RemoteSite site : sites.values()) {
+        for (RemoteSite site : sites.all()) {
             targets.add(site.gateway);
         }
         return targets;
@@ -768,27 +715,20 @@ public final class InterestEngine {
 
     /** This node's site and every site with a live node, sorted. */
     public Set<String> knownSites() {
-        Set<String> known = new TreeSet<>(sites.keySet());
+        Set<String> known = new TreeSet<>(sites.names());
         known.add(self.site());
         return known;
     }
 
     /**
-     * True once this node has completed an anti-entropy exchange with a site peer (or has none)
-     * and has a digest confirmed by every remote site it knows. Computed, not latched: a site that
-     * appears makes it false until that site answers (one round trip). Only meaningful once the
-     * membership layer has delivered its first view: AND it with that.
+     * True once this node has completed an anti-entropy exchange with a site peer (or a gossip
+     * round, i.e. a {@link #tick}, found it alone in its site) and has a digest confirmed by every
+     * remote site it knows. Stays true for the site part; a remote site that appears makes it false
+     * until that site answers (one round trip). Only meaningful once the membership layer has
+     * delivered its first view: AND it with that.
      */
     public boolean ready() {
-        if (!siteSynced && !peers.isEmpty()) {
-            return false;
-        }
-        for (RemoteSite site : sites.values()) {
-            if (!site.confirmed) {
-                return false;
-            }
-        }
-        return true;
+        return siteSynced && sites.allConfirmed();
     }
 
     /**
@@ -825,19 +765,15 @@ public final class InterestEngine {
         for (PeerInterest p : peers.values()) {
             peerViews.add(new InterestSnapshot.Peer(p.name, p.incarnation, p.version, p.sorted()));
         }
-        List<InterestSnapshot.Site> siteViews = new ArrayList<>();
-        for (RemoteSite s : sites.values()) {
-            siteViews.add(new InterestSnapshot.Site(s.name, InterestSnapshot.hex(s.entries.digest()), s.confirmed,
-                    s.gateway, new ArrayList<>(s.liveNodes.keySet()), s.entries.sorted()));
-        }
+        List<InterestSnapshot.Site> siteViews = sites.snapshot();
         return new InterestSnapshot(self.name(), self.site(), self.incarnation(), local.version(), ready(),
                 local.currentSorted(), local.pendingSize(), InterestSnapshot.hex(siteAggregate.digest()),
                 peerViews, siteViews);
     }
 
     public Stats stats() {
-        return new Stats(outbox.dropped(), deltasReplaced, ignoredMessages, nodePullsSent, siteFullsAsked,
-                siteUpdatesApplied);
+        return new Stats(outbox.dropped(), deltasReplaced, ignoredMessages, nodePullsSent, sites.fullsAsked(),
+                sites.updatesApplied());
     }
 
     /** This node's view of its own site's aggregated interest, sorted (for tests and the console). */

@@ -1,5 +1,8 @@
 package io.weft.routing;
 
+import io.weft.routing.MeshMessage.SiteUpdate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.TreeMap;
 
 /**
@@ -8,6 +11,9 @@ import java.util.TreeMap;
  * Not thread-safe.
  */
 final class RemoteSite {
+    /** Most updates held while waiting for the ones they depend on. */
+    static final int MAX_HELD = 32;
+
     final String name;
     /** Live node name to incarnation. */
     final TreeMap<String, Long> liveNodes = new TreeMap<>();
@@ -18,6 +24,9 @@ final class RemoteSite {
     /** When a SiteDigest asking for a full set was last sent, while one is outstanding. */
     long askedNanos;
     boolean askOutstanding;
+    /** Updates that arrived before the ones they build on, oldest first. */
+    final List<SiteUpdate> held = new ArrayList<>();
+    long heldSinceNanos;
 
     RemoteSite(String name) {
         this.name = name;

@@ -100,7 +100,7 @@ final class RouteTable {
             b.localGroups.addAll(localGroupsMatched);
         }
         for (QueueGroup<Target> g : match.groups()) {
-            if (hasLocal(g, localGroupsMatched)) {
+            if (hasLocalMember(g, g.name(), localGroupsMatched)) {
                 b.localGroups.add(g.name());
                 continue;
             }
@@ -121,7 +121,7 @@ final class RouteTable {
                                    RandomGenerator random, Builder b) {
         for (String name : assigned) {
             QueueGroup<Target> g = group(match, name);
-            if (localGroupsMatched != null ? localGroupsMatched.contains(name) : hasLocal(g, null)) {
+            if (hasLocalMember(g, name, localGroupsMatched)) {
                 b.localGroups.add(name);
                 continue;
             }
@@ -134,9 +134,14 @@ final class RouteTable {
         }
     }
 
-    private static boolean hasLocal(QueueGroup<Target> g, Set<String> localGroupsMatched) {
+    /**
+     * Does this node have a member of group {@code name} for the topic: per the broker's own trie
+     * when it told us ({@code localGroupsMatched}), else per the engine's view ({@code g}, the
+     * group's match, null when nothing matched).
+     */
+    private static boolean hasLocalMember(QueueGroup<Target> g, String name, Set<String> localGroupsMatched) {
         if (localGroupsMatched != null) {
-            return localGroupsMatched.contains(g.name());
+            return localGroupsMatched.contains(name);
         }
         return g != null && g.members().contains(Target.LOCAL);
     }

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One established mesh connection to a peer (after the handshake). Either side may send on it; by
  * convention each node sends events on the links it dialled. Sending never blocks or queues without
- * bound: when the channel is not writable the event is dropped and counted (core delivery is at
- * most once; durable traffic is acknowledged end to end).
+ * bound: past the link's byte budget (queue plus Netty's write buffer) the event is dropped and
+ * counted ({@code weft_link_drops_total}; core delivery is at most once, durable traffic is
+ * acknowledged end to end).
  */
 public final class MeshLink {
     private final Channel channel;
@@ -22,8 +23,15 @@ public final class MeshLink {
     final LongAdder eventsReceived = new LongAdder();
     final LongAdder dropped = new LongAdder();
     volatile long lastRttNanos = -1;
+    private static final int BATCH_BYTES = 64 * 1024;
+    private final java.util.Queue<ByteBuf> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Runnable drainTask = this::drain;
+    private final long queueBudgetBytes;
 
-    MeshLink(Channel channel, NodeInfo peer, LinkKind kind, boolean outbound) {
+    MeshLink(Channel channel, NodeInfo peer, LinkKind kind, boolean outbound, long queueBudgetBytes) {
+        this.queueBudgetBytes = queueBudgetBytes;
         this.channel = channel;
         this.peer = peer;
         this.kind = kind;
@@ -47,12 +55,15 @@ public final class MeshLink {
     }
 
     /**
-     * Sends an event: {@code pubBody} (str16 topic + event) is shared, not copied per link.
+     * Sends an event: {@code pubBody} (str16 topic + event) is copied into the link's next batch, so
+     * the caller may release it at once. Events from any thread are queued and written by the link's
+     * event loop in batches with one flush, so a busy link costs one task and one syscall per batch,
+     * not per event.
      *
      * @return false when dropped because the link is down or over its write budget
      */
     public boolean sendEvent(int hop, Collection<String> groups, ByteBuf pubBody) {
-        if (!channel.isActive() || !channel.isWritable()) {
+        if (!channel.isActive()) {
             dropped.increment();
             return false;
         }
@@ -60,14 +71,61 @@ public final class MeshLink {
         for (String g : groups) {
             groupBytes += 2 + g.length() * 3;
         }
-        ByteBuf header = channel.alloc().buffer(7 + groupBytes);
-        MeshFrames.writeEventHeader(header, hop, groups, pubBody.readableBytes());
-        int bytes = header.readableBytes() + pubBody.readableBytes();
-        channel.write(header, channel.voidPromise());
-        channel.writeAndFlush(pubBody.retainedDuplicate(), channel.voidPromise());
+        ByteBuf frame = channel.alloc().buffer(7 + groupBytes + pubBody.readableBytes());
+        MeshFrames.writeEventHeader(frame, hop, groups, pubBody.readableBytes());
+        frame.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+        int bytes = frame.readableBytes();
+        if (queuedBytes.get() + bytes > queueBudgetBytes) {
+            frame.release();
+            dropped.increment();
+            return false;
+        }
+        queuedBytes.addAndGet(bytes);
+        queue.offer(frame);
         eventsSent.increment();
         bytesSent.add(bytes);
+        kick();
         return true;
+    }
+
+    /** Schedules a drain of the queue on the link's event loop unless one is pending. */
+    void kick() {
+        if (scheduled.compareAndSet(false, true)) {
+            channel.eventLoop().execute(drainTask);
+        }
+    }
+
+    private void drain() {
+        scheduled.set(false);
+        if (!channel.isActive()) {
+            ByteBuf f;
+            while ((f = queue.poll()) != null) {
+                queuedBytes.addAndGet(-f.readableBytes());
+                f.release();
+            }
+            return;
+        }
+        ByteBuf batch = null;
+        while (channel.isWritable()) {
+            ByteBuf f = queue.poll();
+            if (f == null) {
+                break;
+            }
+            int n = f.readableBytes();
+            queuedBytes.addAndGet(-n);
+            if (batch != null && batch.writableBytes() < n) {
+                channel.write(batch, channel.voidPromise());
+                batch = null;
+            }
+            if (batch == null) {
+                batch = channel.alloc().directBuffer(Math.max(n, BATCH_BYTES));
+            }
+            batch.writeBytes(f);
+            f.release();
+        }
+        if (batch != null) {
+            channel.writeAndFlush(batch, channel.voidPromise());
+        }
     }
 
     /** Sends a whole frame (gossip); takes ownership of {@code frame}. */

@@ -92,7 +92,7 @@ public final class MeshNetwork implements AutoCloseable {
 
     /** Binds the mesh port; returns the bound port. */
     public int bind(String host, int port) throws InterruptedException {
-        WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 2, config.writeBudgetBytes);
+        WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
         server = new ServerBootstrap().group(group).channel(Transports.serverChannel())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
@@ -205,7 +205,7 @@ public final class MeshNetwork implements AutoCloseable {
     }
 
     private Bootstrap bootstrap(LinkHandler handler) {
-        WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 2, config.writeBudgetBytes);
+        WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
         return new Bootstrap().group(group).channel(Transports.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeoutMillis)
@@ -369,7 +369,7 @@ public final class MeshNetwork implements AutoCloseable {
                 if (hello.kind() == LinkKind.PROBE) {
                     return;
                 }
-                established(new MeshLink(ctx.channel(), hello.node(), hello.kind(), false));
+                established(new MeshLink(ctx.channel(), hello.node(), hello.kind(), false, config.writeBudgetBytes / 2));
             } else if (type == MeshFrames.WELCOME && (dialer != null || probe != null)) {
                 MeshFrames.Welcome welcome = MeshFrames.readWelcome(frame);
                 List<NodeInfo> learned = new ArrayList<>(welcome.known());
@@ -385,7 +385,7 @@ public final class MeshNetwork implements AutoCloseable {
                             + " at " + dialer.peer.meshAddress() + " but " + welcome.node().name() + " answered");
                 }
                 dialer.established();
-                established(new MeshLink(ctx.channel(), welcome.node(), dialer.kind, true));
+                established(new MeshLink(ctx.channel(), welcome.node(), dialer.kind, true, config.writeBudgetBytes / 2));
             } else if (type == MeshFrames.CLOSE) {
                 closeReason = "peer refused: " + Wire.readStr16(frame);
                 LOG.warn("mesh handshake with {}: {}", ctx.channel().remoteAddress(), closeReason);
@@ -441,6 +441,14 @@ public final class MeshNetwork implements AutoCloseable {
                     throw new ProtocolException(ErrorCode.UNKNOWN_FRAME, "unknown mesh frame 0x"
                             + Integer.toHexString(type & 0xff));
             }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (link != null && ctx.channel().isWritable()) {
+                link.kick();
+            }
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override
