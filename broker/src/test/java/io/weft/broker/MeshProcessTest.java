@@ -206,4 +206,30 @@ class MeshProcessTest {
             Await.until(WAIT, () -> got.get() == 1, () -> "got " + got);
         }
     }
+
+    @Test
+    @Order(6)
+    void clientPicksANearbyNodeOfItsSiteAndFailsOverWithItsSubscriptions() throws Exception {
+        String all = String.join(",", mesh.nodes().stream().map(MeshProcesses.Node::client).toList());
+        List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (MeshClient c = MeshClient.connect(io.weft.client.ClientOptions.builder().servers(all).site("onprem")
+                .reconnectWait(Duration.ofMillis(20), Duration.ofMillis(200)).build())) {
+            String first = c.serverInfo().node();
+            assertTrue(first.startsWith("onprem"), "site preference: connected to " + first + ", candidates "
+                    + c.candidates());
+            c.subscribe("failover.>", m -> got.add(m.event().getId())).confirmed().get(10, TimeUnit.SECONDS);
+            awaitInterest("failover.>", true);
+            mesh.kill9(first);
+            Await.until(WAIT, () -> c.isConnected() && c.serverInfo() != null && !c.serverInfo().node().equals(first),
+                    () -> "still on " + first);
+            String second = c.serverInfo().node();
+            assertTrue(second.startsWith("onprem"), "failed over within the site: " + second);
+            awaitInterest("failover.>", true);
+            try (MeshClient pub = client("cloud-2")) {
+                pub.publish("failover.test", event("after-failover"));
+                pub.flush(WAIT);
+            }
+            Await.until(WAIT, () -> got.contains("after-failover"), got::toString);
+        }
+    }
 }
