@@ -52,6 +52,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private final Map<String, LongAdder[]> sentByPeer = new ConcurrentHashMap<>();
     private final ScheduledExecutorService loop;
     private final Set<String> seedsAnswered = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> seedNames = new ConcurrentHashMap<>();
+    private final Set<String> everLive = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean flushPending = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Set<String> live = Set.of();
     private volatile NodeInfo self;
@@ -110,36 +112,56 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         } catch (Exception e) {
             LOG.error("cannot join the membership group: {}", e.toString());
         }
-        if (seedsAnswered.size() < seeds.size()) {
-            loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
-        }
+        loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
     }
 
+    /**
+     * Probes seeds that have not answered yet, and seeds that answered but are not in this node's
+     * membership view (two groups formed side by side while nodes started together): their
+     * membership addresses go to discovery so MERGE3 joins the groups, and one that stopped answering
+     * no longer holds readiness back.
+     */
     private void keepProbing() {
         if (closed) {
             return;
         }
         probeSeeds();
         membership.addInitialHosts(membershipAddresses());
-        if (seedsAnswered.size() < config.seeds.size()) {
-            loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
-        }
+        loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
     }
 
     private void probeSeeds() {
         for (String seed : config.seeds) {
-            if (seedsAnswered.contains(seed) || seed.equals(self.meshAddress())) {
+            if (seed.equals(self.meshAddress())) {
                 seedsAnswered.add(seed);
+                continue;
+            }
+            String name = seedNames.get(seed);
+            if (seedsAnswered.contains(seed) && name != null && (live.contains(name) || everLive.contains(name))) {
                 continue;
             }
             net.probe(seed).whenComplete((w, err) -> {
                 if (err == null) {
                     seedsAnswered.add(seed);
+                    if (!w.node().name().equals(self.name())) {
+                        seedNames.put(seed, w.node().name());
+                    }
                 } else {
+                    seedNames.remove(seed);
                     LOG.debug("seed {} not answering: {}", seed, err.toString());
                 }
             });
         }
+    }
+
+    /** False while a seed that answers is missing from the membership view (a split start-up). */
+    private boolean seedsInView() {
+        for (String name : seedNames.values()) {
+            if (!live.contains(name) && !everLive.contains(name)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private List<String> membershipAddresses() {
@@ -158,7 +180,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     /** True once membership is joined, a seed answered (if any were given) and interest is synced. */
     boolean ready() {
-        if (!membershipJoined || (!config.seeds.isEmpty() && seedsAnswered.isEmpty())) {
+        if (!membershipJoined || (!config.seeds.isEmpty() && seedsAnswered.isEmpty()) || !seedsInView()) {
             return false;
         }
         synchronized (this) {
@@ -358,6 +380,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     public void members(Set<String> names) {
         Set<String> before = live;
         live = Set.copyOf(names);
+        everLive.addAll(names);
         synchronized (this) {
             for (String n : names) {
                 NodeInfo info = directory.get(n);

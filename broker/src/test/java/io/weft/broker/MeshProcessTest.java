@@ -201,9 +201,11 @@ class MeshProcessTest {
         try (MeshClient again = client("onprem-3"); MeshClient pub = client("cloud-2")) {
             again.subscribe("alerts.>", m -> got.incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
             awaitInterest("alerts.>", true);
-            pub.publish("alerts.cpu", event("after-restart"));
-            pub.flush(WAIT);
-            Await.until(WAIT, () -> got.get() == 1, () -> "got " + got);
+            java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+            Await.until(WAIT, () -> {
+                pub.publish("alerts.cpu", event("after-restart-" + n.incrementAndGet()));
+                return got.get() > 0;
+            }, () -> "got " + got);
         }
     }
 
@@ -224,12 +226,15 @@ class MeshProcessTest {
                     () -> "still on " + first);
             String second = c.serverInfo().node();
             assertTrue(second.startsWith("onprem"), "failed over within the site: " + second);
-            awaitInterest("failover.>", true);
+            // until membership has removed the killed node everywhere, events may still be routed to
+            // it and lost (core delivery is at most once): publish until one arrives
             try (MeshClient pub = client("cloud-2")) {
-                pub.publish("failover.test", event("after-failover"));
-                pub.flush(WAIT);
+                java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+                Await.until(WAIT, () -> {
+                    pub.publish("failover.test", event("after-failover-" + n.incrementAndGet()));
+                    return !got.isEmpty();
+                }, got::toString);
             }
-            Await.until(WAIT, () -> got.contains("after-failover"), got::toString);
         }
     }
 }
