@@ -47,7 +47,7 @@ public final class Broker implements AutoCloseable {
     private final EventLoopGroup workers;
     private Channel clientChannel;
     private HttpServer http;
-    private MeshNode mesh;
+    private volatile MeshNode mesh;
     private int meshPort;
 
     private Broker(MeshdConfig config) {
@@ -71,6 +71,9 @@ public final class Broker implements AutoCloseable {
 
     private void bind() throws Exception {
         Files.createDirectories(config.dataDir);
+        // attached before the client port opens, so no subscription can miss the mesh
+        mesh = new MeshNode(config, router, workers, System.currentTimeMillis());
+        router.attach(mesh);
         int low = (int) Math.max(32 * 1024, config.maxPendingBytes / 4);
         int high = (int) Math.max(64 * 1024, config.maxPendingBytes / 2);
         ServerBootstrap sb = new ServerBootstrap()
@@ -89,9 +92,7 @@ public final class Broker implements AutoCloseable {
         clientChannel = sb.bind(config.host, config.clientPort).sync().channel();
         http = new HttpServer(this);
         http.start(boss, workers, config.host, config.httpPort);
-        mesh = new MeshNode(config, router, workers, System.currentTimeMillis());
         meshPort = mesh.start(clientPort(), httpPort());
-        router.attach(mesh);
         metrics.registerMesh(mesh);
         LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} data={} transport={}", Version.get(),
                 config.node, config.site, clientPort(), httpPort(), meshPort, mesh.self().membershipAddress(),
@@ -133,7 +134,7 @@ public final class Broker implements AutoCloseable {
     Info info(int version) {
         boolean ready = ready();
         List<NodeAddress> nodes = new ArrayList<>();
-        nodes.add(new NodeAddress(config.node, config.site, mesh.self().clientAddress(), ready));
+        nodes.add(new NodeAddress(config.node, config.site, config.advertisedHost() + ":" + clientPort(), ready));
         for (NodeInfo n : mesh.nodes()) {
             if (!n.name().equals(config.node) && mesh.isLive(n.name()) && !n.clientAddress().isEmpty()) {
                 nodes.add(new NodeAddress(n.name(), n.site(), n.clientAddress(), true));

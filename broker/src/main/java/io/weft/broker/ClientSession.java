@@ -88,6 +88,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
             outbound.kick();
+            if (!closing) {
+                ctx.channel().config().setAutoRead(true);
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -109,6 +112,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         ctx.flush();
+        // replies (PONG, OK, ADMIN) to a client that does not read must not pile up: stop reading it
+        if (!ctx.channel().isWritable()) {
+            ctx.channel().config().setAutoRead(false);
+        }
     }
 
     private void handle(ByteBuf frame) {

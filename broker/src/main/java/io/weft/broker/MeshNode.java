@@ -94,7 +94,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         directory.put(self.name(), self);
         membership = m;
         loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-        loop.execute(this::join);
+        // joining waits for seeds and for JGroups; it must not hold up the mesh thread's ticks
+        Thread joiner = new Thread(this::join, "weft-mesh-join");
+        joiner.setDaemon(true);
+        joiner.start();
         return meshPort;
     }
 
@@ -106,13 +109,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         while (!seeds.isEmpty() && seedsAnswered.isEmpty() && System.nanoTime() < deadline && !closed) {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
-        try {
-            membership.start(membershipAddresses());
-            membershipJoined = true;
-        } catch (Exception e) {
-            LOG.error("cannot join the membership group: {}", e.toString());
+        startMembership();
+        if (!closed) {
+            loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
         }
-        loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
     }
 
     /**
@@ -121,9 +121,24 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
      * membership addresses go to discovery so MERGE3 joins the groups, and one that stopped answering
      * no longer holds readiness back.
      */
+    private void startMembership() {
+        if (closed) {
+            return;
+        }
+        try {
+            membership.start(membershipAddresses());
+            membershipJoined = true;
+        } catch (Exception e) {
+            LOG.error("cannot join the membership group (retrying): {}", e.toString());
+        }
+    }
+
     private void keepProbing() {
         if (closed) {
             return;
+        }
+        if (!membershipJoined) {
+            startMembership();
         }
         probeSeeds();
         membership.addInitialHosts(membershipAddresses());
@@ -228,12 +243,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     private void flushNow() {
         flushPending.set(false);
-        List<Outgoing> out;
         synchronized (this) {
             engine.flush();
-            out = engine.drainOutbox();
+            sendAll(engine.drainOutbox());
         }
-        sendAll(out);
     }
 
     // ---- routing ----
@@ -285,14 +298,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             return;
         }
         try {
-            List<Outgoing> out;
             Set<String> targets;
             synchronized (this) {
                 engine.tick(System.nanoTime());
-                out = engine.drainOutbox();
+                sendAll(engine.drainOutbox());
                 targets = engine.linkTargets();
             }
-            sendAll(out);
             reconcileLinks(targets);
         } catch (RuntimeException e) {
             LOG.error("mesh tick failed", e);
@@ -361,12 +372,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     @Override
     public void gossip(MeshLink link, ByteBuf frame) {
         MeshMessage m = MeshCodec.decode(frame);
-        List<Outgoing> out;
         synchronized (this) {
             engine.onMessage(link.peer().name(), link.kind() == LinkKind.GATEWAY, m, System.nanoTime());
-            out = engine.drainOutbox();
+            // sent under the lock so batches taken in order also leave in order (writes never block)
+            sendAll(engine.drainOutbox());
         }
-        sendAll(out);
     }
 
     @Override

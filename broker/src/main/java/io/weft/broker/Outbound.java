@@ -125,7 +125,8 @@ final class Outbound implements Runnable {
             metrics.eventsOut.inc(events);
             metrics.bytesOut.inc(bytes);
         }
-        if (queue.isEmpty()) {
+        if (queuedBytes.get() <= queueBudgetBytes / 2) {
+            // back well under budget: the next drop starts a new over-budget period
             overBudgetSinceNanos = 0;
         }
     }

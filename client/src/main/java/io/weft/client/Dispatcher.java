@@ -31,13 +31,27 @@ final class Dispatcher implements Runnable {
         this.thread.start();
     }
 
-    /** Event loop: queue a message; pause reading on {@code from} when over the bound. */
+    /**
+     * Event loop: queue a message; pause reading on {@code from} when over the bound. Pausing and
+     * resuming both happen on the event loop (the dispatcher only asks for a resume), so a resume
+     * can never be lost or overtake a later pause.
+     */
     void enqueue(Message m, Channel from) {
         queue.add(m);
         long bytes = queuedBytes.addAndGet(m.encodedSize());
         if (paused == null && (queue.size() >= maxMessages || bytes >= maxBytes)) {
             paused = from;
             from.config().setAutoRead(false);
+            // the dispatcher may have drained everything meanwhile without seeing the pause
+            resumeIfDrained(from);
+        }
+    }
+
+    /** Event loop: resume reading when the queue is back under half of both bounds. */
+    private void resumeIfDrained(Channel ch) {
+        if (paused == ch && queue.size() <= maxMessages / 2 && queuedBytes.get() <= maxBytes / 2) {
+            paused = null;
+            ch.config().setAutoRead(true);
         }
     }
 
@@ -56,8 +70,7 @@ final class Dispatcher implements Runnable {
             long bytes = queuedBytes.addAndGet(-m.encodedSize());
             Channel p = paused;
             if (p != null && queue.size() <= maxMessages / 2 && bytes <= maxBytes / 2) {
-                paused = null;
-                p.eventLoop().execute(() -> p.config().setAutoRead(true));
+                p.eventLoop().execute(() -> resumeIfDrained(p));
             }
             Subscription s = m.subscription();
             if (!s.isActive()) {

@@ -363,6 +363,9 @@ public final class MeshClient implements AutoCloseable {
             return false;
         }
         Handler h = ch.pipeline().get(Handler.class);
+        if (h == null) {
+            return false; // the channel closed and its pipeline was torn down meanwhile
+        }
         info = i;
         server = a.address;
         ByteBuf resub = ch.alloc().buffer(256);
@@ -516,6 +519,10 @@ public final class MeshClient implements AutoCloseable {
             options.connectionListener.accept(new ClientOptions.ConnectionEvent(
                     ClientOptions.ConnectionState.RECONNECTED, server));
         } catch (MeshException e) {
+            scheduleReconnect();
+        } catch (RuntimeException e) {
+            // never let an unexpected failure end the reconnect loop silently
+            options.errorListener.accept(new MeshException("reconnect attempt failed: " + e, e));
             scheduleReconnect();
         }
     }

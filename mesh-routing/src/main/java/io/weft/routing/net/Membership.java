@@ -68,8 +68,9 @@ public final class Membership implements AutoCloseable {
     private final int port;
     private final ExecutorService announcer;
     private volatile NodeInfo self;
-    private JChannel channel;
-    private TCPPING discovery;
+    private volatile JChannel channel;
+    private volatile TCPPING discovery;
+    private boolean closed;
 
     /**
      * @param bindHost the address to bind (a concrete address, not a wildcard)
@@ -104,7 +105,14 @@ public final class Membership implements AutoCloseable {
     }
 
     /** Joins the group, discovering it through {@code initialHosts} ({@code host:port} membership addresses). */
-    public void start(Collection<String> initialHosts) throws Exception {
+    public synchronized void start(Collection<String> initialHosts) throws Exception {
+        if (closed) {
+            return;
+        }
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
         List<InetSocketAddress> hosts = new ArrayList<>();
         hosts.add(new InetSocketAddress(bindAddress, port));
         for (String h : initialHosts) {
@@ -226,7 +234,8 @@ public final class Membership implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         announcer.shutdownNow();
         if (channel != null) {
             channel.close();

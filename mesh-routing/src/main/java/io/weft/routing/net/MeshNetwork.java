@@ -479,6 +479,7 @@ public final class MeshNetwork implements AutoCloseable {
             if (link != null) {
                 Map<String, MeshLink> table = link.outbound() ? outbound : inbound;
                 table.remove(link.peer().name(), link);
+                link.kick(); // releases whatever is still queued: the channel is inactive now
                 listener.linkDown(link, closeReason);
             }
             if (dialer != null && dialers.get(dialer.peer.name()) == dialer) {
