@@ -150,6 +150,7 @@ public final class Broker implements AutoCloseable {
         v.put("/v1/nodes", () -> AdminViews.nodes(this, mesh));
         v.put("/v1/interest", () -> AdminViews.interest(mesh));
         v.put("/v1/links", () -> AdminViews.links(mesh));
+        v.put("/v1/gossip", () -> mesh.gossipStats());
         return v;
     }
 

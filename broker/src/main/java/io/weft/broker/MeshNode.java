@@ -449,6 +449,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         }
     }
 
+    Object gossipStats() {
+        synchronized (this) {
+            return engine.stats();
+        }
+    }
+
     Set<String> liveNames() {
         return new HashSet<>(live);
     }
