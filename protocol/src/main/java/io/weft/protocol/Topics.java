@@ -112,7 +112,8 @@ public final class Topics {
         return null;
     }
 
-    private static String printable(String s) {
+    /** Quotes user input safely into a message: at most 80 characters, control characters as '?'. */
+    public static String printable(String s) {
         if (s == null) {
             return "null";
         }

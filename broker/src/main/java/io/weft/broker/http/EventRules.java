@@ -149,15 +149,6 @@ final class EventRules {
 
     /** Quotes user input safely into a message: at most 80 characters, control characters as '?'. */
     static String printable(String s) {
-        if (s == null) {
-            return "null";
-        }
-        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        StringBuilder b = new StringBuilder(cut.length());
-        for (int i = 0; i < cut.length(); i++) {
-            char c = cut.charAt(i);
-            b.append(c < ' ' || c == 0x7f ? '?' : c);
-        }
-        return b.toString();
+        return io.weft.protocol.Topics.printable(s);
     }
 }
