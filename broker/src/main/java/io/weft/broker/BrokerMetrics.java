@@ -37,6 +37,9 @@ public final class BrokerMetrics {
             .register(registry);
     final Counter meshEventsIn = Counter.builder().name("weft_mesh_events_in")
             .help("Events received over route and gateway links").register(registry);
+    final Counter groupUnroutable = Counter.builder().name("weft_queue_group_unroutable")
+            .help("Events a queue group was assigned to here but no member could take (it left meanwhile)")
+            .register(registry);
     final Counter eventsUnrouted = Counter.builder().name("weft_events_unrouted")
             .help("Published events that matched no subscriber").register(registry);
 

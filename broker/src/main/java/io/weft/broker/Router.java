@@ -87,6 +87,9 @@ public final class Router {
             }
             decision = m.decide(topic, origin, assignedGroups, localGroups);
         }
+        if (decision != null && !decision.unroutableGroups().isEmpty()) {
+            metrics.groupUnroutable.inc(decision.unroutableGroups().size());
+        }
         boolean forwards = decision != null && (!decision.routeForwards().isEmpty() || !decision.gatewayForwards().isEmpty());
         if (match.isEmpty() && !forwards) {
             metrics.eventsUnrouted.inc();
