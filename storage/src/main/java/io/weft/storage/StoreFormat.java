@@ -1,0 +1,44 @@
+package io.weft.storage;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The on-disk format version of a stream store: the key layout of {@link Keys} and the value
+ * encodings of {@link StreamLog} and {@link ConsumerState}. Bump {@link #VERSION} on any change and
+ * keep a fixture written by each old version under {@code src/test/resources/fixtures/}.
+ */
+public final class StoreFormat {
+    /** The version this build writes and reads. */
+    public static final int VERSION = 1;
+
+    private StoreFormat() {
+    }
+
+    /**
+     * Writes the version into an empty store, or checks the version of a used one.
+     *
+     * @throws StoreFormatException when the store holds another version, or data without a version
+     */
+    public static void checkOrInit(StreamStore store, String where) {
+        byte[] v = store.get(Keys.FORMAT);
+        if (v == null) {
+            AtomicBoolean hasData = new AtomicBoolean();
+            store.scan(new byte[0], Keys.END, (k, val) -> {
+                hasData.set(true);
+                return false;
+            });
+            if (hasData.get()) {
+                throw new StoreFormatException(where + " holds data but no format version key: not a Weft stream store");
+            }
+            store.apply(new Batch().put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(VERSION).array()));
+            return;
+        }
+        int found = v.length == 4 ? ByteBuffer.wrap(v).getInt() : -1;
+        if (found != VERSION) {
+            throw new StoreFormatException(where + " has on-disk format version " + found
+                    + " but this build reads version " + VERSION
+                    + ": run a build that reads it, or drop this replica and let it catch up from its peers");
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package io.weft.storage;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The deterministic state machine of one stream: events, time index, dedupe window, retention and
+ * consumers, kept in a {@link StreamStore}.
+ *
+ * <p>Every change comes in through {@link #apply} or {@link #applyConsumerOp} with the Raft index
+ * and the Raft entry's time (assigned by the leader), and is written in ONE store batch together
+ * with the new last-applied index. Nothing here reads a clock, so replicas that apply the same
+ * entries hold the same state. Entries at or below {@link #lastApplied()} are skipped, so the Raft
+ * layer may replay its log over a store that already holds part of it.
+ *
+ * <p>Stored times never go backwards: an entry stamped earlier than the last stored event (a new
+ * leader with a slower clock) is stored at the last event's time.
+ *
+ * <p>Not thread-safe: the Raft state machine calls it from its apply thread; readers must be
+ * serialised with it by the caller.
+ */
+public final class StreamLog {
+    /** At most this many events or dedupe records are removed by one apply; the rest go later. */
+    static final int MAX_REMOVALS_PER_APPLY = 10_000;
+    /** At most this many consumers per stream: each one's state is kept in memory. */
+    public static final int MAX_CONSUMERS = 10_000;
+
+    private final StreamStore store;
+    private final StreamConfig config;
+    private final TreeMap<String, ConsumerState> consumers = new TreeMap<>();
+    private long lastApplied;
+    private long firstSeq = 1;
+    private long lastSeq;
+    private long bytes;
+    private long count;
+    private long lastTimeMillis = -1;
+
+    private StreamLog(StreamStore store, StreamConfig config) {
+        this.store = store;
+        this.config = config;
+    }
+
+    /**
+     * Opens the stream held by {@code store}, restoring sequences, sizes, last-applied index and
+     * consumers. An empty store gives an empty stream.
+     */
+    public static StreamLog open(StreamStore store, StreamConfig config) {
+        StreamLog log = new StreamLog(store, config);
+        log.loadState();
+        store.scan(Keys.first(Keys.CONSUMER), Keys.after(Keys.CONSUMER), (k, v) -> {
+            log.consumers.put(Keys.consumerNameOf(k), ConsumerState.decode(v));
+            return true;
+        });
+        return log;
+    }
+
+    /**
+     * Appends a batch of events committed at Raft index {@code raftIndex}.
+     *
+     * @param entryTimeMillis the entry's time, set by the leader when it built the entry (>= 0)
+     * @return one ack per publish, in order; empty when {@code raftIndex} was already applied
+     */
+    public List<PublishAck> apply(long raftIndex, List<Publish> batch, long entryTimeMillis) {
+        if (entryTimeMillis < 0) {
+            throw new IllegalArgumentException("entryTimeMillis " + entryTimeMillis + " is negative");
+        }
+        if (raftIndex <= lastApplied) {
+            return List.of();
+        }
+        long[] saved = saveCounters();
+        try {
+            long now = Math.max(entryTimeMillis, lastTimeMillis);
+            Batch b = new Batch();
+            long dedupeCutoff = expireDedupe(b, now);
+            NewEvents added = new NewEvents(lastSeq + 1);
+            Map<ByteBuffer, Long> seenInBatch = new HashMap<>();
+            List<PublishAck> acks = new ArrayList<>(batch.size());
+            for (Publish p : batch) {
+                byte[] dk = Keys.dedupe(p.source(), p.id());
+                Long original = dedupeCutoff == Long.MIN_VALUE ? null
+                        : seenInBatch.getOrDefault(ByteBuffer.wrap(dk), liveDedupe(dk, dedupeCutoff));
+                if (original != null) {
+                    acks.add(new PublishAck(original, true));
+                    continue;
+                }
+                long seq = store(b, p, now, added);
+                if (dedupeCutoff != Long.MIN_VALUE) {
+                    b.put(dk, ByteBuffer.allocate(16).putLong(seq).putLong(now).array());
+                    b.put(Keys.dedupeExpiry(seq), ByteBuffer.allocate(8 + dk.length).putLong(now).put(dk).array());
+                    seenInBatch.put(ByteBuffer.wrap(dk), seq);
+                }
+                acks.add(new PublishAck(seq, false));
+            }
+            enforceRetention(b, now, added);
+            commit(b, raftIndex);
+            return acks;
+        } catch (RuntimeException e) {
+            restoreCounters(saved);
+            throw e;
+        }
+    }
+
+    /**
+     * Applies a consumer op committed at Raft index {@code raftIndex}.
+     *
+     * @param nowMillis the entry's time, set by the leader: ack deadlines are measured against it
+     * @return what the op did; a rejected op still advances {@link #lastApplied()}
+     */
+    public ConsumerOpResult applyConsumerOp(long raftIndex, ConsumerOp op, long nowMillis) {
+        if (raftIndex <= lastApplied) {
+            return ConsumerOpResult.failed("raft index " + raftIndex + " was already applied");
+        }
+        Batch b = new Batch();
+        try {
+            ConsumerOpResult result;
+            if (op instanceof ConsumerOp.Create c) {
+                result = create(b, c.config());
+            } else if (op instanceof ConsumerOp.Next n) {
+                result = next(b, n, nowMillis);
+            } else if (op instanceof ConsumerOp.Ack a) {
+                result = ack(b, a);
+            } else {
+                result = delete(b, op.consumer());
+            }
+            commit(b, raftIndex);
+            return result;
+        } catch (RuntimeException e) {
+            reloadConsumer(op.consumer()); // undo in-memory changes the store did not take
+            throw e;
+        }
+    }
+
+    /** The index of the last Raft entry applied (0 for a new stream). */
+    public long lastApplied() {
+        return lastApplied;
+    }
+
+    /** The sequence of the oldest stored event; {@code lastSeq() + 1} when the stream is empty. */
+    public long firstSeq() {
+        return firstSeq;
+    }
+
+    /** The sequence of the newest event ever stored (0 when none was). */
+    public long lastSeq() {
+        return lastSeq;
+    }
+
+    /** The size of the stored events (the sum of their stored values). */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** The number of stored events. */
+    public long count() {
+        return count;
+    }
+
+    /** The stream's settings. */
+    public StreamConfig config() {
+        return config;
+    }
+
+    /** The event {@code seq}, if it is stored. */
+    public Optional<StoredEvent> read(long seq) {
+        if (seq < firstSeq || seq > lastSeq) {
+            return Optional.empty();
+        }
+        byte[] v = store.get(Keys.event(seq));
+        return v == null ? Optional.empty() : Optional.of(StoredEvent.decode(seq, v));
+    }
+
+    /** Up to {@code max} stored events from {@code seq} on (from the first stored one if removed), in order. */
+    public List<StoredEvent> readFrom(long seq, int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max " + max + " must be at least 1");
+        }
+        List<StoredEvent> out = new ArrayList<>(Math.min(max, 1024));
+        store.scan(Keys.event(Math.max(seq, firstSeq)), Keys.after(Keys.EVENT), (k, v) -> {
+            out.add(StoredEvent.decode(Keys.seqOf(k), v));
+            return out.size() < max;
+        });
+        return out;
+    }
+
+    /** The sequence of the first stored event at or after {@code timeMillis}; {@code lastSeq() + 1} if none. */
+    public long seqForTime(long timeMillis) {
+        long[] found = {lastSeq + 1};
+        store.scan(Keys.time(Math.max(0, timeMillis)), Keys.after(Keys.TIME), (k, v) -> {
+            found[0] = Math.max(ByteBuffer.wrap(v).getLong(), firstSeq);
+            return false;
+        });
+        return found[0];
+    }
+
+    /** The consumer {@code name}, if it exists. */
+    public Optional<ConsumerInfo> consumer(String name) {
+        ConsumerState s = consumers.get(name);
+        return s == null ? Optional.empty() : Optional.of(s.info());
+    }
+
+    /** Every consumer, by name. */
+    public List<ConsumerInfo> consumers() {
+        return consumers.values().stream().map(ConsumerState::info).toList();
+    }
+
+    private long store(Batch b, Publish p, long now, NewEvents added) {
+        long seq = ++lastSeq;
+        if (now > lastTimeMillis || count == 0) {
+            b.put(Keys.time(now), ByteBuffer.allocate(8).putLong(seq).array());
+            lastTimeMillis = now;
+        }
+        byte[] value = StoredEvent.encode(now, p.topic(), p.event());
+        b.put(Keys.event(seq), value);
+        added.values.add(value);
+        bytes += value.length;
+        count++;
+        return seq;
+    }
+
+    /** Deletes expired dedupe records; returns the cutoff (records at or before it are dead), or MIN_VALUE when off. */
+    private long expireDedupe(Batch b, long now) {
+        if (config.dedupeWindow().isZero()) {
+            return Long.MIN_VALUE;
+        }
+        long cutoff = now - config.dedupeWindow().toMillis();
+        int[] removed = {0};
+        store.scan(Keys.first(Keys.DEDUPE_EXPIRY), Keys.after(Keys.DEDUPE_EXPIRY), (k, v) -> {
+            if (ByteBuffer.wrap(v).getLong() > cutoff || removed[0]++ >= MAX_REMOVALS_PER_APPLY) {
+                return false;
+            }
+            b.delete(k);
+            b.delete(Arrays.copyOfRange(v, 8, v.length));
+            return true;
+        });
+        return cutoff;
+    }
+
+    private Long liveDedupe(byte[] dedupeKey, long cutoff) {
+        byte[] v = store.get(dedupeKey);
+        if (v == null) {
+            return null;
+        }
+        ByteBuffer r = ByteBuffer.wrap(v);
+        long seq = r.getLong();
+        return r.getLong() > cutoff ? seq : null;
+    }
+
+    /** Removes the oldest events while the stream breaks a limit (age, bytes, count). */
+    private void enforceRetention(Batch b, long now, NewEvents added) {
+        long ageCutoff = config.maxAge().isZero() ? Long.MIN_VALUE : now - config.maxAge().toMillis();
+        int removed = 0;
+        while (count > 0 && removed < MAX_REMOVALS_PER_APPLY) {
+            byte[] head = added.valueOr(firstSeq, store);
+            boolean over = (config.maxEvents() > 0 && count > config.maxEvents())
+                    || (config.maxBytes() > 0 && bytes > config.maxBytes())
+                    || StoredEvent.timeOf(head) < ageCutoff;
+            if (!over) {
+                break;
+            }
+            b.delete(Keys.event(firstSeq));
+            bytes -= head.length;
+            count--;
+            firstSeq++;
+            removed++;
+        }
+        if (removed > 0) {
+            // index entries older than the new head point only at removed events
+            b.deleteRange(Keys.first(Keys.TIME), count == 0 ? Keys.after(Keys.TIME)
+                    : Keys.time(StoredEvent.timeOf(added.valueOr(firstSeq, store))));
+        }
+    }
+
+    private ConsumerOpResult create(Batch b, ConsumerConfig cc) {
+        ConsumerState existing = consumers.get(cc.name());
+        if (existing != null) {
+            return existing.config.equals(cc) ? ConsumerOpResult.ok(existing.info())
+                    : ConsumerOpResult.failed("consumer " + cc.name() + " already exists with other settings");
+        }
+        if (consumers.size() >= MAX_CONSUMERS) {
+            return ConsumerOpResult.failed("stream " + config.name() + " has " + MAX_CONSUMERS
+                    + " consumers already: delete one first");
+        }
+        ConsumerState s = new ConsumerState(cc, resolveStart(cc.start()));
+        consumers.put(cc.name(), s);
+        b.put(Keys.consumer(cc.name()), s.encode());
+        return ConsumerOpResult.ok(s.info());
+    }
+
+    private long resolveStart(StartPosition start) {
+        return switch (start.kind()) {
+            case FIRST -> firstSeq;
+            case LAST -> count > 0 ? lastSeq : lastSeq + 1;
+            case NEW -> lastSeq + 1;
+            case SEQ -> Math.max(start.value(), firstSeq);
+            case TIME -> seqForTime(start.value());
+        };
+    }
+
+    private ConsumerOpResult next(Batch b, ConsumerOp.Next n, long nowMillis) {
+        ConsumerState s = consumers.get(n.consumer());
+        if (s == null) {
+            return unknown(n.consumer());
+        }
+        List<Delivery> out = new ArrayList<>();
+        List<DeadLetter> dead = new ArrayList<>();
+        s.next(this, n.max(), nowMillis, out, dead);
+        b.put(Keys.consumer(n.consumer()), s.encode());
+        return new ConsumerOpResult(null, s.info(), out, dead, false);
+    }
+
+    private ConsumerOpResult ack(Batch b, ConsumerOp.Ack a) {
+        ConsumerState s = consumers.get(a.consumer());
+        if (s == null) {
+            return unknown(a.consumer());
+        }
+        boolean acked = s.ack(a.seq());
+        if (acked) {
+            b.put(Keys.consumer(a.consumer()), s.encode());
+        }
+        return new ConsumerOpResult(null, s.info(), List.of(), List.of(), acked);
+    }
+
+    private ConsumerOpResult delete(Batch b, String name) {
+        if (consumers.remove(name) == null) {
+            return unknown(name);
+        }
+        b.delete(Keys.consumer(name));
+        return ConsumerOpResult.ok(null);
+    }
+
+    private ConsumerOpResult unknown(String name) {
+        return ConsumerOpResult.failed("stream " + config.name() + " has no consumer " + name);
+    }
+
+    private void commit(Batch b, long raftIndex) {
+        b.put(Keys.STATE, ByteBuffer.allocate(48).putLong(raftIndex).putLong(firstSeq).putLong(lastSeq)
+                .putLong(bytes).putLong(count).putLong(lastTimeMillis).array());
+        store.apply(b);
+        lastApplied = raftIndex;
+    }
+
+    private void loadState() {
+        byte[] v = store.get(Keys.STATE);
+        if (v != null) {
+            restoreCounters(decodeState(v));
+        }
+    }
+
+    private static long[] decodeState(byte[] v) {
+        ByteBuffer r = ByteBuffer.wrap(v);
+        long[] s = new long[6];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = r.getLong();
+        }
+        return s;
+    }
+
+    private long[] saveCounters() {
+        return new long[] {lastApplied, firstSeq, lastSeq, bytes, count, lastTimeMillis};
+    }
+
+    private void restoreCounters(long[] s) {
+        lastApplied = s[0];
+        firstSeq = s[1];
+        lastSeq = s[2];
+        bytes = s[3];
+        count = s[4];
+        lastTimeMillis = s[5];
+    }
+
+    private void reloadConsumer(String name) {
+        byte[] v = store.get(Keys.consumer(name));
+        if (v == null) {
+            consumers.remove(name);
+        } else {
+            consumers.put(name, ConsumerState.decode(v));
+        }
+    }
+
+    /** The values stored by the current apply, not yet in the store. */
+    private static final class NewEvents {
+        final long firstSeq;
+        final List<byte[]> values = new ArrayList<>();
+
+        NewEvents(long firstSeq) {
+            this.firstSeq = firstSeq;
+        }
+
+        byte[] valueOr(long seq, StreamStore store) {
+            if (seq >= firstSeq) {
+                return values.get((int) (seq - firstSeq));
+            }
+            byte[] v = store.get(Keys.event(seq));
+            if (v == null) {
+                throw new IllegalStateException("event " + seq + " missing from the store: it is corrupt");
+            }
+            return v;
+        }
+    }
+}

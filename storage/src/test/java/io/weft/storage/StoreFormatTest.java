@@ -1,0 +1,116 @@
+package io.weft.storage;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static io.weft.storage.Events.pubs;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The on-disk format: the version check, and a store written by format version 1 checked in under
+ * {@code src/test/resources/fixtures/v1}. Regenerate it only when creating a new version's fixture:
+ * {@code mvn -o -pl storage test -Dtest=StoreFormatTest#writeFixture -Dweft.storage.writeFixture=true}.
+ */
+class StoreFormatTest {
+    private static final StreamConfig ORDERS = StreamConfig.of("orders", "cloud", "orders.>");
+    private static final long T0 = 1_700_000_000_000L;
+    private static final Path FIXTURE_SOURCE = Path.of("src/test/resources/fixtures/v1");
+
+    @Test
+    void anotherFormatVersionIsRejected(@TempDir Path dir) {
+        try (RocksStreamStore store = RocksStreamStore.open(dir)) {
+            store.apply(new Batch().put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(99).array()));
+        }
+        StoreFormatException e = assertThrows(StoreFormatException.class, () -> RocksStreamStore.open(dir));
+        assertTrue(e.getMessage().contains("format version 99 but this build reads version 1"), e.getMessage());
+    }
+
+    @Test
+    void dataWithoutAVersionIsRejected(@TempDir Path dir) {
+        try (RocksStreamStore store = RocksStreamStore.open(dir)) {
+            store.apply(new Batch().delete(Keys.FORMAT).put(Keys.event(1), new byte[10]));
+        }
+        StoreFormatException e = assertThrows(StoreFormatException.class, () -> RocksStreamStore.open(dir));
+        assertTrue(e.getMessage().contains("no format version"), e.getMessage());
+    }
+
+    @Test
+    void memoryStoreIsCheckedTheSameWay() {
+        MemoryStreamStore store = new MemoryStreamStore();
+        StoreFormat.checkOrInit(store, "again"); // same version: fine
+        store.apply(new Batch().put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(2).array()));
+        assertThrows(StoreFormatException.class, () -> StoreFormat.checkOrInit(store, "memory"));
+    }
+
+    @Test
+    void readsTheVersion1Fixture(@TempDir Path dir) throws IOException, URISyntaxException {
+        Path fixture = Path.of(getClass().getResource("/fixtures/v1/CURRENT").toURI()).getParent();
+        try (Stream<Path> files = Files.list(fixture)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dir.resolve(f.getFileName().toString())); // RocksDB writes to the directory it opens
+            }
+        }
+        try (RocksStreamStore store = RocksStreamStore.open(dir)) {
+            StreamLog log = StreamLog.open(store, ORDERS);
+            assertEquals(5, log.lastApplied());
+            assertEquals(1, log.firstSeq());
+            assertEquals(4, log.lastSeq());
+            assertEquals(4, log.count());
+            assertEquals(List.of("event-src-a", "event-src-b", "event-src-c", "event-src-d"),
+                    log.readFrom(1, 10).stream().map(Events::payload).toList());
+            assertEquals(T0 + 1_000, log.read(4).orElseThrow().timeMillis());
+            assertEquals("orders.created", log.read(4).orElseThrow().topic());
+            assertEquals(4, log.seqForTime(T0 + 1));
+            ConsumerInfo billing = log.consumer("billing").orElseThrow();
+            assertEquals(3, billing.nextSeq());
+            assertEquals(1, billing.ackFloor());
+            assertEquals(1, billing.ackPending());
+            assertEquals("orders.dlq", billing.config().deadLetterTopic());
+            assertEquals(List.of(new PublishAck(2, true)), log.apply(6, pubs("b"), T0 + 2_000));
+        }
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "weft.storage.writeFixture", matches = "true")
+    void writeFixture() throws IOException {
+        if (Files.exists(FIXTURE_SOURCE)) {
+            try (Stream<Path> old = Files.list(FIXTURE_SOURCE)) {
+                for (Path f : old.toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
+        Files.createDirectories(FIXTURE_SOURCE);
+        try (RocksStreamStore store = RocksStreamStore.open(FIXTURE_SOURCE)) {
+            StreamLog log = StreamLog.open(store, ORDERS);
+            log.apply(1, pubs("a", "b", "c"), T0);
+            log.apply(2, pubs("d"), T0 + 1_000);
+            log.applyConsumerOp(3, new ConsumerOp.Create(
+                    new ConsumerConfig("billing", StartPosition.first(), 30_000, 5, "orders.dlq")), T0 + 1_000);
+            log.applyConsumerOp(4, new ConsumerOp.Next("billing", 2), T0 + 1_000);
+            log.applyConsumerOp(5, new ConsumerOp.Ack("billing", 1), T0 + 1_000);
+            store.flush();
+        }
+        try (Stream<Path> files = Files.list(FIXTURE_SOURCE)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                // RocksDB's text log and lock file are not data; the WAL is empty after the flush
+                // (and *.log is git-ignored), so the fixture holds only the SST, MANIFEST and OPTIONS
+                if (name.startsWith("LOG") || name.equals("LOCK") || name.endsWith(".log")) {
+                    Files.delete(f);
+                }
+            }
+        }
+    }
+}
