@@ -154,14 +154,10 @@ public final class MeshdConfig {
         }
         seeds.removeIf(String::isBlank);
         for (String s : seeds) {
-            int colon = s.lastIndexOf(':');
-            if (colon <= 0 || colon == s.length() - 1) {
-                throw new IllegalArgumentException("--seeds: '" + s + "' is not HOST:MESHPORT");
-            }
             try {
-                port("--seeds", Integer.parseInt(s.substring(colon + 1)));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--seeds: '" + s + "' has no numeric port");
+                io.weft.protocol.HostPort.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--seeds: " + e.getMessage() + " (expected HOST:MESHPORT)");
             }
         }
         return this;

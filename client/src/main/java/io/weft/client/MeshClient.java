@@ -20,6 +20,7 @@ import io.weft.protocol.ErrorFrame;
 import io.weft.protocol.FrameDecoder;
 import io.weft.protocol.FrameType;
 import io.weft.protocol.Frames;
+import io.weft.protocol.HostPort;
 import io.weft.protocol.Hello;
 import io.weft.protocol.Info;
 import io.weft.protocol.NodeAddress;
@@ -383,26 +384,11 @@ public final class MeshClient implements AutoCloseable {
     }
 
     private static HostPort parse(String address) {
-        int colon = address.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new MeshException("'" + address + "' is not HOST:PORT");
-        }
-        String host = address.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
         try {
-            int port = Integer.parseInt(address.substring(colon + 1));
-            if (port < 1 || port > 65535) {
-                throw new MeshException("'" + address + "' has a port outside 1..65535");
-            }
-            return new HostPort(host, port);
-        } catch (NumberFormatException e) {
-            throw new MeshException("'" + address + "' has no numeric port");
+            return HostPort.parse(address);
+        } catch (IllegalArgumentException e) {
+            throw new MeshException(e.getMessage());
         }
-    }
-
-    private record HostPort(String host, int port) {
     }
 
     /**

@@ -185,10 +185,9 @@ public final class Membership implements AutoCloseable {
         if (hostPort == null || hostPort.isBlank()) {
             return null;
         }
-        int colon = hostPort.lastIndexOf(':');
         try {
-            return new InetSocketAddress(InetAddress.getByName(hostPort.substring(0, colon)),
-                    Integer.parseInt(hostPort.substring(colon + 1)));
+            io.weft.protocol.HostPort hp = io.weft.protocol.HostPort.parse(hostPort);
+            return new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port());
         } catch (IOException | RuntimeException e) {
             LOG.warn("membership: ignoring bad address '{}': {}", hostPort, e.toString());
             return null;

@@ -197,11 +197,8 @@ public final class MeshNetwork implements AutoCloseable {
     }
 
     static InetSocketAddress parse(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("'" + hostPort + "' is not HOST:PORT");
-        }
-        return InetSocketAddress.createUnresolved(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        io.weft.protocol.HostPort hp = io.weft.protocol.HostPort.parse(hostPort);
+        return InetSocketAddress.createUnresolved(hp.host(), hp.port());
     }
 
     private Bootstrap bootstrap(LinkHandler handler) {
