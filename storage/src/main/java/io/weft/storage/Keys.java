@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
  * 0x04 seq:u64                          -> dedupe expiry: time:i64, dedupe key (ordered by seq = by time)
  * 0x05 consumer name                    -> consumer state (ConsumerState)
  * 0x06 "state"                          -> lastApplied, firstSeq, lastSeq, bytes, count, lastTime (i64 each)
+ * 0x06 "config"                         -> the stream's settings (io.weft.storage.raft.Codec#config)
  * </pre>
  */
 final class Keys {
@@ -28,6 +29,7 @@ final class Keys {
 
     static final byte[] FORMAT = withText(FORMAT_PREFIX, "format");
     static final byte[] STATE = withText(META, "state");
+    static final byte[] CONFIG = withText(META, "config");
     /** Above every key of the layout. */
     static final byte[] END = {(byte) 0xff};
 

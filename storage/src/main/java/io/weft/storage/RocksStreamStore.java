@@ -98,6 +98,28 @@ public final class RocksStreamStore implements StreamStore {
         }
     }
 
+    /** The stream settings stored with {@link #putConfig}, or null. */
+    public byte[] getConfig() {
+        return get(Keys.CONFIG);
+    }
+
+    /** Stores the stream's settings (encoded by the caller). */
+    public void putConfig(byte[] config) {
+        apply(new Batch().put(Keys.CONFIG, config));
+    }
+
+    /**
+     * Writes a consistent copy of the store into the new directory {@code target}: SST files are
+     * hard-linked, so this is cheap whatever the store's size.
+     */
+    public void checkpoint(Path target) {
+        try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
+            cp.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw new StorageException("checkpoint of " + dir + " into " + target + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Flushes the memtable to an SST file (used when writing test fixtures). */
     public void flush() {
         try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {

@@ -1,0 +1,164 @@
+package io.weft.storage.raft;
+
+import io.weft.storage.Publish;
+import io.weft.storage.PublishAck;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+/**
+ * Packs the publishes of one stream into Raft entries on its leader (group commit).
+ *
+ * <p>An entry is sent at once while fewer than two are in flight (so a lone event does not wait);
+ * otherwise events gather until {@code maxBatchEvents}/{@code maxBatchBytes} or for at most
+ * {@code lingerMicros}, and at most {@code maxInFlight} entries are in flight: a few large entries
+ * cost Ratis far less CPU than many small ones, and a modest window keeps latency low. Past
+ * {@code maxQueuedEvents} waiting events a publish is refused ("busy") rather than queued, so
+ * memory stays bounded and the producer is told.
+ */
+public final class Batcher {
+    /** Told once per publish. Runs on a Ratis or timer thread: return quickly. */
+    public interface Callback {
+        void acked(PublishAck ack);
+
+        void failed(String error);
+    }
+
+    private record Pending(Publish publish, Callback callback) {
+    }
+
+    private final String stream;
+    private final BiFunction<String, byte[], CompletableFuture<byte[]>> submit;
+    private final ScheduledExecutorService timer;
+    private final StreamHost.Settings settings;
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private int inFlight;
+    private boolean timerArmed;
+    private boolean closed;
+
+    Batcher(String stream, BiFunction<String, byte[], CompletableFuture<byte[]>> submit,
+            ScheduledExecutorService timer, StreamHost.Settings settings) {
+        this.stream = stream;
+        this.submit = submit;
+        this.timer = timer;
+        this.settings = settings;
+    }
+
+    /** Queues {@code p}; {@code cb} is told when its entry commits or fails. */
+    public void offer(Publish p, Callback cb) {
+        List<Pending> batch;
+        synchronized (this) {
+            if (closed) {
+                batch = null;
+            } else if (queue.size() >= settings.maxQueuedEvents()) {
+                cb.failed("stream " + stream + " is busy: " + queue.size() + " events wait for replication; retry later");
+                return;
+            } else {
+                queue.add(new Pending(p, cb));
+                queuedBytes += p.event().length;
+                batch = takeIfReady(false);
+            }
+        }
+        if (batch == null && closed) {
+            cb.failed("this node no longer leads stream " + stream + ": retry");
+            return;
+        }
+        send(batch);
+    }
+
+    /** Takes the next batch if it should go now; arms the linger timer otherwise. Holds the monitor. */
+    private List<Pending> takeIfReady(boolean lingerExpired) {
+        if (queue.isEmpty() || inFlight >= settings.maxInFlight()) {
+            return null;
+        }
+        boolean full = queue.size() >= settings.maxBatchEvents() || queuedBytes >= settings.maxBatchBytes();
+        if (!full && !lingerExpired && inFlight >= 2) {
+            if (!timerArmed) {
+                timerArmed = true;
+                timer.schedule(this::lingerExpired, settings.lingerMicros(), TimeUnit.MICROSECONDS);
+            }
+            return null;
+        }
+        List<Pending> batch = new ArrayList<>(Math.min(queue.size(), settings.maxBatchEvents()));
+        long bytes = 0;
+        while (!queue.isEmpty() && batch.size() < settings.maxBatchEvents()
+                && (batch.isEmpty() || bytes + queue.peek().publish().event().length <= settings.maxBatchBytes())) {
+            Pending next = queue.poll();
+            bytes += next.publish().event().length;
+            batch.add(next);
+        }
+        queuedBytes -= bytes;
+        inFlight++;
+        return batch;
+    }
+
+    private void lingerExpired() {
+        List<Pending> batch;
+        synchronized (this) {
+            timerArmed = false;
+            batch = takeIfReady(true);
+        }
+        send(batch);
+    }
+
+    private void send(List<Pending> batch) {
+        if (batch == null) {
+            return;
+        }
+        List<Publish> publishes = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            publishes.add(p.publish());
+        }
+        CompletableFuture<byte[]> f;
+        try {
+            f = submit.apply(stream, Codec.publish(System.currentTimeMillis(), publishes));
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((reply, err) -> {
+            if (err != null) {
+                fail(batch, StreamHost.messageOf(err));
+            } else {
+                String e = Codec.error(reply);
+                if (e != null) {
+                    fail(batch, e);
+                } else {
+                    List<PublishAck> acks = Codec.publishAcks(reply);
+                    for (int i = 0; i < batch.size(); i++) {
+                        batch.get(i).callback().acked(acks.get(i));
+                    }
+                }
+            }
+            List<Pending> next;
+            synchronized (this) {
+                inFlight--;
+                next = takeIfReady(false);
+            }
+            send(next);
+        });
+    }
+
+    private static void fail(List<Pending> batch, String error) {
+        for (Pending p : batch) {
+            p.callback().failed(error);
+        }
+    }
+
+    /** Fails everything queued and refuses further publishes (leadership lost, deleted, shutdown). */
+    void failAll(String error) {
+        List<Pending> dropped;
+        synchronized (this) {
+            closed = true;
+            dropped = new ArrayList<>(queue);
+            queue.clear();
+            queuedBytes = 0;
+        }
+        fail(dropped, error);
+    }
+}

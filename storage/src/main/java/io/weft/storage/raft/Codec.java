@@ -1,0 +1,436 @@
+package io.weft.storage.raft;
+
+import io.weft.storage.ConsumerConfig;
+import io.weft.storage.ConsumerInfo;
+import io.weft.storage.ConsumerOp;
+import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.DeadLetter;
+import io.weft.storage.Delivery;
+import io.weft.storage.Publish;
+import io.weft.storage.PublishAck;
+import io.weft.storage.StartPosition;
+import io.weft.storage.StoredEvent;
+import io.weft.storage.StreamConfig;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Encodings of the Raft entries of a stream group and of the replies its state machine returns.
+ * Every entry starts with a kind byte; numbers are big-endian; a {@code str} is a u16 length then
+ * UTF-8, a {@code bytes} a u32 length then the bytes. Entry encodings are part of the on-disk
+ * format (the Raft log holds them): never change one, add a kind.
+ *
+ * <pre>
+ * CREATE    0x01 config
+ * PUBLISH   0x02 i64 entryTime, u32 n, n x (str topic, str source, str id, bytes event)
+ * CONSUMER  0x03 i64 entryTime, u8 op, str consumer, op body (create: consumer config; next: u32 max;
+ *           ack: i64 seq; delete: nothing)
+ * DELETE    0x04
+ * </pre>
+ */
+public final class Codec {
+    public static final byte CREATE = 0x01;
+    public static final byte PUBLISH = 0x02;
+    public static final byte CONSUMER = 0x03;
+    public static final byte DELETE = 0x04;
+
+    private static final byte OP_CREATE = 1;
+    private static final byte OP_NEXT = 2;
+    private static final byte OP_ACK = 3;
+    private static final byte OP_DELETE = 4;
+
+    private Codec() {
+    }
+
+    /** A CREATE entry. */
+    public static byte[] create(StreamConfig c) {
+        Out o = new Out();
+        o.u8(CREATE);
+        writeConfig(o, c);
+        return o.bytes();
+    }
+
+    /** A DELETE entry. */
+    public static byte[] delete() {
+        return new byte[] {DELETE};
+    }
+
+    /** A PUBLISH entry of {@code batch}, stamped {@code entryTime} by the leader. */
+    public static byte[] publish(long entryTime, List<Publish> batch) {
+        int size = 13;
+        for (Publish p : batch) {
+            size += 10 + p.event().length + p.topic().length() * 3 + p.source().length() * 3 + p.id().length() * 3;
+        }
+        Out o = new Out(size);
+        o.u8(PUBLISH);
+        o.i64(entryTime);
+        o.i32(batch.size());
+        for (Publish p : batch) {
+            o.str(p.topic());
+            o.str(p.source());
+            o.str(p.id());
+            o.bytes(p.event());
+        }
+        return o.bytes();
+    }
+
+    /** A CONSUMER entry. */
+    public static byte[] consumer(long entryTime, ConsumerOp op) {
+        Out o = new Out();
+        o.u8(CONSUMER);
+        o.i64(entryTime);
+        if (op instanceof ConsumerOp.Create c) {
+            o.u8(OP_CREATE);
+            o.str(op.consumer());
+            writeConsumerConfig(o, c.config());
+        } else if (op instanceof ConsumerOp.Next n) {
+            o.u8(OP_NEXT);
+            o.str(op.consumer());
+            o.i32(n.max());
+        } else if (op instanceof ConsumerOp.Ack a) {
+            o.u8(OP_ACK);
+            o.str(op.consumer());
+            o.i64(a.seq());
+        } else {
+            o.u8(OP_DELETE);
+            o.str(op.consumer());
+        }
+        return o.bytes();
+    }
+
+    /** The entry time of a PUBLISH or CONSUMER entry. */
+    public static long entryTime(In in) {
+        return in.i64();
+    }
+
+    /** Decodes the publishes of a PUBLISH entry, after its kind byte and time. */
+    public static List<Publish> publishes(In in) {
+        int n = in.i32();
+        List<Publish> out = new ArrayList<>(Math.min(n, 4096));
+        for (int i = 0; i < n; i++) {
+            String topic = in.str();
+            String source = in.str();
+            String id = in.str();
+            out.add(new Publish(source, id, topic, in.bytes()));
+        }
+        return out;
+    }
+
+    /** Decodes the op of a CONSUMER entry, after its kind byte and time. */
+    public static ConsumerOp consumerOp(In in) {
+        byte op = in.u8();
+        String name = in.str();
+        return switch (op) {
+            case OP_CREATE -> new ConsumerOp.Create(readConsumerConfig(in));
+            case OP_NEXT -> new ConsumerOp.Next(name, in.i32());
+            case OP_ACK -> new ConsumerOp.Ack(name, in.i64());
+            case OP_DELETE -> new ConsumerOp.Delete(name);
+            default -> throw new IllegalArgumentException("unknown consumer op " + op);
+        };
+    }
+
+    public static void writeConfig(Out o, StreamConfig c) {
+        o.str(c.name());
+        o.i32(c.subjects().size());
+        for (String s : c.subjects()) {
+            o.str(s);
+        }
+        o.i32(c.replicas());
+        o.str(c.site());
+        o.i64(c.maxAge().toMillis());
+        o.i64(c.maxBytes());
+        o.i64(c.maxEvents());
+        o.i64(c.dedupeWindow().toMillis());
+    }
+
+    public static StreamConfig readConfig(In in) {
+        String name = in.str();
+        int n = in.i32();
+        List<String> subjects = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            subjects.add(in.str());
+        }
+        return new StreamConfig(name, subjects, in.i32(), in.str(), Duration.ofMillis(in.i64()), in.i64(), in.i64(),
+                Duration.ofMillis(in.i64()));
+    }
+
+    /** The config as stored. */
+    public static byte[] config(StreamConfig c) {
+        Out o = new Out();
+        writeConfig(o, c);
+        return o.bytes();
+    }
+
+    /** The config stored by {@link #config(StreamConfig)}. */
+    public static StreamConfig config(byte[] b) {
+        return readConfig(new In(b, 0));
+    }
+
+    static void writeConsumerConfig(Out o, ConsumerConfig c) {
+        o.str(c.name());
+        o.u8((byte) c.start().kind().ordinal());
+        o.i64(c.start().value());
+        o.i64(c.ackWaitMillis());
+        o.i32(c.maxDeliver());
+        o.str(c.deadLetterTopic() == null ? "" : c.deadLetterTopic());
+        o.i32(c.maxAckPending());
+    }
+
+    static ConsumerConfig readConsumerConfig(In in) {
+        String name = in.str();
+        StartPosition start = new StartPosition(StartPosition.Kind.values()[in.u8()], in.i64());
+        long ackWait = in.i64();
+        int maxDeliver = in.i32();
+        String dlq = in.str();
+        return new ConsumerConfig(name, start, ackWait, maxDeliver, dlq.isEmpty() ? null : dlq, in.i32());
+    }
+
+    // ---- replies ----
+
+    /** The reply to a PUBLISH entry: u32 n, n x (i64 seq, u8 duplicate). */
+    public static byte[] publishReply(List<PublishAck> acks) {
+        Out o = new Out(4 + acks.size() * 9);
+        o.i32(acks.size());
+        for (PublishAck a : acks) {
+            o.i64(a.seq());
+            o.u8((byte) (a.duplicate() ? 1 : 0));
+        }
+        return o.bytes();
+    }
+
+    /** Decodes {@link #publishReply}. */
+    public static List<PublishAck> publishAcks(byte[] b) {
+        In in = new In(b, 0);
+        int n = in.i32();
+        List<PublishAck> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new PublishAck(in.i64(), in.u8() != 0));
+        }
+        return out;
+    }
+
+    /** A reply that is an error message: u8 0xff, str message. */
+    public static byte[] errorReply(String message) {
+        Out o = new Out();
+        o.u8((byte) 0xff);
+        o.str(message.length() > 8000 ? message.substring(0, 8000) : message);
+        return o.bytes();
+    }
+
+    /** The message of an {@link #errorReply}, or null when {@code b} is not one. */
+    public static String error(byte[] b) {
+        if (b.length > 0 && b[0] == (byte) 0xff) {
+            return new In(b, 1).str();
+        }
+        return null;
+    }
+
+    /** The reply to a CONSUMER entry. */
+    public static byte[] consumerReply(ConsumerOpResult r) {
+        Out o = new Out();
+        o.u8((byte) (r.ok() ? 0 : 1));
+        o.str(r.error() == null ? "" : r.error());
+        o.u8((byte) (r.info() == null ? 0 : 1));
+        if (r.info() != null) {
+            writeConsumerInfo(o, r.info());
+        }
+        o.i32(r.deliveries().size());
+        for (Delivery d : r.deliveries()) {
+            writeEvent(o, d.event());
+            o.i32(d.deliveryCount());
+        }
+        o.i32(r.deadLetters().size());
+        for (DeadLetter d : r.deadLetters()) {
+            o.str(d.topic() == null ? "" : d.topic());
+            o.str(d.consumer());
+            writeEvent(o, d.event());
+            o.i32(d.deliveryCount());
+        }
+        o.u8((byte) (r.acked() ? 1 : 0));
+        return o.bytes();
+    }
+
+    /** Decodes {@link #consumerReply}. */
+    public static ConsumerOpResult consumerResult(byte[] b) {
+        In in = new In(b, 0);
+        boolean ok = in.u8() == 0;
+        String error = in.str();
+        ConsumerInfo info = in.u8() == 1 ? readConsumerInfo(in) : null;
+        int n = in.i32();
+        List<Delivery> deliveries = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            deliveries.add(new Delivery(readEvent(in), in.i32()));
+        }
+        int m = in.i32();
+        List<DeadLetter> dead = new ArrayList<>(m);
+        for (int i = 0; i < m; i++) {
+            String topic = in.str();
+            String consumer = in.str();
+            dead.add(new DeadLetter(topic.isEmpty() ? null : topic, consumer, readEvent(in), in.i32()));
+        }
+        boolean acked = in.u8() == 1;
+        return new ConsumerOpResult(ok ? null : error, info, deliveries, dead, acked);
+    }
+
+    public static void writeConsumerInfo(Out o, ConsumerInfo i) {
+        writeConsumerConfig(o, i.config());
+        o.i64(i.startSeq());
+        o.i64(i.nextSeq());
+        o.i64(i.ackFloor());
+        o.i32(i.ackPending());
+    }
+
+    public static ConsumerInfo readConsumerInfo(In in) {
+        return new ConsumerInfo(readConsumerConfig(in), in.i64(), in.i64(), in.i64(), in.i32());
+    }
+
+    public static void writeEvent(Out o, StoredEvent e) {
+        o.i64(e.seq());
+        o.i64(e.timeMillis());
+        o.str(e.topic());
+        o.bytes(e.event());
+    }
+
+    public static StoredEvent readEvent(In in) {
+        return new StoredEvent(in.i64(), in.i64(), in.str(), in.bytes());
+    }
+
+    /** A growable big-endian writer. */
+    public static final class Out {
+        private final ByteArrayOutputStream buf;
+        private final DataOutputStream out;
+
+        public Out() {
+            this(64);
+        }
+
+        public Out(int size) {
+            buf = new ByteArrayOutputStream(Math.max(16, size));
+            out = new DataOutputStream(buf);
+        }
+
+        public Out u8(byte b) {
+            return run(() -> out.writeByte(b));
+        }
+
+        public Out i32(int v) {
+            return run(() -> out.writeInt(v));
+        }
+
+        public Out i64(long v) {
+            return run(() -> out.writeLong(v));
+        }
+
+        public Out str(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (b.length > 0xffff) {
+                throw new IllegalArgumentException("string longer than 65535 bytes");
+            }
+            return run(() -> {
+                out.writeShort(b.length);
+                out.write(b);
+            });
+        }
+
+        public Out bytes(byte[] b) {
+            return run(() -> {
+                out.writeInt(b.length);
+                out.write(b);
+            });
+        }
+
+        public byte[] bytes() {
+            return buf.toByteArray();
+        }
+
+        private Out run(IoAction a) {
+            try {
+                a.run();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // cannot happen: in memory
+            }
+            return this;
+        }
+
+        private interface IoAction {
+            void run() throws IOException;
+        }
+    }
+
+    /** A big-endian reader that throws {@link IllegalArgumentException} on truncated input. */
+    public static final class In {
+        private final DataInputStream in;
+
+        public In(byte[] b, int offset) {
+            in = new DataInputStream(new java.io.ByteArrayInputStream(b, offset, b.length - offset));
+        }
+
+        public byte u8() {
+            try {
+                return in.readByte();
+            } catch (IOException e) {
+                throw truncated();
+            }
+        }
+
+        public int i32() {
+            try {
+                return in.readInt();
+            } catch (IOException e) {
+                throw truncated();
+            }
+        }
+
+        public long i64() {
+            try {
+                return in.readLong();
+            } catch (IOException e) {
+                throw truncated();
+            }
+        }
+
+        public String str() {
+            try {
+                byte[] b = new byte[in.readUnsignedShort()];
+                in.readFully(b);
+                return new String(b, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw truncated();
+            }
+        }
+
+        public byte[] bytes() {
+            try {
+                int n = in.readInt();
+                if (n < 0 || n > in.available()) {
+                    throw truncated();
+                }
+                byte[] b = new byte[n];
+                in.readFully(b);
+                return b;
+            } catch (IOException e) {
+                throw truncated();
+            }
+        }
+
+        public boolean hasMore() {
+            try {
+                return in.available() > 0;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        private static IllegalArgumentException truncated() {
+            return new IllegalArgumentException("truncated entry");
+        }
+    }
+}

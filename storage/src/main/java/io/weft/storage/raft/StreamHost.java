@@ -1,0 +1,377 @@
+package io.weft.storage.raft;
+
+import io.weft.storage.ConsumerOp;
+import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.StreamConfig;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The stream replicas of one node: one Ratis server (one raft port, gRPC) holding one Raft group
+ * per stream replica, each with a {@link StreamStateMachine}. Groups survive restarts: Ratis
+ * reloads every group found under the storage directory.
+ *
+ * <p>Writes on the leader are submitted in process (no client hop); publishes go through a
+ * per-stream {@link Batcher} that packs many events into one entry and keeps a bounded number of
+ * entries in flight.
+ */
+public final class StreamHost implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamHost.class);
+
+    /** One replica's node name and raft address ({@code host:port}). */
+    public record Peer(String node, String address) {
+    }
+
+    /** What the broker learns about streams on this node. Called on Ratis threads. */
+    public interface Events {
+        /** This node now leads {@code config}'s stream: it must start capturing its subjects. */
+        void leaderReady(StreamConfig config);
+
+        /** This node stopped leading stream {@code name}. */
+        void notLeader(String name);
+
+        /** Stream {@code name} was deleted. */
+        void deleted(String name);
+    }
+
+    /** Tuning of the raft servers (tests shorten nothing; operators may). */
+    public record Settings(int maxBatchEvents, int maxBatchBytes, int maxInFlight, long lingerMicros,
+                           int maxQueuedEvents, long snapshotEveryEntries) {
+        public static Settings defaults() {
+            return new Settings(2048, 1 << 20, 8, 1000, 100_000, 20_000);
+        }
+    }
+
+    private final String node;
+    private final RaftPeerId self;
+    private final RaftServer server;
+    private final RaftProperties properties;
+    private final Events events;
+    private final Settings settings;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final Map<RaftGroupId, StreamStateMachine> machines = new ConcurrentHashMap<>();
+    private final Map<RaftGroupId, String> names = new ConcurrentHashMap<>();
+    private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private final ExecutorService admin;
+
+    /**
+     * Builds (does not start) the host.
+     *
+     * @param node    this node's name: its raft peer id
+     * @param dir     the raft storage directory (groups, logs, state machines)
+     * @param host    the address to bind
+     * @param port    the raft port, 0 for any
+     */
+    public StreamHost(String node, Path dir, String host, int port, Events events, Settings settings) throws IOException {
+        this.node = node;
+        this.self = RaftPeerId.valueOf(node);
+        this.events = events;
+        this.settings = settings;
+        this.properties = properties(dir, host, port, settings);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-stream-batcher"));
+        this.admin = Executors.newCachedThreadPool(r -> daemon(r, "weft-stream-admin"));
+        StreamStateMachine.Listener listener = new StreamStateMachine.Listener() {
+            @Override
+            public void leaderReady(RaftGroupId group, StreamConfig config) {
+                if (config != null) {
+                    names.put(group, config.name());
+                    events.leaderReady(config);
+                }
+            }
+
+            @Override
+            public void notLeader(RaftGroupId group) {
+                String name = names.get(group);
+                if (name != null) {
+                    Batcher b = batchers.remove(name);
+                    if (b != null) {
+                        b.failAll("the stream's leader moved: retry");
+                    }
+                    events.notLeader(name);
+                }
+            }
+
+            @Override
+            public void deleted(RaftGroupId group, StreamConfig config) {
+                Batcher b = batchers.remove(config.name());
+                if (b != null) {
+                    b.failAll("stream " + config.name() + " was deleted");
+                }
+                events.deleted(config.name());
+                admin.execute(() -> removeGroup(group));
+            }
+        };
+        this.server = RaftServer.newBuilder()
+                .setServerId(self)
+                .setProperties(properties)
+                .setParameters(new Parameters())
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .setStateMachineRegistry(gid -> {
+                    StreamStateMachine sm = new StreamStateMachine(listener);
+                    machines.put(gid, sm);
+                    return sm;
+                })
+                .build();
+    }
+
+    private static RaftProperties properties(Path dir, String host, int port, Settings s) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
+        GrpcConfigKeys.Server.setHost(p, host);
+        GrpcConfigKeys.Server.setPort(p, port);
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(800, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, s.snapshotEveryEntries());
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64MB"));
+        RaftServerConfigKeys.Write.setElementLimit(p, 4096);
+        RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+        RaftServerConfigKeys.setSleepDeviationThreshold(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+        return p;
+    }
+
+    /** Starts the raft server (and every group found on disk). */
+    public void start() throws IOException {
+        server.start();
+        LOG.info("raft server {} listening on port {}", node, port());
+    }
+
+    /** The raft port in use. */
+    public int port() {
+        InetSocketAddress a = server.getServerRpc().getInetSocketAddress();
+        return a.getPort();
+    }
+
+    /** The Raft group id of stream {@code name}: derived from the name, so it cannot be created twice. */
+    public static RaftGroupId groupOf(String name) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("weft-stream/" + name).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Creates stream {@code config} with a replica on each of {@code peers} (some may be remote): adds
+     * the group on each peer, then commits the stream's settings as its first entry.
+     */
+    public CompletableFuture<Void> create(StreamConfig config, List<Peer> peers) {
+        return CompletableFuture.runAsync(() -> {
+            RaftGroup group = RaftGroup.valueOf(groupOf(config.name()), peers.stream().map(StreamHost::peer).toList());
+            try (RaftClient client = client(group)) {
+                for (RaftPeer p : group.getPeers()) {
+                    RaftClientReply r = client.getGroupManagementApi(p.getId()).add(group);
+                    if (!r.isSuccess()) {
+                        throw new StreamException("cannot create the replica on " + p.getId() + ": " + r.getException());
+                    }
+                }
+                RaftClientReply r = client.io().send(Message.valueOf(ByteString.copyFrom(Codec.create(config))));
+                check(r);
+            } catch (IOException e) {
+                throw new StreamException("cannot create stream " + config.name() + ": " + e.getMessage(), e);
+            }
+        }, admin);
+    }
+
+    /** Stream {@code name}'s replica on this node, if there is one. */
+    public Optional<StreamStateMachine> replica(String name) {
+        return Optional.ofNullable(machines.get(groupOf(name)));
+    }
+
+    /** The names of the streams with a replica on this node (created ones only). */
+    public List<StreamConfig> replicas() {
+        List<StreamConfig> out = new ArrayList<>();
+        for (StreamStateMachine sm : machines.values()) {
+            StreamConfig c = sm.config();
+            if (c != null) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /** The stream's group (peers and addresses) as this replica knows it. */
+    public Optional<RaftGroup> group(String name) {
+        try {
+            return Optional.of(server.getDivision(groupOf(name)).getGroup());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The current leader's node name of stream {@code name}, as this replica knows it. */
+    public Optional<String> leader(String name) {
+        try {
+            RaftPeerId l = server.getDivision(groupOf(name)).getInfo().getLeaderId();
+            return l == null ? Optional.empty() : Optional.of(l.toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Appends {@code p} to stream {@code name}, led by this node. The callback runs once, with the
+     * ack after a majority committed it, or with an error message (not leader, busy, deleted).
+     */
+    public void publish(String name, io.weft.storage.Publish p, Batcher.Callback cb) {
+        StreamStateMachine sm = machines.get(groupOf(name));
+        if (sm == null || !sm.isLeader()) {
+            cb.failed("this node does not lead stream " + name + ": retry");
+            return;
+        }
+        batchers.computeIfAbsent(name, n -> new Batcher(n, this::submitPublish, timer, settings)).offer(p, cb);
+    }
+
+    private CompletableFuture<byte[]> submitPublish(String name, byte[] entry) {
+        return submit(name, entry);
+    }
+
+    /** Commits a consumer op of stream {@code name} (led by this node) and returns what it did. */
+    public CompletableFuture<ConsumerOpResult> consumerOp(String name, ConsumerOp op) {
+        return submit(name, Codec.consumer(System.currentTimeMillis(), op)).thenApply(b -> {
+            String err = Codec.error(b);
+            if (err != null) {
+                throw new StreamException(err);
+            }
+            return Codec.consumerResult(b);
+        });
+    }
+
+    /** Commits the DELETE entry of stream {@code name}: every replica then removes its group. */
+    public CompletableFuture<Void> delete(String name) {
+        return submit(name, Codec.delete()).thenApply(b -> null);
+    }
+
+    /** Submits an entry to the local leader of stream {@code name}; the reply bytes of its apply. */
+    CompletableFuture<byte[]> submit(String name, byte[] entry) {
+        RaftClientRequest req = RaftClientRequest.newBuilder()
+                .setClientId(clientId)
+                .setServerId(self)
+                .setGroupId(groupOf(name))
+                .setCallId(callIds.incrementAndGet())
+                .setMessage(Message.valueOf(ByteString.copyFrom(entry)))
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        try {
+            return server.submitClientRequestAsync(req).thenApply(r -> {
+                check(r);
+                return r.getMessage().getContent().toByteArray();
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new StreamException(e.getMessage(), e));
+        }
+    }
+
+    private static void check(RaftClientReply r) {
+        if (r.isSuccess()) {
+            String err = r.getMessage() == null ? null : Codec.error(r.getMessage().getContent().toByteArray());
+            if (err != null) {
+                throw new StreamException(err);
+            }
+            return;
+        }
+        if (r.getException() instanceof NotLeaderException) {
+            throw new StreamException("the stream's leader moved: retry");
+        }
+        throw new StreamException(String.valueOf(r.getException()), r.getException());
+    }
+
+    private void removeGroup(RaftGroupId group) {
+        try {
+            RaftClientReply r = server.groupManagement(GroupManagementRequest.newRemove(clientId, self,
+                    callIds.incrementAndGet(), group, true, false));
+            if (!r.isSuccess()) {
+                LOG.warn("removing deleted group {} failed: {}", group, r.getException());
+            }
+        } catch (IOException e) {
+            LOG.warn("removing deleted group {} failed: {}", group, e.toString());
+        }
+        machines.remove(group);
+        names.remove(group);
+    }
+
+    private RaftClient client(RaftGroup group) {
+        return RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setClientId(ClientId.randomId())
+                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
+                        TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    private static RaftPeer peer(Peer p) {
+        return RaftPeer.newBuilder().setId(p.node()).setAddress(p.address()).build();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Unwraps completion wrappers to the message a user should see. */
+    public static String messageOf(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException
+                || t instanceof UncheckedIOException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    @Override
+    public void close() {
+        for (Batcher b : batchers.values()) {
+            b.failAll("the node is shutting down: retry");
+        }
+        timer.shutdownNow();
+        admin.shutdownNow();
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.warn("closing the raft server: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,286 @@
+package io.weft.storage.raft;
+
+import io.weft.storage.ConsumerInfo;
+import io.weft.storage.ConsumerOp;
+import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.PublishAck;
+import io.weft.storage.RocksStreamStore;
+import io.weft.storage.StoredEvent;
+import io.weft.storage.StreamConfig;
+import io.weft.storage.StreamLog;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The Ratis state machine of one stream replica: applies committed entries ({@link Codec}) to a
+ * {@link StreamLog} over RocksDB in the group's state-machine directory, and takes RocksDB
+ * checkpoints as snapshots ({@link CheckpointSnapshots}) so the Raft log can be purged.
+ *
+ * <p>Entries are applied by Ratis's single updater thread. Reads ({@link #read}) take the same
+ * monitor, so they see whole entries only.
+ */
+public final class StreamStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamStateMachine.class);
+
+    /** What the host learns from a replica. Called on Ratis threads: return quickly. */
+    public interface Listener {
+        /** This replica became the ready leader of stream {@code config} (null if not yet created). */
+        void leaderReady(RaftGroupId group, StreamConfig config);
+
+        /** This replica is no longer leader (another is, or none is known). */
+        void notLeader(RaftGroupId group);
+
+        /** The stream was deleted: the host removes the group. */
+        void deleted(RaftGroupId group, StreamConfig config);
+    }
+
+    private final Listener listener;
+    private final CheckpointSnapshots snapshots = new CheckpointSnapshots();
+    private RocksStreamStore store;
+    private StreamLog log;
+    private StreamConfig config;
+    private boolean deleted;
+    private volatile boolean leader;
+
+    public StreamStateMachine(Listener listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        getLifeCycle().startAndTransition(() -> {
+            snapshots.init(raftStorage);
+            snapshots.prepareLiveStore();
+            open();
+        }, IOException.class);
+    }
+
+    /** Ratis pauses the machine before it installs a snapshot from the leader (required state: PAUSED). */
+    @Override
+    public void pause() {
+        if (getLifeCycle().getCurrentState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /** After a snapshot install: the live store becomes a copy of the installed checkpoint. */
+    @Override
+    public synchronized void reinitialize() throws IOException {
+        closeStore();
+        snapshots.installLatest();
+        open();
+        if (getLifeCycle().getCurrentState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    private synchronized void open() throws IOException {
+        Path db = snapshots.dbDir();
+        store = RocksStreamStore.open(db);
+        byte[] c = store.getConfig();
+        config = c == null ? null : Codec.config(c);
+        log = config == null ? null : StreamLog.open(store, config);
+        SnapshotInfo s = snapshots.getLatestSnapshot();
+        if (s != null) {
+            setLastAppliedTermIndex(s.getTermIndex());
+        }
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return snapshots;
+    }
+
+    @Override
+    public SnapshotInfo getLatestSnapshot() {
+        return snapshots.getLatestSnapshot();
+    }
+
+    @Override
+    public synchronized long takeSnapshot() throws IOException {
+        TermIndex last = getLastAppliedTermIndex();
+        if (last == null || last.getIndex() < 0 || store == null) {
+            return -1;
+        }
+        snapshots.take(store, last);
+        return last.getIndex();
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        long index = entry.getIndex();
+        byte[] reply;
+        StreamConfig deletedConfig = null;
+        synchronized (this) {
+            boolean wasDeleted = deleted;
+            try {
+                reply = apply(index, entry.getStateMachineLogEntry().getLogData());
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: cannot apply entry {}: {}", name(), index, e.toString(), e);
+                reply = Codec.errorReply("entry " + index + " failed: " + e.getMessage());
+            }
+            if (deleted && !wasDeleted && config != null) {
+                deletedConfig = config;
+            }
+            updateLastAppliedTermIndex(entry.getTerm(), index);
+        }
+        if (deletedConfig != null) {
+            listener.deleted(getGroupId(), deletedConfig);
+        }
+        return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
+    }
+
+    private byte[] apply(long index, ByteString data) {
+        byte[] b = data.toByteArray();
+        if (b.length == 0) {
+            return Codec.errorReply("empty entry");
+        }
+        Codec.In in = new Codec.In(b, 1);
+        switch (b[0]) {
+            case Codec.CREATE: {
+                StreamConfig c = Codec.readConfig(in);
+                if (config == null) {
+                    store.putConfig(Codec.config(c));
+                    config = c;
+                    log = StreamLog.open(store, c);
+                    if (leader) {
+                        listener.leaderReady(getGroupId(), c);
+                    }
+                    return new byte[] {0};
+                }
+                return config.equals(c) ? new byte[] {0}
+                        : Codec.errorReply("stream " + c.name() + " already exists with other settings");
+            }
+            case Codec.PUBLISH: {
+                long time = Codec.entryTime(in);
+                if (log == null || deleted) {
+                    return Codec.errorReply(deleted ? "stream was deleted" : "stream is not created yet");
+                }
+                List<PublishAck> acks = log.apply(index, Codec.publishes(in), time);
+                return Codec.publishReply(acks);
+            }
+            case Codec.CONSUMER: {
+                long time = Codec.entryTime(in);
+                ConsumerOp op = Codec.consumerOp(in);
+                if (log == null || deleted) {
+                    return Codec.errorReply(deleted ? "stream was deleted" : "stream is not created yet");
+                }
+                ConsumerOpResult r = log.applyConsumerOp(index, op, time);
+                return Codec.consumerReply(r);
+            }
+            case Codec.DELETE:
+                if (!deleted) {
+                    deleted = true;
+                    return new byte[] {0};
+                }
+                return new byte[] {1};
+            default:
+                return Codec.errorReply("unknown entry kind " + b[0]);
+        }
+    }
+
+    @Override
+    public void notifyLeaderReady() {
+        leader = true;
+        StreamConfig c;
+        synchronized (this) {
+            c = deleted ? null : config;
+        }
+        listener.leaderReady(getGroupId(), c);
+    }
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
+        if (!member.getPeerId().equals(newLeader) && leader) {
+            leader = false;
+            listener.notLeader(getGroupId());
+        }
+    }
+
+    @Override
+    public void notifyNotLeader(java.util.Collection<TransactionContext> pending) {
+        if (leader) {
+            leader = false;
+            listener.notLeader(getGroupId());
+        }
+    }
+
+    /** True while this replica is the ready leader. */
+    public boolean isLeader() {
+        return leader;
+    }
+
+    /** Runs {@code reader} against the stream log, between entries; empty before the stream exists. */
+    public synchronized <T> Optional<T> read(java.util.function.Function<StreamLog, T> reader) {
+        return log == null || deleted ? Optional.empty() : Optional.ofNullable(reader.apply(log));
+    }
+
+    /** The stream's settings, or null before its CREATE entry was applied. */
+    public synchronized StreamConfig config() {
+        return deleted ? null : config;
+    }
+
+    /** Up to {@code max} events from {@code seq} (bounded by {@code maxBytes}, at least one). */
+    public synchronized List<StoredEvent> readFrom(long seq, int max, long maxBytes) {
+        if (log == null) {
+            return List.of();
+        }
+        List<StoredEvent> events = log.readFrom(seq, max);
+        long size = 0;
+        for (int i = 0; i < events.size(); i++) {
+            size += events.get(i).event().length;
+            if (size > maxBytes && i > 0) {
+                return events.subList(0, i);
+            }
+        }
+        return events;
+    }
+
+    /** Every consumer of the stream. */
+    public synchronized List<ConsumerInfo> consumers() {
+        return log == null ? List.of() : log.consumers();
+    }
+
+    private String name() {
+        StreamConfig c = config;
+        return c == null ? String.valueOf(getGroupId()) : c.name();
+    }
+
+    private synchronized void closeStore() {
+        if (store != null) {
+            store.close();
+            store = null;
+            log = null;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closeStore();
+        super.close();
+    }
+}

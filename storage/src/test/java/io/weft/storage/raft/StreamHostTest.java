@@ -1,0 +1,150 @@
+package io.weft.storage.raft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.weft.storage.ConsumerConfig;
+import io.weft.storage.ConsumerOp;
+import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.Publish;
+import io.weft.storage.PublishAck;
+import io.weft.storage.StartPosition;
+import io.weft.storage.StoredEvent;
+import io.weft.storage.StreamConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three Ratis hosts in one JVM on loopback: create, publish with acks, dedupe, consumers, leader loss. */
+class StreamHostTest {
+    @TempDir
+    Path dir;
+
+    private final List<StreamHost> hosts = new ArrayList<>(List.of());
+    private final Map<String, String> leaders = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void closeAll() {
+        hosts.forEach(StreamHost::close);
+    }
+
+    private StreamHost start(String node, int port) throws Exception {
+        StreamHost h = new StreamHost(node, dir.resolve(node), "127.0.0.1", port, new StreamHost.Events() {
+            @Override
+            public void leaderReady(StreamConfig config) {
+                leaders.put(config.name(), node);
+            }
+
+            @Override
+            public void notLeader(String name) {
+                leaders.remove(name, node);
+            }
+
+            @Override
+            public void deleted(String name) {
+                leaders.remove(name);
+            }
+        }, StreamHost.Settings.defaults());
+        h.start();
+        hosts.add(h);
+        return h;
+    }
+
+    private static void await(String what, BooleanSupplier cond) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    private static Publish event(int i) {
+        return new Publish("/test", "id-" + i, "orders.created", ("event " + i).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static CompletableFuture<PublishAck> publish(StreamHost h, Publish p) {
+        CompletableFuture<PublishAck> f = new CompletableFuture<>();
+        h.publish("orders", p, new Batcher.Callback() {
+            @Override
+            public void acked(PublishAck ack) {
+                f.complete(ack);
+            }
+
+            @Override
+            public void failed(String error) {
+                f.completeExceptionally(new StreamException(error));
+            }
+        });
+        return f;
+    }
+
+    @Test
+    void replicatesPublishesDedupesAndSurvivesLeaderLoss() throws Exception {
+        List<StreamHost.Peer> peers = new ArrayList<>();
+        for (String n : List.of("a", "b", "c")) {
+            StreamHost h = start(n, 0);
+            peers.add(new StreamHost.Peer(n, "127.0.0.1:" + h.port()));
+        }
+        StreamConfig config = StreamConfig.of("orders", "cloud", "orders.>").withReplicas(3)
+                .withDedupeWindow(Duration.ofMinutes(2));
+        hosts.get(0).create(config, peers).get(30, TimeUnit.SECONDS);
+        await("a leader", () -> leaders.containsKey("orders"));
+        StreamHost leader = hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
+                .orElse(false)).findFirst().orElseThrow();
+
+        List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            acks.add(publish(leader, event(i)));
+        }
+        for (int i = 0; i < acks.size(); i++) {
+            PublishAck a = acks.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals(i + 1, a.seq());
+            assertTrue(!a.duplicate());
+        }
+        PublishAck again = publish(leader, event(17)).get(30, TimeUnit.SECONDS);
+        assertEquals(18, again.seq());
+        assertTrue(again.duplicate());
+
+        ConsumerOpResult created = leader.consumerOp("orders", new ConsumerOp.Create(
+                new ConsumerConfig("billing", StartPosition.first(), 30_000, 5, null))).get(30, TimeUnit.SECONDS);
+        assertTrue(created.ok(), created.error());
+        ConsumerOpResult next = leader.consumerOp("orders", new ConsumerOp.Next("billing", 10)).get(30, TimeUnit.SECONDS);
+        assertEquals(10, next.deliveries().size());
+        assertEquals(1, next.deliveries().get(0).seq());
+
+        // lose the leader: another replica takes over and keeps the stream
+        String old = leaders.get("orders");
+        hosts.remove(leader);
+        leader.close();
+        await("a new leader", () -> leaders.containsKey("orders") && !leaders.get("orders").equals(old));
+        StreamHost second = hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
+                .orElse(false)).findFirst().orElseThrow();
+        PublishAck after = publish(second, event(9999)).get(30, TimeUnit.SECONDS);
+        assertEquals(5001, after.seq());
+        for (StreamHost h : hosts) {
+            StreamStateMachine sm = h.replica("orders").orElseThrow();
+            await("replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) == 5001);
+            List<StoredEvent> events = sm.readFrom(1, 10_000, Long.MAX_VALUE);
+            assertEquals(5001, events.size());
+            for (int i = 0; i < 5000; i++) {
+                assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
+            }
+            Optional<Long> pos = sm.read(l -> l.consumer("billing").orElseThrow().nextSeq());
+            assertEquals(11L, pos.orElseThrow());
+        }
+    }
+}
