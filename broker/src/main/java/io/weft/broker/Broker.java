@@ -48,6 +48,7 @@ public final class Broker implements AutoCloseable {
     private Channel clientChannel;
     private HttpServer http;
     private volatile MeshNode mesh;
+    private Streams streams;
     private int meshPort;
 
     private Broker(MeshdConfig config) {
@@ -74,6 +75,8 @@ public final class Broker implements AutoCloseable {
         // attached before the client port opens, so no subscription can miss the mesh
         mesh = new MeshNode(config, router, workers, System.currentTimeMillis());
         router.attach(mesh);
+        streams = new Streams(config, router, mesh);
+        int raftPort = streams.start();
         int low = (int) Math.max(32 * 1024, config.maxPendingBytes / 4);
         int high = (int) Math.max(64 * 1024, config.maxPendingBytes / 2);
         ServerBootstrap sb = new ServerBootstrap()
@@ -92,10 +95,11 @@ public final class Broker implements AutoCloseable {
         clientChannel = sb.bind(config.host, config.clientPort).sync().channel();
         http = new HttpServer(this);
         http.start(boss, workers, config.host, config.httpPort);
-        meshPort = mesh.start(clientPort(), httpPort());
+        meshPort = mesh.start(clientPort(), httpPort(), raftPort);
         metrics.registerMesh(mesh);
-        LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} data={} transport={}", Version.get(),
-                config.node, config.site, clientPort(), httpPort(), meshPort, mesh.self().membershipAddress(),
+        LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}",
+                Version.get(), config.node, config.site, clientPort(), httpPort(), meshPort,
+                mesh.self().membershipAddress(), raftPort,
                 config.dataDir.toAbsolutePath(), Transports.name());
     }
 
@@ -117,6 +121,54 @@ public final class Broker implements AutoCloseable {
 
     public Router router() {
         return router;
+    }
+
+    Streams streams() {
+        return streams;
+    }
+
+    /**
+     * Answers an admin request with a method and body (the stream API, {@code /v1/streams...}, and the
+     * read-only views for GET); shared by the native REQUEST frame and HTTP.
+     *
+     * @return the status and JSON body; the future may complete on another thread
+     */
+    public java.util.concurrent.CompletableFuture<Map.Entry<Integer, byte[]>> request(String method, String uri, byte[] body) {
+        io.netty.handler.codec.http.QueryStringDecoder q = new io.netty.handler.codec.http.QueryStringDecoder(uri);
+        Map<String, String> query = new LinkedHashMap<>();
+        q.parameters().forEach((k, v) -> query.put(k, v.isEmpty() ? "" : v.get(0)));
+        String path = q.path();
+        if (path.equals("/v1/streams") || path.startsWith("/v1/streams/")) {
+            return streams.request(method, path, query, body).thenApply(r -> Map.entry(r.status(), r.json()));
+        }
+        Supplier<Object> view = adminViews().get(path);
+        Streams.Response r = view == null ? Streams.Response.error(404, "no admin document at " + path)
+                : !method.equals("GET") ? Streams.Response.error(405, method + " not allowed on " + path)
+                : Streams.Response.of(200, view.get());
+        return java.util.concurrent.CompletableFuture.completedFuture(Map.entry(r.status(), r.json()));
+    }
+
+    /**
+     * Publishes {@code event} on {@code topic} for a durable stream (the HTTP ingress uses this): core
+     * subscribers get it at once; the future completes with the stream's ack, or a failed PubAck
+     * (status {@link Frames#ACK_FAILED}) saying why. Never completes exceptionally.
+     *
+     * @throws io.weft.protocol.ProtocolException for an invalid topic or event
+     */
+    public java.util.concurrent.CompletableFuture<Frames.PubAck> publishDurable(String topic, io.cloudevents.CloudEvent event) {
+        io.weft.protocol.Topics.validateTopic(topic);
+        io.netty.buffer.ByteBuf body = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(256);
+        java.util.concurrent.CompletableFuture<Frames.PubAck> f = new java.util.concurrent.CompletableFuture<>();
+        try {
+            io.weft.protocol.Wire.writeStr16(body, topic);
+            io.weft.protocol.EventCodec.encode(event, body);
+            metrics.httpEventsIn.inc();
+            metrics.httpBytesIn.inc(body.readableBytes());
+            streams.publishDurable(topic, body, f::complete);
+        } finally {
+            body.release();
+        }
+        return f;
     }
 
     public int meshPort() {
@@ -161,7 +213,7 @@ public final class Broker implements AutoCloseable {
         ports.put("mesh", meshPort);
         ports.put("membership", mesh == null ? "" : mesh.self().membershipAddress());
         ports.put("http", httpPort());
-        ports.put("raft", config.raftPort);
+        ports.put("raft", streams == null ? config.raftPort : streams.raftPort());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("node", config.node);
         m.put("site", config.site);
@@ -184,6 +236,9 @@ public final class Broker implements AutoCloseable {
         try {
             if (clientChannel != null) {
                 clientChannel.close().syncUninterruptibly();
+            }
+            if (streams != null) {
+                streams.close();
             }
             if (mesh != null) {
                 mesh.close();

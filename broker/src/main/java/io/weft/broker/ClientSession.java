@@ -147,6 +147,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             case FrameType.ADMIN:
                 admin(Frames.readAdmin(frame));
                 break;
+            case FrameType.PUB_DURABLE:
+                pubDurable(frame);
+                break;
+            case FrameType.REQUEST:
+                request(Frames.readRequest(frame));
+                break;
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_FRAME, "unknown frame type " + FrameType.name(type));
         }
@@ -164,6 +170,49 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         ByteBuf info = ctx.alloc().buffer(256);
         Frames.writeInfo(info, broker.info(version));
         ctx.write(info);
+    }
+
+    private void pubDurable(ByteBuf frame) {
+        Wire.need(frame, 8, "PUB_DURABLE ref");
+        long ref = frame.readLong();
+        String topic = validatePub(frame);
+        broker.streams().publishDurable(topic, frame, ack -> {
+            ByteBuf reply = ctx.alloc().buffer(32 + ack.detail().length() * 3);
+            Frames.writePubAck(reply, ref, ack.status(), ack.seq(), ack.detail());
+            ctx.writeAndFlush(reply, ctx.voidPromise());
+        });
+    }
+
+    private void request(Frames.Request req) {
+        broker.request(req.method(), req.path(), req.body()).whenComplete((r, err) -> {
+            int status = err == null ? r.getKey() : 500;
+            byte[] json = err == null ? r.getValue()
+                    : ("{\"error\":\"internal error\"}").getBytes(StandardCharsets.UTF_8);
+            if (err != null) {
+                LOG.warn("request {} {} failed", req.method(), req.path(), err);
+            }
+            ByteBuf reply = ctx.alloc().buffer(json.length + 16);
+            Frames.writeAdminReply(reply, req.ref(), status, json);
+            ctx.writeAndFlush(reply, ctx.voidPromise());
+        });
+    }
+
+    /** Validates a PUB body at the reader index (topic and event); returns the topic, index unchanged. */
+    private String validatePub(ByteBuf frame) {
+        int bodyStart = frame.readerIndex();
+        Wire.need(frame, 2, "topic length");
+        int topicLen = frame.getUnsignedShort(bodyStart);
+        Wire.need(frame, 2 + topicLen, "topic");
+        String topic = frame.toString(bodyStart + 2, topicLen, StandardCharsets.UTF_8);
+        Topics.validateTopic(topic);
+        int eventStart = bodyStart + 2 + topicLen;
+        frame.readerIndex(eventStart);
+        EventCodec.validate(frame, frame.writerIndex() - eventStart);
+        frame.readerIndex(bodyStart);
+        BrokerMetrics m = broker.metrics();
+        m.clientEventsIn.inc();
+        m.clientBytesIn.inc(frame.readableBytes());
+        return topic;
     }
 
     private void pub(ByteBuf frame) {

@@ -81,14 +81,14 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     }
 
     /** Binds the mesh port; membership and seeds are joined in the background. */
-    int start(int clientPort, int httpPort) throws Exception {
+    int start(int clientPort, int httpPort, int raftPort) throws Exception {
         int meshPort = net.bind(config.host, config.meshPort);
         String host = config.advertisedHost();
         Membership m = new Membership(self, host, config.membershipPort, new Membership.Config(
                 config.heartbeatIntervalMillis, config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
                 1000, 1000, 3000), this);
         self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + meshPort,
-                host + ":" + clientPort, host + ":" + httpPort, m.address());
+                host + ":" + clientPort, host + ":" + httpPort, m.address(), host + ":" + raftPort);
         m.updateSelf(self);
         net.updateSelf(self);
         directory.put(self.name(), self);
@@ -258,10 +258,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     }
 
     /** Sends the event to the peers and sites {@code d} names; {@code pubBody} is shared, not consumed. */
-    int forward(RouteDecision d, ByteBuf pubBody) {
+    int forward(RouteDecision d, String replyTo, ByteBuf pubBody) {
         int sent = 0;
         for (Map.Entry<String, Set<String>> e : d.routeForwards().entrySet()) {
-            sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), pubBody);
+            sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), replyTo, pubBody);
         }
         for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
             String gateway;
@@ -269,15 +269,15 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                 gateway = engine.gatewayPeer(e.getKey());
             }
             if (gateway != null) {
-                sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), pubBody);
+                sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
             }
         }
         return sent;
     }
 
-    private int send(String peer, int hop, Set<String> groups, ByteBuf pubBody) {
+    private int send(String peer, int hop, Set<String> groups, String replyTo, ByteBuf pubBody) {
         MeshLink link = net.linkTo(peer);
-        if (link == null || !link.sendEvent(hop, groups, pubBody)) {
+        if (link == null || !link.sendEvent(hop, groups, replyTo, pubBody)) {
             counters(peer)[2].increment();
             return 0;
         }
@@ -380,8 +380,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     }
 
     @Override
-    public void event(MeshLink link, int hop, List<String> groups, ByteBuf pubBody) {
-        router.routeFromMesh(hop == MeshFrames.HOP_GATEWAY ? Origin.GATEWAY : Origin.ROUTE, Set.copyOf(groups), pubBody);
+    public void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody) {
+        router.routeFromMesh(hop == MeshFrames.HOP_GATEWAY ? Origin.GATEWAY : Origin.ROUTE, Set.copyOf(groups), replyTo,
+                pubBody);
     }
 
     // ---- Membership.Listener ----

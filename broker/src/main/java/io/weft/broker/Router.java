@@ -54,7 +54,7 @@ public final class Router {
             EventCodec.encode(event, body);
             metrics.httpEventsIn.inc();
             metrics.httpBytesIn.inc(body.readableBytes());
-            return route(topic, body);
+            return route(topic, body, null);
         } finally {
             body.release();
         }
@@ -62,18 +62,26 @@ public final class Router {
 
     /** Routes a PUB body published on this node. Does not take ownership of {@code pubBody}. */
     int route(String topic, ByteBuf pubBody) {
-        return dispatch(topic, pubBody, Origin.LOCAL, Set.of());
+        return dispatch(topic, pubBody, Origin.LOCAL, Set.of(), null);
+    }
+
+    /**
+     * Routes a PUB body published on this node that carries a reply topic (a durable publish, an
+     * internal request): only internal subscribers see the reply topic; clients get the event.
+     */
+    public int route(String topic, ByteBuf pubBody, String replyTo) {
+        return dispatch(topic, pubBody, Origin.LOCAL, Set.of(), replyTo);
     }
 
     /** Routes a PUB body that arrived over a mesh link, by the hop rules of {@code origin}. */
-    int routeFromMesh(Origin origin, Set<String> assignedGroups, ByteBuf pubBody) {
+    int routeFromMesh(Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf pubBody) {
         int len = pubBody.getUnsignedShort(pubBody.readerIndex());
         String topic = pubBody.toString(pubBody.readerIndex() + 2, len, StandardCharsets.UTF_8);
         metrics.meshEventsIn.inc();
-        return dispatch(topic, pubBody, origin, assignedGroups);
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo);
     }
 
-    private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups) {
+    private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo) {
         Match<Subscription> match = trie.match(topic);
         MeshNode m = mesh;
         RouteDecision decision = null;
@@ -100,7 +108,7 @@ public final class Router {
         try {
             int delivered = 0;
             for (Subscription s : match.subscribers()) {
-                s.session.outbound().offer(s.sid, shared);
+                s.deliver(shared, topic, replyTo);
                 delivered++;
             }
             for (QueueGroup<Subscription> g : match.groups()) {
@@ -109,16 +117,26 @@ public final class Router {
                 }
                 List<Subscription> members = g.members();
                 Subscription s = members.get((int) Math.floorMod(queuePick.getAndIncrement(), (long) members.size()));
-                s.session.outbound().offer(s.sid, shared);
+                s.deliver(shared, topic, replyTo);
                 delivered++;
             }
             if (forwards) {
-                delivered += m.forward(decision, shared);
+                delivered += m.forward(decision, replyTo, shared);
             }
             return delivered;
         } finally {
             shared.release();
         }
+    }
+
+    /**
+     * Subscribes a handler inside this node (a stream leader's capture, a reply inbox): it attracts
+     * events through the mesh like any client subscription.
+     */
+    public Subscription subscribeInternal(String pattern, String queueGroup, InternalSubscriber handler) {
+        Subscription s = new Subscription(handler, pattern, queueGroup);
+        subscribe(s);
+        return s;
     }
 
     void subscribe(Subscription s) {

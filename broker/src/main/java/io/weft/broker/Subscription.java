@@ -1,21 +1,46 @@
 package io.weft.broker;
 
-/** One client subscription: the value stored in the topic trie. Identity equality on purpose. */
-final class Subscription {
+import io.netty.buffer.ByteBuf;
+
+/**
+ * One subscription: the value stored in the topic trie. Either a client's (delivered through its
+ * session's {@link Outbound}) or an internal handler's. Identity equality on purpose.
+ */
+public final class Subscription {
     final ClientSession session;
     final long sid;
     final String pattern;
     final String queueGroup;
+    final InternalSubscriber internal;
 
     Subscription(ClientSession session, long sid, String pattern, String queueGroup) {
         this.session = session;
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
+        this.internal = null;
+    }
+
+    Subscription(InternalSubscriber internal, String pattern, String queueGroup) {
+        this.session = null;
+        this.sid = 0;
+        this.pattern = pattern;
+        this.queueGroup = queueGroup;
+        this.internal = internal;
+    }
+
+    /** Hands {@code pubBody} (shared, not owned) to the subscriber. */
+    void deliver(ByteBuf pubBody, String topic, String replyTo) {
+        if (internal != null) {
+            internal.deliver(topic, pubBody, replyTo);
+        } else {
+            session.outbound().offer(sid, pubBody);
+        }
     }
 
     @Override
     public String toString() {
-        return "sub(" + session.id() + "/" + sid + " " + pattern + (queueGroup == null ? "" : " q=" + queueGroup) + ")";
+        return internal != null ? "internal(" + pattern + (queueGroup == null ? "" : " q=" + queueGroup) + ")"
+                : "sub(" + session.id() + "/" + sid + " " + pattern + (queueGroup == null ? "" : " q=" + queueGroup) + ")";
     }
 }

@@ -14,6 +14,16 @@ public final class FrameType {
     public static final byte UNSUB = 0x12;
     /** Broker to client: an event delivered to a subscription id. */
     public static final byte MSG = 0x13;
+    /**
+     * Client to broker: publish an event that a durable stream must store before the broker answers
+     * ({@code u64 ref}, then a PUB body: {@code str16 topic, event}).
+     */
+    public static final byte PUB_DURABLE = 0x14;
+    /**
+     * Broker to client: answer to PUB_DURABLE ({@code u64 ref, u8 status (0 stored, 1 duplicate,
+     * 2 failed), i64 seq, str16 stream name or, when failed, the reason}).
+     */
+    public static final byte PUB_ACK = 0x15;
     /** Either direction: liveness and round-trip probe; answered with PONG carrying the same token. */
     public static final byte PING = 0x20;
     /** Either direction: answer to PING. */
@@ -27,6 +37,12 @@ public final class FrameType {
     public static final byte ADMIN = 0x40;
     /** Broker to client: answer to ADMIN ({@code u32 ref, u16 status, u32 length, JSON}). */
     public static final byte ADMIN_REPLY = 0x41;
+
+    /**
+     * Client to broker: an admin request with a method and a body ({@code u32 ref, str16 method,
+     * str16 path with query, u32 length, JSON body}); answered with ADMIN_REPLY, possibly later.
+     */
+    public static final byte REQUEST = 0x42;
 
     private FrameType() {
     }
@@ -46,6 +62,9 @@ public final class FrameType {
             case ERR: return "ERR";
             case ADMIN: return "ADMIN";
             case ADMIN_REPLY: return "ADMIN_REPLY";
+            case PUB_DURABLE: return "PUB_DURABLE";
+            case PUB_ACK: return "PUB_ACK";
+            case REQUEST: return "REQUEST";
             default: return String.format("0x%02x", type & 0xff);
         }
     }

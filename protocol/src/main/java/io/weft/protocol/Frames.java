@@ -196,6 +196,70 @@ public final class Frames {
         return new ErrorFrame(code, ref, Wire.readStr16(body));
     }
 
+    /** A PUB_DURABLE frame: {@code ref} correlates the PUB_ACK. */
+    public static void writePubDurable(ByteBuf out, long ref, String topic, CloudEvent event) {
+        int s = begin(out, FrameType.PUB_DURABLE);
+        out.writeLong(ref);
+        Wire.writeStr16(out, topic);
+        EventCodec.encode(event, out);
+        end(out, s);
+    }
+
+    /** Status of a {@link PubAck}. */
+    public static final int ACK_STORED = 0;
+    public static final int ACK_DUPLICATE = 1;
+    public static final int ACK_FAILED = 2;
+
+    /** A PUB_ACK: {@code detail} is the stream name, or the reason when {@code status} is failed. */
+    public record PubAck(long ref, int status, long seq, String detail) {
+    }
+
+    public static void writePubAck(ByteBuf out, long ref, int status, long seq, String detail) {
+        int s = begin(out, FrameType.PUB_ACK);
+        out.writeLong(ref);
+        out.writeByte(status);
+        out.writeLong(seq);
+        Wire.writeStr16(out, detail.length() > 4000 ? detail.substring(0, 4000) : detail);
+        end(out, s);
+    }
+
+    public static PubAck readPubAck(ByteBuf body) {
+        Wire.need(body, 17, "PUB_ACK");
+        long ref = body.readLong();
+        int status = body.readUnsignedByte();
+        long seq = body.readLong();
+        return new PubAck(ref, status, seq, Wire.readStr16(body));
+    }
+
+    /** A REQUEST: an admin call with a method and a JSON body (may be empty). */
+    public record Request(long ref, String method, String path, byte[] body) {
+    }
+
+    public static void writeRequest(ByteBuf out, long ref, String method, String path, byte[] body) {
+        int s = begin(out, FrameType.REQUEST);
+        out.writeInt((int) ref);
+        Wire.writeStr16(out, method);
+        Wire.writeStr16(out, path);
+        out.writeInt(body.length);
+        out.writeBytes(body);
+        end(out, s);
+    }
+
+    public static Request readRequest(ByteBuf body) {
+        Wire.need(body, 4, "REQUEST ref");
+        long ref = body.readUnsignedInt();
+        String method = Wire.readStr16(body);
+        String path = Wire.readStr16(body);
+        Wire.need(body, 4, "REQUEST body length");
+        int len = body.readInt();
+        if (len < 0 || len != body.readableBytes()) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "REQUEST body length " + len + " does not match the frame");
+        }
+        byte[] b = new byte[len];
+        body.readBytes(b);
+        return new Request(ref, method, path, b);
+    }
+
     public static void writeAdmin(ByteBuf out, long ref, String path) {
         int s = begin(out, FrameType.ADMIN);
         out.writeInt((int) ref);

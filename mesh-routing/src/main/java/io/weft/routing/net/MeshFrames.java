@@ -17,8 +17,10 @@ import java.util.List;
  * 0x02 WELCOME  u8 version, node info of the acceptor, u16 n, n node infos it knows
  * 0x03 CLOSE    str16 reason (the sender closes next)
  * 0x20 PING     u64 token        0x21 PONG  u64 token
- * 0x30 EVENT    u8 hop (1 route, 2 gateway), u8 group count, str16 groups..., then a PUB body
- *               (str16 topic, binary CloudEvent) exactly as clients send it
+ * 0x30 EVENT    u8 hop (1 route, 2 gateway; bit 0x80: a reply topic follows the groups), u8 group count,
+ *               str16 groups..., [str16 reply topic], then a PUB body (str16 topic, binary CloudEvent)
+ *               exactly as clients send it. The reply topic is where the receiver of a request (a
+ *               stream leader acking a durable publish, an API call) sends its answer.
  * 0x40-0x4f     interest gossip (io.weft.routing.MeshCodec)
  * </pre>
  */
@@ -35,6 +37,8 @@ public final class MeshFrames {
     public static final byte GOSSIP_LAST = 0x4f;
     public static final int HOP_ROUTE = 1;
     public static final int HOP_GATEWAY = 2;
+    /** Set in the hop byte of an EVENT that carries a reply topic. */
+    public static final int HOP_REPLY_FLAG = 0x80;
 
     private MeshFrames() {
     }
@@ -115,14 +119,17 @@ public final class MeshFrames {
     }
 
     /** Header of an EVENT frame whose body ends with {@code pubBodyBytes} bytes of PUB body. */
-    static void writeEventHeader(ByteBuf out, int hop, Collection<String> groups, int pubBodyBytes) {
+    static void writeEventHeader(ByteBuf out, int hop, Collection<String> groups, String replyTo, int pubBodyBytes) {
         int start = out.writerIndex();
         out.writeInt(0);
         out.writeByte(EVENT);
-        out.writeByte(hop);
+        out.writeByte(replyTo == null ? hop : hop | HOP_REPLY_FLAG);
         out.writeByte(groups.size());
         for (String g : groups) {
             Wire.writeStr16(out, g);
+        }
+        if (replyTo != null) {
+            Wire.writeStr16(out, replyTo);
         }
         out.setInt(start, out.writerIndex() - start - 4 + pubBodyBytes);
     }

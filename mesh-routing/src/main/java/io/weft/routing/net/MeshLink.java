@@ -63,6 +63,11 @@ public final class MeshLink {
      * @return false when dropped because the link is down or over its write budget
      */
     public boolean sendEvent(int hop, Collection<String> groups, ByteBuf pubBody) {
+        return sendEvent(hop, groups, null, pubBody);
+    }
+
+    /** As {@link #sendEvent(int, Collection, ByteBuf)}, with the topic a reply should go to (or null). */
+    public boolean sendEvent(int hop, Collection<String> groups, String replyTo, ByteBuf pubBody) {
         if (!channel.isActive()) {
             dropped.increment();
             return false;
@@ -71,8 +76,11 @@ public final class MeshLink {
         for (String g : groups) {
             groupBytes += 2 + g.length() * 3;
         }
+        if (replyTo != null) {
+            groupBytes += 2 + replyTo.length() * 3;
+        }
         ByteBuf frame = channel.alloc().buffer(7 + groupBytes + pubBody.readableBytes());
-        MeshFrames.writeEventHeader(frame, hop, groups, pubBody.readableBytes());
+        MeshFrames.writeEventHeader(frame, hop, groups, replyTo, pubBody.readableBytes());
         frame.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
         int bytes = frame.readableBytes();
         if (queuedBytes.get() + bytes > queueBudgetBytes) {

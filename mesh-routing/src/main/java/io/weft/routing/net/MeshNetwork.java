@@ -67,7 +67,7 @@ public final class MeshNetwork implements AutoCloseable {
         void gossip(MeshLink link, ByteBuf frame);
 
         /** An event; {@code pubBody} is released after the call returns (retain to keep it). */
-        void event(MeshLink link, int hop, List<String> groups, ByteBuf pubBody);
+        void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody);
     }
 
     private final Config config;
@@ -406,17 +406,23 @@ public final class MeshNetwork implements AutoCloseable {
 
         private void event(ByteBuf frame) {
             Wire.need(frame, 2, "EVENT header");
-            int hop = frame.readUnsignedByte();
+            int flags = frame.readUnsignedByte();
+            int hop = flags & ~MeshFrames.HOP_REPLY_FLAG;
             int n = frame.readUnsignedByte();
             List<String> groups = n == 0 ? List.of() : new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 groups.add(Wire.readStr16(frame));
             }
+            String replyTo = null;
+            if ((flags & MeshFrames.HOP_REPLY_FLAG) != 0) {
+                replyTo = Wire.readStr16(frame);
+                io.weft.protocol.Topics.validateTopic(replyTo);
+            }
             if (hop != MeshFrames.HOP_ROUTE && hop != MeshFrames.HOP_GATEWAY) {
                 throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "unknown hop kind " + hop);
             }
             link.eventsReceived.increment();
-            listener.event(link, hop, groups, frame);
+            listener.event(link, hop, groups, replyTo, frame);
         }
 
         private void control(ChannelHandlerContext ctx, byte type, ByteBuf frame) {

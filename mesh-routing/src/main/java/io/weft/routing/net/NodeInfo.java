@@ -10,7 +10,13 @@ import io.weft.protocol.Wire;
  * ({@code host:port}; the membership address may be empty until the node has joined).
  */
 public record NodeInfo(String name, String site, long incarnation, String meshAddress, String clientAddress,
-                       String httpAddress, String membershipAddress) {
+                       String httpAddress, String membershipAddress, String raftAddress) {
+
+    /** A node without a raft address yet. */
+    public NodeInfo(String name, String site, long incarnation, String meshAddress, String clientAddress,
+                    String httpAddress, String membershipAddress) {
+        this(name, site, incarnation, meshAddress, clientAddress, httpAddress, membershipAddress, "");
+    }
 
     public void write(ByteBuf out) {
         Wire.writeStr16(out, name);
@@ -20,6 +26,7 @@ public record NodeInfo(String name, String site, long incarnation, String meshAd
         Wire.writeStr16(out, clientAddress);
         Wire.writeStr16(out, httpAddress);
         Wire.writeStr16(out, membershipAddress);
+        Wire.writeStr16(out, raftAddress);
     }
 
     public static NodeInfo read(ByteBuf in) {
@@ -28,7 +35,7 @@ public record NodeInfo(String name, String site, long incarnation, String meshAd
         Wire.need(in, 8, "incarnation");
         long inc = in.readLong();
         NodeInfo n = new NodeInfo(name, site, inc, Wire.readStr16(in), Wire.readStr16(in), Wire.readStr16(in),
-                Wire.readStr16(in));
+                Wire.readStr16(in), Wire.readStr16(in));
         if (name.isEmpty() || site.isEmpty()) {
             throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "node info without name or site");
         }
@@ -41,10 +48,10 @@ public record NodeInfo(String name, String site, long incarnation, String meshAd
     }
 
     public NodeInfo withMembershipAddress(String addr) {
-        return new NodeInfo(name, site, incarnation, meshAddress, clientAddress, httpAddress, addr);
+        return new NodeInfo(name, site, incarnation, meshAddress, clientAddress, httpAddress, addr, raftAddress);
     }
 
     public NodeInfo withMeshAddress(String addr) {
-        return new NodeInfo(name, site, incarnation, addr, clientAddress, httpAddress, membershipAddress);
+        return new NodeInfo(name, site, incarnation, addr, clientAddress, httpAddress, membershipAddress, raftAddress);
     }
 }

@@ -1,0 +1,853 @@
+package io.weft.broker;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.cloudevents.jackson.JsonFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.weft.protocol.EventCodec;
+import io.weft.protocol.Frames;
+import io.weft.protocol.Wire;
+import io.weft.routing.net.NodeInfo;
+import io.weft.storage.ConsumerConfig;
+import io.weft.storage.ConsumerInfo;
+import io.weft.storage.ConsumerOp;
+import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.DeadLetter;
+import io.weft.storage.Delivery;
+import io.weft.storage.InvalidStreamConfigException;
+import io.weft.storage.Publish;
+import io.weft.storage.PublishAck;
+import io.weft.storage.StartPosition;
+import io.weft.storage.StoredEvent;
+import io.weft.storage.StreamConfig;
+import io.weft.storage.raft.Batcher;
+import io.weft.storage.raft.StreamHost;
+import io.weft.storage.raft.StreamStateMachine;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Durable streams on this node: hosts the node's stream replicas ({@link StreamHost}) and connects
+ * them to the mesh.
+ *
+ * <p>The leader of a stream subscribes, inside the node, to the stream's subjects in the queue group
+ * {@code _weft_stream_NAME} (so it attracts the events through interest like any subscriber, and
+ * exactly one leader takes each event), to {@code _weft.api.stream.NAME} (the stream's admin calls,
+ * same group) and to {@code _weft.api.streams} (listing). Any node can reach any stream that way,
+ * without knowing where it lives. Answers travel back as events to the asker's inbox topic
+ * {@code _weft.inbox.NODE.ID}, carried as the reply topic of the request.
+ *
+ * <p>A durable publish is an ordinary routed event with a reply topic: core subscribers get it at
+ * once; the leader stores it and acks to the reply topic after a majority committed it. A lost ack
+ * makes the client retry the same event, which the stream's dedupe turns into the original sequence.
+ */
+final class Streams implements StreamHost.Events, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Streams.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String INTERNAL_TYPE = "io.weft.internal";
+    static final String API_PREFIX = "_weft.api.stream.";
+    static final String LIST_TOPIC = "_weft.api.streams";
+    /** Longest an admin call waits for the stream's leader. */
+    private static final long CALL_TIMEOUT_MILLIS = 10_000;
+    /** Longest a durable publish waits for its ack before the client is told to retry. */
+    private static final long ACK_TIMEOUT_MILLIS = 5_000;
+    /** How long {@code stream ls} collects answers. */
+    private static final long LIST_WINDOW_MILLIS = 400;
+    /** Most events per replay or consumer page, and bytes. */
+    private static final int MAX_PAGE = 10_000;
+    private static final long MAX_PAGE_BYTES = 8L << 20;
+
+    /** An answer: HTTP-like status and a JSON document. */
+    record Response(int status, byte[] json) {
+        static Response of(int status, Object doc) {
+            try {
+                return new Response(status, JSON.writeValueAsBytes(doc));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static Response error(int status, String message) {
+            return of(status, Map.of("error", message));
+        }
+    }
+
+    private final MeshdConfig config;
+    private final Router router;
+    private final MeshNode mesh;
+    private final String inboxPrefix;
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<Long, Waiter> waiting = new ConcurrentHashMap<>();
+    private final Map<String, List<Subscription>> led = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private final ExecutorService work;
+    private StreamHost host;
+    private int raftPort;
+
+    private static final class Waiter {
+        final Consumer<byte[]> onReply;
+        final Runnable onTimeout;
+        final long deadlineNanos;
+        final boolean many;
+
+        Waiter(Consumer<byte[]> onReply, Runnable onTimeout, long deadlineNanos, boolean many) {
+            this.onReply = onReply;
+            this.onTimeout = onTimeout;
+            this.deadlineNanos = deadlineNanos;
+            this.many = many;
+        }
+    }
+
+    Streams(MeshdConfig config, Router router, MeshNode mesh) {
+        this.config = config;
+        this.router = router;
+        this.mesh = mesh;
+        this.inboxPrefix = "_weft.inbox." + config.node;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-streams-timer"));
+        this.work = Executors.newFixedThreadPool(2, r -> daemon(r, "weft-streams"));
+    }
+
+    /**
+     * Starts the raft server on {@code --raft-port}; with port 0 a port chosen before is reused (it is
+     * kept in the data dir), because the replicas' peers know this node by that address.
+     */
+    int start() throws IOException {
+        Path dir = config.dataDir.resolve("raft");
+        Files.createDirectories(dir);
+        Path portFile = config.dataDir.resolve("raft.port");
+        int port = config.raftPort;
+        if (port == 0 && Files.exists(portFile)) {
+            port = Integer.parseInt(Files.readString(portFile).trim());
+        }
+        host = new StreamHost(config.node, dir, config.host, port, this, StreamHost.Settings.defaults());
+        host.start();
+        raftPort = host.port();
+        Files.writeString(portFile, Integer.toString(raftPort));
+        router.subscribeInternal(inboxPrefix + ".*", null, this::inbox);
+        timer.scheduleWithFixedDelay(this::expire, 50, 50, TimeUnit.MILLISECONDS);
+        return raftPort;
+    }
+
+    int raftPort() {
+        return raftPort;
+    }
+
+    // ---- leader side ----
+
+    private static String group(String stream) {
+        return "_weft_stream_" + stream;
+    }
+
+    @Override
+    public void leaderReady(StreamConfig c) {
+        synchronized (led) {
+            if (led.containsKey(c.name())) {
+                return;
+            }
+            List<Subscription> subs = new ArrayList<>();
+            for (String subject : c.subjects()) {
+                subs.add(router.subscribeInternal(subject, group(c.name()), (t, b, r) -> capture(c.name(), t, b, r)));
+            }
+            subs.add(router.subscribeInternal(API_PREFIX + c.name(), group(c.name()), (t, b, r) -> api(c.name(), b, r)));
+            subs.add(router.subscribeInternal(LIST_TOPIC, null, (t, b, r) -> listed(c.name(), r)));
+            led.put(c.name(), subs);
+            LOG.info("leading stream {} ({})", c.name(), c.subjects());
+        }
+    }
+
+    @Override
+    public void notLeader(String name) {
+        stopLeading(name);
+    }
+
+    @Override
+    public void deleted(String name) {
+        stopLeading(name);
+        LOG.info("stream {} deleted", name);
+    }
+
+    private void stopLeading(String name) {
+        synchronized (led) {
+            List<Subscription> subs = led.remove(name);
+            if (subs != null) {
+                subs.forEach(router::unsubscribe);
+                LOG.info("no longer leading stream {}", name);
+            }
+        }
+    }
+
+    /** A captured event: store it; ack to the reply topic when there is one. */
+    private void capture(String stream, String topic, ByteBuf pubBody, String replyTo) {
+        int start = pubBody.readerIndex() + 2 + pubBody.getUnsignedShort(pubBody.readerIndex());
+        byte[] event = new byte[pubBody.writerIndex() - start];
+        pubBody.getBytes(start, event);
+        ByteBuf e = Unpooled.wrappedBuffer(event);
+        e.skipBytes(1);
+        String id = Wire.readStr16(e);
+        String source = Wire.readStr16(e);
+        host.publish(stream, new Publish(source, id, topic, event), new Batcher.Callback() {
+            @Override
+            public void acked(PublishAck ack) {
+                if (replyTo != null) {
+                    reply(replyTo, ackBytes(ack.duplicate() ? Frames.ACK_DUPLICATE : Frames.ACK_STORED, ack.seq(), stream));
+                }
+            }
+
+            @Override
+            public void failed(String error) {
+                if (replyTo != null) {
+                    reply(replyTo, ackBytes(Frames.ACK_FAILED, 0, error));
+                } else {
+                    LOG.warn("stream {}: captured event on {} not stored: {}", stream, topic, error);
+                }
+            }
+        });
+    }
+
+    private static byte[] ackBytes(int status, long seq, String detail) {
+        ByteBuf b = Unpooled.buffer(16 + detail.length() * 3);
+        b.writeByte(status);
+        b.writeLong(seq);
+        Wire.writeStr16(b, detail.length() > 4000 ? detail.substring(0, 4000) : detail);
+        byte[] out = new byte[b.readableBytes()];
+        b.readBytes(out);
+        return out;
+    }
+
+    private void listed(String stream, String replyTo) {
+        if (replyTo != null) {
+            work.execute(() -> reply(replyTo, statusJson(200, info(stream))));
+        }
+    }
+
+    /** An admin call for a stream this node leads. */
+    private void api(String stream, ByteBuf pubBody, String replyTo) {
+        if (replyTo == null) {
+            return;
+        }
+        int start = pubBody.readerIndex() + 2 + pubBody.getUnsignedShort(pubBody.readerIndex());
+        byte[] data = EventCodec.readData(pubBody.duplicate().readerIndex(start));
+        work.execute(() -> {
+            CompletableFuture<Response> f;
+            try {
+                f = execute(stream, JSON.readTree(data));
+            } catch (RuntimeException | IOException e) {
+                f = CompletableFuture.completedFuture(Response.error(400, StreamHost.messageOf(e)));
+            }
+            f.whenComplete((r, err) -> reply(replyTo, err == null ? statusJson(r.status(), r.json())
+                    : statusJson(503, Response.error(503, StreamHost.messageOf(err)).json())));
+        });
+    }
+
+    private CompletableFuture<Response> execute(String stream, JsonNode req) throws IOException {
+        String op = req.path("op").asText();
+        switch (op) {
+            case "info":
+                return done(200, info(stream));
+            case "delete":
+                return host.delete(stream).thenApply(v -> Response.of(200, Map.of("deleted", stream)));
+            case "events":
+                return done(200, events(stream, req));
+            case "consumer.create": {
+                ConsumerConfig cc = consumerConfig(req.path("config"));
+                return host.consumerOp(stream, new ConsumerOp.Create(cc)).thenApply(r -> r.ok()
+                        ? Response.of(201, consumerDoc(r.info())) : Response.error(409, r.error()));
+            }
+            case "consumer.info": {
+                String name = req.path("consumer").asText();
+                Optional<ConsumerInfo> ci = host.replica(stream).flatMap(sm -> sm.read(l -> l.consumer(name).orElse(null)));
+                return done(ci.isPresent() ? 200 : 404, ci.<Object>map(Streams::consumerDoc)
+                        .orElse(Map.of("error", "stream " + stream + " has no consumer " + name)));
+            }
+            case "consumer.delete": {
+                String name = req.path("consumer").asText();
+                return host.consumerOp(stream, new ConsumerOp.Delete(name)).thenApply(r -> r.ok()
+                        ? Response.of(200, Map.of("deleted", name)) : Response.error(404, r.error()));
+            }
+            case "consumer.next": {
+                String name = req.path("consumer").asText();
+                int count = Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1)));
+                return host.consumerOp(stream, new ConsumerOp.Next(name, count)).thenApply(r -> {
+                    if (!r.ok()) {
+                        return Response.error(404, r.error());
+                    }
+                    deadLetters(r);
+                    return new Response(200, deliveriesJson(r.deliveries()));
+                });
+            }
+            case "consumer.ack": {
+                String name = req.path("consumer").asText();
+                List<CompletableFuture<ConsumerOpResult>> acks = new ArrayList<>();
+                for (JsonNode s : req.path("seqs")) {
+                    acks.add(host.consumerOp(stream, new ConsumerOp.Ack(name, s.asLong())));
+                }
+                return CompletableFuture.allOf(acks.toArray(new CompletableFuture[0])).thenApply(v -> {
+                    int acked = 0;
+                    for (CompletableFuture<ConsumerOpResult> a : acks) {
+                        ConsumerOpResult r = a.join();
+                        if (!r.ok()) {
+                            return Response.error(404, r.error());
+                        }
+                        acked += r.acked() ? 1 : 0;
+                    }
+                    return Response.of(200, Map.of("acked", acked));
+                });
+            }
+            default:
+                return done(400, Map.of("error", "unknown stream operation '" + op + "'"));
+        }
+    }
+
+    private void deadLetters(ConsumerOpResult r) {
+        for (DeadLetter d : r.deadLetters()) {
+            if (d.topic() == null) {
+                continue;
+            }
+            ByteBuf body = PooledByteBufAllocator.DEFAULT.buffer(d.event().event().length + d.topic().length() + 2);
+            try {
+                Wire.writeStr16(body, d.topic());
+                body.writeBytes(d.event().event());
+                router.route(d.topic(), body, null);
+            } finally {
+                body.release();
+            }
+        }
+    }
+
+    private static CompletableFuture<Response> done(int status, Object doc) {
+        return CompletableFuture.completedFuture(Response.of(status, doc));
+    }
+
+    private Map<String, Object> info(String stream) {
+        StreamStateMachine sm = host.replica(stream).orElseThrow(() -> new IllegalStateException("no replica of " + stream));
+        StreamConfig c = sm.config();
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (c == null) {
+            m.put("name", stream);
+            return m;
+        }
+        m.put("name", c.name());
+        m.put("subjects", c.subjects());
+        m.put("replicas", c.replicas());
+        m.put("site", c.site());
+        m.put("leader", host.leader(stream).orElse(""));
+        m.put("peers", host.group(stream).map(g -> g.getPeers().stream().map(p -> p.getId().toString()).sorted().toList())
+                .orElse(List.of()));
+        sm.read(l -> {
+            m.put("firstSeq", l.firstSeq());
+            m.put("lastSeq", l.lastSeq());
+            m.put("events", l.count());
+            m.put("bytes", l.bytes());
+            return null;
+        });
+        m.put("maxAge", c.maxAge().toString());
+        m.put("maxBytes", c.maxBytes());
+        m.put("maxEvents", c.maxEvents());
+        m.put("dedupeWindow", c.dedupeWindow().toString());
+        m.put("consumers", sm.consumers().stream().map(Streams::consumerDoc).toList());
+        return m;
+    }
+
+    private static Map<String, Object> consumerDoc(ConsumerInfo i) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", i.config().name());
+        m.put("start", i.config().start().toString());
+        m.put("ackWait", Duration.ofMillis(i.config().ackWaitMillis()).toString());
+        m.put("maxDeliver", i.config().maxDeliver());
+        m.put("deadLetterTopic", i.config().deadLetterTopic());
+        m.put("maxAckPending", i.config().maxAckPending());
+        m.put("startSeq", i.startSeq());
+        m.put("nextSeq", i.nextSeq());
+        m.put("ackFloor", i.ackFloor());
+        m.put("ackPending", i.ackPending());
+        return m;
+    }
+
+    private byte[] events(String stream, JsonNode req) throws IOException {
+        StreamStateMachine sm = host.replica(stream).orElseThrow();
+        int count = Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1000)));
+        long from;
+        if (req.hasNonNull("fromTime")) {
+            long t = parseTime(req.path("fromTime").asText());
+            from = sm.read(l -> l.seqForTime(t)).orElse(1L);
+        } else {
+            from = Math.max(1, req.path("fromSeq").asLong(1));
+        }
+        List<StoredEvent> events = sm.readFrom(from, count, MAX_PAGE_BYTES);
+        long next = events.isEmpty() ? from : events.get(events.size() - 1).seq() + 1;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + events.size() * 256);
+        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("events");
+            for (StoredEvent e : events) {
+                writeEvent(g, e, 0);
+            }
+            g.writeEndArray();
+            g.writeNumberField("next", next);
+            g.writeNumberField("lastSeq", sm.read(l -> l.lastSeq()).orElse(0L));
+            g.writeEndObject();
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] deliveriesJson(List<Delivery> deliveries) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + deliveries.size() * 256);
+        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("events");
+            for (Delivery d : deliveries) {
+                writeEvent(g, d.event(), d.deliveryCount());
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static final JsonFormat EVENT_JSON = new JsonFormat();
+
+    private static void writeEvent(JsonGenerator g, StoredEvent e, int deliveryCount) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("seq", e.seq());
+        g.writeNumberField("time", e.timeMillis());
+        g.writeStringField("topic", e.topic());
+        if (deliveryCount > 0) {
+            g.writeNumberField("deliveryCount", deliveryCount);
+            g.writeBooleanField("redelivered", deliveryCount > 1);
+        }
+        g.writeFieldName("event");
+        CloudEvent ce = EventCodec.decode(Unpooled.wrappedBuffer(e.event()));
+        g.writeRawValue(new String(EVENT_JSON.serialize(ce), StandardCharsets.UTF_8));
+        g.writeEndObject();
+    }
+
+    // ---- asking side: any node ----
+
+    /** Routes an admin request ({@code /v1/streams...}); the answer may come from another node. */
+    CompletableFuture<Response> request(String method, String path, Map<String, String> query, byte[] body) {
+        try {
+            String[] parts = path.substring(1).split("/");
+            // v1 streams [name [consumers [c [next|ack]] | events]]
+            if (parts.length < 2 || !parts[0].equals("v1") || !parts[1].equals("streams")) {
+                return done(404, Map.of("error", "no stream API at " + path));
+            }
+            if (parts.length == 2) {
+                if (method.equals("GET")) {
+                    return list().thenApply(l -> Response.of(200, Map.of("streams", l)));
+                }
+                if (method.equals("POST")) {
+                    return create(JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body));
+                }
+                return done(405, Map.of("error", method + " not allowed on /v1/streams (use GET or POST)"));
+            }
+            String stream = parts[2];
+            ObjectNode req = JSON.createObjectNode();
+            if (parts.length == 3) {
+                req.put("op", switch (method) {
+                    case "GET" -> "info";
+                    case "DELETE" -> "delete";
+                    default -> "";
+                });
+            } else if (parts.length == 4 && parts[3].equals("events") && method.equals("GET")) {
+                req.put("op", "events");
+                if (query.containsKey("from_seq")) {
+                    req.put("fromSeq", Long.parseLong(query.get("from_seq")));
+                }
+                if (query.containsKey("from_time")) {
+                    req.put("fromTime", query.get("from_time"));
+                }
+                req.put("count", Integer.parseInt(query.getOrDefault("count", "1000")));
+            } else if (parts.length == 4 && parts[3].equals("consumers") && method.equals("POST")) {
+                req.put("op", "consumer.create");
+                JsonNode cfg = JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body);
+                consumerConfig(cfg); // validate here: the error names the field before anything travels
+                req.set("config", cfg);
+            } else if (parts.length == 5 && parts[3].equals("consumers")) {
+                req.put("consumer", parts[4]);
+                req.put("op", switch (method) {
+                    case "GET" -> "consumer.info";
+                    case "DELETE" -> "consumer.delete";
+                    default -> "";
+                });
+            } else if (parts.length == 6 && parts[3].equals("consumers") && method.equals("POST")
+                    && (parts[5].equals("next") || parts[5].equals("ack"))) {
+                req.put("consumer", parts[4]);
+                req.put("op", "consumer." + parts[5]);
+                if (parts[5].equals("next")) {
+                    req.put("count", Integer.parseInt(query.getOrDefault("count", "1")));
+                } else {
+                    req.set("seqs", JSON.readTree(body).path("seqs"));
+                }
+            } else {
+                return done(404, Map.of("error", "no stream API for " + method + " " + path));
+            }
+            if (req.path("op").asText().isEmpty()) {
+                return done(405, Map.of("error", method + " not allowed on " + path));
+            }
+            return call(stream, req);
+        } catch (InvalidStreamConfigException e) {
+            return done(400, Map.of("error", e.getMessage()));
+        } catch (IOException | RuntimeException e) {
+            return done(400, Map.of("error", "bad request: " + StreamHost.messageOf(e)));
+        }
+    }
+
+    /** Sends {@code req} to stream {@code name}'s leader and waits for its answer. */
+    CompletableFuture<Response> call(String stream, ObjectNode req) {
+        CompletableFuture<Response> f = new CompletableFuture<>();
+        long id = ids.incrementAndGet();
+        waiting.put(id, new Waiter(data -> f.complete(fromStatusJson(data)),
+                () -> f.complete(Response.error(504, "stream " + stream + " did not answer within "
+                        + CALL_TIMEOUT_MILLIS / 1000 + " s (its replicas may have lost their majority)")),
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CALL_TIMEOUT_MILLIS), false));
+        int reached = send(API_PREFIX + stream, jsonBytes(req), inboxPrefix + "." + id);
+        if (reached == 0) {
+            waiting.remove(id);
+            f.complete(Response.error(404, "no stream named " + stream + " (or it has no leader right now)"));
+        }
+        return f;
+    }
+
+    /** Every stream's info, from every leader in the mesh. */
+    CompletableFuture<List<Object>> list() {
+        List<Object> found = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<List<Object>> f = new CompletableFuture<>();
+        long id = ids.incrementAndGet();
+        waiting.put(id, new Waiter(data -> {
+            Response r = fromStatusJson(data);
+            try {
+                found.add(JSON.readValue(r.json(), Map.class));
+            } catch (IOException e) {
+                LOG.debug("bad list answer: {}", e.toString());
+            }
+        }, () -> {
+            List<Object> sorted = new ArrayList<>(found);
+            sorted.sort(Comparator.comparing(o -> String.valueOf(((Map<?, ?>) o).get("name"))));
+            f.complete(sorted);
+        }, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LIST_WINDOW_MILLIS), true));
+        int reached = send(LIST_TOPIC, "{}".getBytes(StandardCharsets.UTF_8), inboxPrefix + "." + id);
+        if (reached == 0 && waiting.remove(id) != null) {
+            f.complete(List.of());
+        }
+        return f;
+    }
+
+    private CompletableFuture<Response> create(JsonNode j) {
+        StreamConfig c;
+        try {
+            c = streamConfig(j);
+        } catch (InvalidStreamConfigException e) {
+            return done(400, Map.of("error", e.getMessage()));
+        }
+        List<NodeInfo> candidates = new ArrayList<>();
+        java.util.TreeSet<String> sites = new java.util.TreeSet<>();
+        for (NodeInfo n : mesh.nodes()) {
+            boolean live = n.name().equals(config.node) || mesh.isLive(n.name());
+            if (live) {
+                sites.add(n.site());
+            }
+            if (live && n.site().equals(c.site()) && !n.raftAddress().isEmpty()) {
+                candidates.add(n);
+            }
+        }
+        if (!sites.contains(c.site())) {
+            return done(400, Map.of("error", "unknown site '" + c.site() + "': the mesh has " + sites));
+        }
+        if (candidates.size() < c.replicas()) {
+            return done(400, Map.of("error", "site " + c.site() + " has " + candidates.size()
+                    + " live nodes, fewer than the " + c.replicas() + " replicas asked for"));
+        }
+        final StreamConfig config0 = c;
+        return list().thenCompose(existing -> {
+            for (Object o : existing) {
+                Map<?, ?> m = (Map<?, ?>) o;
+                if (config0.name().equals(m.get("name"))) {
+                    return done(409, Map.of("error", "stream " + config0.name() + " already exists"));
+                }
+                Object subjects = m.get("subjects");
+                if (subjects instanceof List<?> l && !l.isEmpty()) {
+                    StreamConfig other = new StreamConfig(String.valueOf(m.get("name")),
+                            l.stream().map(String::valueOf).toList(), 1, "x", Duration.ZERO, 0, 0, Duration.ZERO);
+                    String overlap = config0.overlappingSubjects(other);
+                    if (overlap != null) {
+                        return done(409, Map.of("error", "subjects overlap: " + overlap));
+                    }
+                }
+            }
+            List<StreamHost.Peer> peers = place(config0, candidates);
+            return host.create(config0, peers).thenCompose(v -> awaitInfo(config0.name(), System.nanoTime()
+                    + TimeUnit.SECONDS.toNanos(15)));
+        }).exceptionally(e -> Response.error(503, "cannot create stream " + config0.name() + ": " + StreamHost.messageOf(e)));
+    }
+
+    /** Asks for the new stream's info until its leader answers (its interest has reached this node). */
+    private CompletableFuture<Response> awaitInfo(String stream, long deadline) {
+        ObjectNode req = JSON.createObjectNode().put("op", "info");
+        return call(stream, req).thenCompose(r -> {
+            if (r.status() == 200 || System.nanoTime() > deadline) {
+                return CompletableFuture.completedFuture(r.status() == 200 ? new Response(201, r.json()) : r);
+            }
+            CompletableFuture<Response> later = new CompletableFuture<>();
+            timer.schedule(() -> awaitInfo(stream, deadline).whenComplete((x, e) -> {
+                if (e != null) {
+                    later.completeExceptionally(e);
+                } else {
+                    later.complete(x);
+                }
+            }), 50, TimeUnit.MILLISECONDS);
+            return later;
+        });
+    }
+
+    /**
+     * Picks the replicas: highest-random-weight hashing of (stream, node) over the site's live
+     * nodes, so streams spread evenly and the choice needs no coordination.
+     */
+    static List<StreamHost.Peer> place(StreamConfig c, List<NodeInfo> candidates) {
+        List<NodeInfo> sorted = new ArrayList<>(candidates);
+        sorted.sort(Comparator.comparingLong((NodeInfo n) -> mix((c.name() + "/" + n.name()).hashCode())).reversed());
+        return sorted.subList(0, c.replicas()).stream()
+                .map(n -> new StreamHost.Peer(n.name(), n.raftAddress())).toList();
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return z ^ (z >>> 33);
+    }
+
+    /**
+     * Publishes {@code pubBody} (PUB body, not owned) for a durable stream; {@code done} is told the
+     * ack, or a failure (timeout: no stream stored it in time — the client retries).
+     */
+    void publishDurable(String topic, ByteBuf pubBody, Consumer<Frames.PubAck> done) {
+        long id = ids.incrementAndGet();
+        waiting.put(id, new Waiter(data -> {
+            ByteBuf b = Unpooled.wrappedBuffer(data);
+            int status = b.readUnsignedByte();
+            long seq = b.readLong();
+            done.accept(new Frames.PubAck(0, status, seq, Wire.readStr16(b)));
+        }, () -> done.accept(new Frames.PubAck(0, Frames.ACK_FAILED, 0, "no stream acknowledged the event within "
+                + ACK_TIMEOUT_MILLIS + " ms: is a stream capturing '" + topic + "'?")),
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
+        router.route(topic, pubBody, inboxPrefix + "." + id);
+    }
+
+    // ---- internal events ----
+
+    private int send(String topic, byte[] data, String replyTo) {
+        CloudEvent e = CloudEventBuilder.v1().withId(config.node + "-" + ids.incrementAndGet())
+                .withSource(URI.create("/weft/" + config.node)).withType(INTERNAL_TYPE).withData(data).build();
+        ByteBuf body = PooledByteBufAllocator.DEFAULT.buffer(64 + data.length);
+        try {
+            Wire.writeStr16(body, topic);
+            EventCodec.encode(e, body);
+            return router.route(topic, body, replyTo);
+        } finally {
+            body.release();
+        }
+    }
+
+    private void reply(String replyTo, byte[] data) {
+        send(replyTo, data, null);
+    }
+
+    /** An answer arrived in this node's inbox. */
+    private void inbox(String topic, ByteBuf pubBody, String replyTo) {
+        long id;
+        try {
+            id = Long.parseLong(topic.substring(topic.lastIndexOf('.') + 1));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        Waiter w = waiting.get(id);
+        if (w == null) {
+            return;
+        }
+        int start = pubBody.readerIndex() + 2 + pubBody.getUnsignedShort(pubBody.readerIndex());
+        byte[] data = EventCodec.readData(pubBody.duplicate().readerIndex(start));
+        if (data == null) {
+            return;
+        }
+        if (!w.many) {
+            if (waiting.remove(id) == null) {
+                return;
+            }
+        }
+        w.onReply.accept(data);
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        for (Map.Entry<Long, Waiter> e : waiting.entrySet()) {
+            if (now - e.getValue().deadlineNanos > 0 && waiting.remove(e.getKey()) != null) {
+                try {
+                    e.getValue().onTimeout.run();
+                } catch (RuntimeException ex) {
+                    LOG.warn("timeout handler failed: {}", ex.toString());
+                }
+            }
+        }
+    }
+
+    private static byte[] statusJson(int status, Object doc) {
+        return statusJson(status, Response.of(status, doc).json());
+    }
+
+    private static byte[] statusJson(int status, byte[] json) {
+        byte[] out = new byte[json.length + 2];
+        out[0] = (byte) (status >> 8);
+        out[1] = (byte) status;
+        System.arraycopy(json, 0, out, 2, json.length);
+        return out;
+    }
+
+    private static Response fromStatusJson(byte[] data) {
+        int status = ((data[0] & 0xff) << 8) | (data[1] & 0xff);
+        return new Response(status, java.util.Arrays.copyOfRange(data, 2, data.length));
+    }
+
+    private static byte[] jsonBytes(Object o) {
+        try {
+            return JSON.writeValueAsBytes(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- parsing ----
+
+    private StreamConfig streamConfig(JsonNode j) {
+        List<String> subjects = new ArrayList<>();
+        j.path("subjects").forEach(s -> subjects.add(s.asText()));
+        String site = j.hasNonNull("site") && !j.path("site").asText().isEmpty() ? j.path("site").asText() : config.site;
+        return new StreamConfig(j.path("name").asText(null), subjects, j.path("replicas").asInt(1), site,
+                duration("maxAge", j.path("maxAge"), Duration.ZERO), size("maxBytes", j.path("maxBytes")),
+                j.path("maxEvents").asLong(0), duration("dedupeWindow", j.path("dedupeWindow"),
+                StreamConfig.DEFAULT_DEDUPE_WINDOW));
+    }
+
+    private static ConsumerConfig consumerConfig(JsonNode j) {
+        return new ConsumerConfig(j.path("name").asText(null), StartPosition.parse(j.path("start").asText("first")),
+                duration("ackWait", j.path("ackWait"), Duration.ofMillis(ConsumerConfig.DEFAULT_ACK_WAIT_MILLIS)).toMillis(),
+                j.path("maxDeliver").asInt(0),
+                j.hasNonNull("deadLetterTopic") && !j.path("deadLetterTopic").asText().isEmpty()
+                        ? j.path("deadLetterTopic").asText() : null,
+                j.path("maxAckPending").asInt(ConsumerConfig.DEFAULT_MAX_ACK_PENDING));
+    }
+
+    /** {@code 90s}, {@code 2m}, {@code 7d}, {@code 1h30m}, {@code 500ms}, ISO {@code PT2M}, or plain millis. */
+    static Duration duration(String field, JsonNode n, Duration dflt) {
+        if (n.isMissingNode() || n.isNull() || n.asText().isEmpty()) {
+            return dflt;
+        }
+        if (n.isNumber()) {
+            return Duration.ofMillis(n.asLong());
+        }
+        String s = n.asText().trim().toLowerCase(Locale.ROOT);
+        try {
+            if (s.startsWith("p")) {
+                return Duration.parse(s.toUpperCase(Locale.ROOT));
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(s);
+            Duration d = Duration.ZERO;
+            int end = 0;
+            while (m.find() && m.start() == end) {
+                long v = Long.parseLong(m.group(1));
+                d = d.plus(switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(v);
+                    case "s" -> Duration.ofSeconds(v);
+                    case "m" -> Duration.ofMinutes(v);
+                    case "h" -> Duration.ofHours(v);
+                    default -> Duration.ofDays(v);
+                });
+                end = m.end();
+            }
+            if (end == s.length() && end > 0) {
+                return d;
+            }
+            if (s.chars().allMatch(Character::isDigit)) {
+                return Duration.ofMillis(Long.parseLong(s));
+            }
+        } catch (RuntimeException e) {
+            // fall through
+        }
+        throw new InvalidStreamConfigException(field, "'" + n.asText() + "' is not a duration (e.g. 30s, 2m, 7d, 1h30m)");
+    }
+
+    /** {@code 10GB}, {@code 512MiB}, {@code 1024}; 0 or absent means no limit. */
+    static long size(String field, JsonNode n) {
+        if (n.isMissingNode() || n.isNull() || n.asText().isEmpty()) {
+            return 0;
+        }
+        if (n.isNumber()) {
+            return n.asLong();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b?)")
+                .matcher(n.asText().trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new InvalidStreamConfigException(field, "'" + n.asText() + "' is not a size (e.g. 512MB, 10GB)");
+        }
+        long unit = switch (m.group(2)) {
+            case "k" -> 1L << 10;
+            case "m" -> 1L << 20;
+            case "g" -> 1L << 30;
+            case "t" -> 1L << 40;
+            default -> 1;
+        };
+        return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+    }
+
+    static long parseTime(String t) {
+        if (t.chars().allMatch(Character::isDigit) && !t.isEmpty()) {
+            return Long.parseLong(t);
+        }
+        return Instant.parse(t).toEpochMilli();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        work.shutdownNow();
+        if (host != null) {
+            host.close();
+        }
+    }
+}
