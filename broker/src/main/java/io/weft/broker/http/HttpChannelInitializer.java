@@ -24,13 +24,15 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     private final ResponseMetrics metrics;
     private final EventsEndpoint events;
     private final AdminEndpoints admin;
+    private final HttpContext.StreamApi streams;
 
     /** Registers the HTTP metrics in {@code context.registry()}: create one per registry. */
     HttpChannelInitializer(HttpContext context) {
         this.maxPayloadBytes = context.maxPayloadBytes();
         this.views = context.views();
         this.metrics = new ResponseMetrics(context.registry());
-        this.events = new EventsEndpoint(context.publisher());
+        this.events = new EventsEndpoint(context.publisher(), context.durable());
+        this.streams = context.streams();
         this.admin = new AdminEndpoints(context.node(), context.ready(), context.registry());
     }
 
@@ -44,6 +46,6 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .addLast("metrics", metrics)
                 .addLast("keepAlive", new HttpServerKeepAliveHandler())
                 .addLast("aggregator", new PayloadLimitAggregator(maxPayloadBytes))
-                .addLast("dispatcher", new RequestDispatcher(events, admin, views));
+                .addLast("dispatcher", new RequestDispatcher(events, admin, views, streams));
     }
 }

@@ -56,6 +56,21 @@ final class HttpProblem extends RuntimeException {
         return of(status, "bad-request", status.reasonPhrase(), detail, null);
     }
 
+    /** A query parameter has a value the endpoint does not accept; {@code field} names the parameter. */
+    static HttpProblem invalidParameter(String name, String detail) {
+        return of(HttpResponseStatus.BAD_REQUEST, "invalid-parameter", "Invalid query parameter", detail, name);
+    }
+
+    /**
+     * A durable stream did not store an event ({@code POST ...?ack=stream}). Retrying the same request is
+     * safe: the stream drops events it already stored by source and id.
+     */
+    static HttpProblem notStored(String reason) {
+        return of(HttpResponseStatus.SERVICE_UNAVAILABLE, "not-stored", "Event not stored",
+                "the stream did not store the event: " + reason + "; retry the request, the stream drops "
+                        + "duplicates by source and id", null);
+    }
+
     static HttpProblem payloadTooLarge(long maxPayloadBytes) {
         return of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload-too-large", "Payload too large",
                 "the request body exceeds the limit of " + maxPayloadBytes + " bytes (--max-payload)", "body");

@@ -1,6 +1,5 @@
 package io.weft.broker.http;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -46,6 +45,8 @@ final class PayloadLimitAggregator extends HttpObjectAggregator {
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         FullHttpResponse tooLarge = HttpResponses.problem(HttpProblem.payloadTooLarge(maxContentLength()));
         HttpUtil.setKeepAlive(tooLarge, HttpUtil.isKeepAlive(oversized));
-        ctx.writeAndFlush(tooLarge).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        // Answered by the dispatcher in its turn: an earlier request of this connection may still wait
+        // for an asynchronous answer.
+        ctx.fireChannelRead(new RequestDispatcher.Rejected(tooLarge));
     }
 }

@@ -1,7 +1,9 @@
 package io.weft.broker.http;
 
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -12,6 +14,11 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,82 +26,215 @@ import org.slf4j.LoggerFactory;
  * Routes each complete request of one connection to its endpoint and writes exactly one response
  * per request, in order. Turns {@link HttpProblem}s into problem responses, and anything else into a
  * 500 that is logged: that is a bug, not bad input. Stops reading while responses pile up unread.
+ *
+ * <p>Some answers are asynchronous (the stream API, {@code ?ack=stream} publishes): while one is
+ * pending the connection is not read, requests the decoder had already buffered wait in a queue, and
+ * the answer is written on the channel's event loop before the next request is handled, so pipelined
+ * requests are answered in order. One instance per connection.
  */
-final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(RequestDispatcher.class);
     private static final String EVENTS = "/v1/events";
     private static final String TOPICS_PREFIX = "/v1/topics/";
     private static final String TOPICS_SUFFIX = "/events";
+    static final String STREAMS = "/v1/streams";
+    private static final String STREAMS_METHODS = "GET, POST, DELETE";
+    /** The query parameter of the events endpoints asking for a durable publish, and its only value. */
+    static final String ACK = "ack";
+    static final String ACK_STREAM = "stream";
+
+    /**
+     * A response decided before the dispatcher saw the request (a 413 from the aggregator): it is queued
+     * like a request so that it is written in its turn.
+     */
+    record Rejected(FullHttpResponse response) {
+    }
 
     private final EventsEndpoint events;
     private final AdminEndpoints admin;
     private final java.util.Map<String, java.util.function.Supplier<Object>> views;
+    private final HttpContext.StreamApi streams;
+    /** Requests (and {@link Rejected}s) received and not handled yet, in order; owned by the event loop. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    /** Whether an asynchronous answer is pending: nothing else is handled until it is written. */
+    private boolean busy;
 
     RequestDispatcher(EventsEndpoint events, AdminEndpoints admin,
-                      java.util.Map<String, java.util.function.Supplier<Object>> views) {
+                      java.util.Map<String, java.util.function.Supplier<Object>> views, HttpContext.StreamApi streams) {
         this.events = events;
         this.admin = admin;
         this.views = views;
+        this.streams = streams;
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest) && !(msg instanceof Rejected)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        queue.add(msg);
+        drain(ctx);
+    }
+
+    /** Handles queued requests until one is pending or none is left, then decides whether to read on. */
+    private void drain(ChannelHandlerContext ctx) {
+        while (!busy && !queue.isEmpty()) {
+            if (!ctx.channel().isActive()) {
+                // Closed (say after a Connection: close answer): the requests behind it are not acted on.
+                releaseQueue();
+                return;
+            }
+            Object next = queue.poll();
+            if (next instanceof Rejected r) {
+                write(ctx, r.response(), HttpUtil.isKeepAlive(r.response()));
+                continue;
+            }
+            FullHttpRequest request = (FullHttpRequest) next;
+            try {
+                handle(ctx, request);
+            } finally {
+                request.release();
+            }
+        }
+        ctx.channel().config().setAutoRead(!busy && ctx.channel().isWritable());
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        FullHttpResponse response;
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
             // The parser cannot find the next request after a malformed one: answer, then close.
-            response = HttpResponses.problem(malformedRequest(decoded.cause()));
-            keepAlive = false;
-        } else {
-            response = answer(request);
+            write(ctx, HttpResponses.problem(malformedRequest(decoded.cause())), false);
+            return;
         }
-        HttpUtil.setKeepAlive(response, keepAlive);
-        ctx.writeAndFlush(response);
-        if (!ctx.channel().isWritable()) {
-            ctx.channel().config().setAutoRead(false);
+        CompletableFuture<FullHttpResponse> answer = answer(request);
+        HttpMethod method = request.method();
+        String path = rawPath(request);
+        if (answer.isDone()) {
+            write(ctx, orInternalError(answer, method, path), keepAlive);
+            return;
         }
+        busy = true;
+        answer.whenComplete((response, failure) -> {
+            Runnable finish = () -> {
+                busy = false;
+                write(ctx, orInternalError(answer, method, path), keepAlive);
+                drain(ctx);
+            };
+            try {
+                ctx.executor().execute(finish);
+            } catch (RejectedExecutionException e) {
+                // The event loop is shutting down and the connection with it.
+                if (response != null) {
+                    response.release();
+                }
+            }
+        });
     }
 
-    private FullHttpResponse answer(FullHttpRequest request) {
-        String path = new QueryStringDecoder(request.uri()).rawPath();
+    /** The response of a completed answer, or a 500 (logged: a bug or a broken node) if it failed. */
+    private static FullHttpResponse orInternalError(CompletableFuture<FullHttpResponse> answer, HttpMethod method,
+            String path) {
         try {
-            return route(request.method(), path, request);
-        } catch (HttpProblem p) {
-            return HttpResponses.problem(p);
-        } catch (RuntimeException e) {
-            LOG.warn("HTTP {} {} failed", request.method(), EventRules.printable(path), e);
+            return answer.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            LOG.warn("HTTP {} {} failed", method, EventRules.printable(path),
+                    e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
             return HttpResponses.problem(HttpProblem.internal());
         }
     }
 
-    private FullHttpResponse route(HttpMethod method, String path, FullHttpRequest request) {
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
+        HttpUtil.setKeepAlive(response, keepAlive);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    /** The response, complete unless an answer is asynchronous. Never completes exceptionally for bad input. */
+    private CompletableFuture<FullHttpResponse> answer(FullHttpRequest request) {
+        String path = rawPath(request);
+        try {
+            return route(request.method(), path, request).handle((r, e) -> {
+                if (e == null) {
+                    return r;
+                }
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof HttpProblem p) {
+                    return HttpResponses.problem(p);
+                }
+                throw new CompletionException(cause);
+            });
+        } catch (HttpProblem p) {
+            return CompletableFuture.completedFuture(HttpResponses.problem(p));
+        } catch (RuntimeException e) {
+            LOG.warn("HTTP {} {} failed", request.method(), EventRules.printable(path), e);
+            return CompletableFuture.completedFuture(HttpResponses.problem(HttpProblem.internal()));
+        }
+    }
+
+    private static String rawPath(FullHttpRequest request) {
+        return new QueryStringDecoder(request.uri()).rawPath();
+    }
+
+    private CompletableFuture<FullHttpResponse> route(HttpMethod method, String path, FullHttpRequest request) {
         switch (path) {
             case EVENTS:
                 allow(method, HttpMethod.POST, path);
-                return events.publish(request, null);
+                return publish(request, null);
             case "/v1/node":
                 allow(method, HttpMethod.GET, path);
-                return admin.node();
+                return done(admin.node());
             case "/healthz":
                 allow(method, HttpMethod.GET, path);
-                return admin.health();
+                return done(admin.health());
             case "/metrics":
                 allow(method, HttpMethod.GET, path);
-                return admin.metrics();
+                return done(admin.metrics());
             default:
+                if (path.equals(STREAMS) || path.startsWith(STREAMS + "/")) {
+                    return streams(method, request);
+                }
                 java.util.function.Supplier<Object> view = views.get(path);
                 if (view != null) {
                     allow(method, HttpMethod.GET, path);
-                    return HttpResponses.json(io.netty.handler.codec.http.HttpResponseStatus.OK, view.get());
+                    return done(HttpResponses.json(io.netty.handler.codec.http.HttpResponseStatus.OK, view.get()));
                 }
                 String rawTopic = topicSegment(path);
                 if (rawTopic == null) {
                     throw HttpProblem.notFound(EventRules.printable(path));
                 }
                 allow(method, HttpMethod.POST, path);
-                return events.publish(request, decodeTopic(rawTopic));
+                return publish(request, decodeTopic(rawTopic));
         }
+    }
+
+    private static CompletableFuture<FullHttpResponse> done(FullHttpResponse response) {
+        return CompletableFuture.completedFuture(response);
+    }
+
+    /** The events endpoints: at once (202), or durably with {@code ?ack=stream} (201 once stored). */
+    private CompletableFuture<FullHttpResponse> publish(FullHttpRequest request, String pathTopic) {
+        java.util.List<String> ack = new QueryStringDecoder(request.uri()).parameters().get(ACK);
+        if (ack == null) {
+            return done(events.publish(request, pathTopic));
+        }
+        if (ack.size() != 1 || !ack.get(0).equals(ACK_STREAM)) {
+            throw HttpProblem.invalidParameter(ACK, "query parameter '" + ACK + "' must be '" + ACK_STREAM
+                    + "' (answer once a durable stream stored the events), or absent; got '"
+                    + EventRules.printable(String.join(",", ack)) + "'");
+        }
+        return events.publishDurable(request, pathTopic);
+    }
+
+    /** {@code /v1/streams...}: passed through to the stream API with the raw URI and the JSON body. */
+    private CompletableFuture<FullHttpResponse> streams(HttpMethod method, FullHttpRequest request) {
+        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.POST) && !method.equals(HttpMethod.DELETE)) {
+            throw HttpProblem.methodNotAllowed(EventRules.printable(method.name()),
+                    EventRules.printable(rawPath(request)), STREAMS_METHODS);
+        }
+        byte[] body = ByteBufUtil.getBytes(request.content());
+        return streams.request(method.name(), request.uri(), body).thenApply(r -> HttpResponses.bytes(
+                HttpResponseStatus.valueOf(r.getKey()), HttpResponses.JSON, r.getValue() == null ? new byte[0] : r.getValue()));
     }
 
     /** The raw {topic} of {@code /v1/topics/{topic}/events}, or null for any other path. */
@@ -135,10 +275,22 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
+        if (ctx.channel().isWritable() && !busy) {
             ctx.channel().config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // Closed with requests still queued (or a pending answer): nothing will answer them.
+        releaseQueue();
+    }
+
+    private void releaseQueue() {
+        for (Object m; (m = queue.poll()) != null;) {
+            ReferenceCountUtil.release(m instanceof Rejected r ? r.response() : m);
+        }
     }
 
     @Override

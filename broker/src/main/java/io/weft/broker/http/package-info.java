@@ -2,7 +2,8 @@
  * The node's HTTP port: CloudEvents ingress, the JSON admin API, {@code /metrics} and {@code /healthz}.
  *
  * <p>HTTP/1.1 with keep-alive and pipelining, served on the broker's worker event loops; nothing here
- * blocks or hands work to another thread. The pipeline is built by {@link HttpChannelInitializer}:
+ * blocks; answers that come from elsewhere (durable streams) are awaited without blocking.
+ * The pipeline is built by {@link HttpChannelInitializer}:
  * <pre>
  * idle timeout -&gt; HttpServerCodec -&gt; {@link ResponseMetrics} -&gt; keep-alive
  *     -&gt; {@link PayloadLimitAggregator} -&gt; {@link RequestDispatcher}
@@ -23,6 +24,24 @@
  * M counts the local subscriptions reached. In structured mode a JSON {@code data} member with no
  * {@code datacontenttype} is published with {@code datacontenttype: application/json}, as the JSON
  * event format says to assume.
+ *
+ * <p>With {@code ?ack=stream} the same requests are published durably
+ * ({@link HttpContext.DurablePublisher}) and answered once every event is acknowledged by a stream:
+ * {@code 201 {"stream","seq","duplicate"}} for one event, {@code 201 {"acks":[...]}} for a batch, or
+ * {@code 503} problem {@code not-stored} (with {@code index} in a batch) when a stream failed to store
+ * one; retrying is safe, the stream drops duplicates by source and id. Another {@code ack} value is a
+ * {@code 400} problem with {@code field: ack}.
+ *
+ * <h2>Streams</h2>
+ * {@code GET}, {@code POST} and {@code DELETE} on {@code /v1/streams} and {@code /v1/streams/...} are
+ * passed to the node's stream API ({@link HttpContext.StreamApi}) with the raw URI and body; its status
+ * and JSON body are the answer. See {@code docs/streams.md}.
+ *
+ * <h2>Asynchronous answers and ordering</h2>
+ * Stream API and {@code ?ack=stream} answers complete on other threads. While one is pending the
+ * connection is not read; requests already decoded wait in {@link RequestDispatcher}'s queue, and each
+ * answer is written on the connection's event loop, so pipelined requests are answered in order (413s
+ * decided by {@link PayloadLimitAggregator} included).
  *
  * <h2>Errors</h2>
  * Every error is an RFC 9457 {@code application/problem+json} body ({@link HttpProblem}) with

@@ -12,11 +12,13 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.weft.protocol.Frames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The HTTP pipeline in an {@link EmbeddedChannel} over a fake node: raw request bytes go in, decoded
@@ -61,6 +63,14 @@ final class EmbeddedHttp implements AutoCloseable {
     /** What the fake router returns per event: the subscriptions it "reached". */
     int subscribersPerEvent = 2;
 
+    /** The fake stream API; tests replace it. */
+    HttpContext.StreamApi streamApi = (method, uri, body) -> CompletableFuture.completedFuture(
+            Map.entry(404, "{\"error\":\"no streams\"}".getBytes(StandardCharsets.UTF_8)));
+    /** The fake durable publisher; tests replace it. Events it was given are in {@link #durablePublished}. */
+    HttpContext.DurablePublisher durable = (topic, event) -> CompletableFuture.completedFuture(
+            new Frames.PubAck(0, Frames.ACK_FAILED, 0, "no streams"));
+    final List<Published> durablePublished = new ArrayList<>();
+
     EmbeddedHttp() {
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("node", "n1");
@@ -68,13 +78,26 @@ final class EmbeddedHttp implements AutoCloseable {
         HttpContext ctx = new HttpContext((topic, event) -> {
             published.add(new Published(topic, event));
             return subscribersPerEvent;
-        }, () -> node, () -> ready, registry, MAX_PAYLOAD, Map.of());
+        }, () -> node, () -> ready, registry, MAX_PAYLOAD, Map.of(),
+                (method, uri, body) -> streamApi.request(method, uri, body),
+                (topic, event) -> {
+                    durablePublished.add(new Published(topic, event));
+                    return durable.publish(topic, event);
+                });
         channel = new EmbeddedChannel(new HttpChannelInitializer(ctx));
     }
 
     /** Feeds raw bytes to the server and returns every response it wrote in reply. */
     List<Response> send(byte[] raw) {
         channel.writeInbound(Unpooled.wrappedBuffer(raw));
+        return responses();
+    }
+
+    /**
+     * Runs the tasks pending on the channel's event loop (answers completed from the test thread) and
+     * returns every response written since the last call.
+     */
+    List<Response> responses() {
         channel.runPendingTasks();
         List<Response> out = new ArrayList<>();
         for (ByteBuf b; (b = channel.readOutbound()) != null;) {
