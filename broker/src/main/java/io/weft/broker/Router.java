@@ -28,6 +28,7 @@ public final class Router {
     private final BrokerMetrics metrics;
     private final ByteBufAllocator alloc;
     private final AtomicLong queuePick = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger internalSubs = new java.util.concurrent.atomic.AtomicInteger();
     private volatile MeshNode mesh;
 
     Router(SubscriptionTrie<Subscription> trie, BrokerMetrics metrics, ByteBufAllocator alloc) {
@@ -135,13 +136,16 @@ public final class Router {
      */
     public Subscription subscribeInternal(String pattern, String queueGroup, InternalSubscriber handler) {
         Subscription s = new Subscription(handler, pattern, queueGroup);
+        internalSubs.incrementAndGet();
         subscribe(s);
         return s;
     }
 
     void subscribe(Subscription s) {
         trie.add(s.pattern, s.queueGroup, s);
-        metrics.subscriptions.inc();
+        if (s.internal == null) {
+            metrics.subscriptions.inc();
+        }
         MeshNode m = mesh;
         if (m != null) {
             m.localSubscribe(s.pattern, s.queueGroup);
@@ -150,7 +154,11 @@ public final class Router {
 
     void unsubscribe(Subscription s) {
         if (trie.remove(s.pattern, s.queueGroup, s)) {
-            metrics.subscriptions.dec();
+            if (s.internal != null) {
+                internalSubs.decrementAndGet();
+            } else {
+                metrics.subscriptions.dec();
+            }
             MeshNode m = mesh;
             if (m != null) {
                 m.localUnsubscribe(s.pattern, s.queueGroup);
@@ -158,8 +166,8 @@ public final class Router {
         }
     }
 
-    /** Number of subscriptions on this node. */
+    /** Number of client subscriptions on this node (internal ones, such as stream captures, excluded). */
     public int subscriptionCount() {
-        return trie.size();
+        return trie.size() - internalSubs.get();
     }
 }

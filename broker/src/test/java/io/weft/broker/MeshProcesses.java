@@ -89,6 +89,7 @@ final class MeshProcesses implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "--node", n.name, "--site", n.site, "--host", "127.0.0.1",
                 "--client-port", Integer.toString(client), "--http-port", Integer.toString(httpPort),

@@ -25,7 +25,9 @@ import picocli.CommandLine.Option;
  * its arrival in the subscriber's handler; publishers and subscribers share this process's clock.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark publish/subscribe throughput and latency through the mesh.")
+        description = {"Benchmark publish/subscribe throughput and latency through the mesh.",
+                "With --durable: durable publishing to a stream (create one whose subjects match --topic first): "
+                        + "acknowledged msgs/s and ack latency, and with --replay the stream's read-back rate."})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     ServerOptions server;
@@ -45,14 +47,35 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "0", description = "Total events per second to publish, 0 = as fast as possible (default ${DEFAULT-VALUE}).")
     long rate;
 
-    @Option(names = "--warmup", defaultValue = "300000", description = "Events published before measuring, to warm up the JITs (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "-1",
+            description = "Events published before measuring, to warm up the JITs; not counted. -1 (default) = 300000, "
+                    + "or with --durable 20% of --msgs.")
     long warmup;
 
     @Option(names = "--window", defaultValue = "-1",
             description = "Publishers stay at most this many events ahead of the slowest subscriber, so the "
                     + "run measures sustainable throughput instead of overflowing the broker's slow-consumer "
-                    + "budget; 0 = no limit, -1 = about 4 MiB of events (default).")
+                    + "budget; 0 = no limit, -1 = about 4 MiB of events (default). With --durable: durable "
+                    + "publishes awaiting their ack (pipelined), -1 = 1000.")
     long window;
+
+    @Option(names = "--durable",
+            description = "Benchmark durable publishing (publishDurable, acked by the stream) instead of publish/subscribe: "
+                    + "acked msgs/s and ack latency p50/p99/p99.9 (from the scheduled send time with --rate). "
+                    + "A stream whose subjects match --topic must exist. --subs, --pub-servers, --sub-servers are ignored.")
+    boolean durable;
+
+    @Option(names = "--replay",
+            description = "With --durable: afterwards also time reading the measured events back through the stream "
+                    + "events API (msgs/s). Needs --stream.")
+    boolean replay;
+
+    @Option(names = "--stream", description = "With --replay: the stream that stores --topic.")
+    String stream;
+
+    @Option(names = "--replay-batch", defaultValue = "1000",
+            description = "With --replay: events fetched per request (default ${DEFAULT-VALUE}).")
+    int replayBatch;
 
     @Option(names = "--pub-servers", split = ",",
             description = "Client addresses for publishers (round robin, each pinned to its node), e.g. a node of "
@@ -91,8 +114,17 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0 || warmup < 0) {
-            throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0, --warmup >= 0");
+        if (warmup < 0) {
+            warmup = durable ? msgs / 5 : 300_000;
+        }
+        if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0) {
+            throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0");
+        }
+        if (durable) {
+            return new DurableBench(this).run();
+        }
+        if (replay) {
+            throw new IllegalArgumentException("--replay needs --durable");
         }
         if (window < 0) {
             window = Math.max(64, Math.min(20_000, (4L << 20) / size));
@@ -358,7 +390,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static double micros(long nanos) {
+    static double micros(long nanos) {
         return Math.round(nanos / 100.0) / 10.0;
     }
 }

@@ -50,6 +50,25 @@ final class Cli {
         return b.toString();
     }
 
+    /** A stored event's {@code event} member (structured CloudEvents JSON) as a CloudEvent. */
+    static CloudEvent parseEvent(com.fasterxml.jackson.databind.JsonNode event) throws java.io.IOException {
+        return EVENT_JSON.deserialize(JSON.writeValueAsBytes(event));
+    }
+
+    /**
+     * One stored event of the streams API ({@code {"seq","time","topic","event",...}}) for people:
+     * {@code #SEQ} then what {@code meshctl sub} prints; redelivered ones are marked.
+     */
+    static String storedEventHuman(com.fasterxml.jackson.databind.JsonNode entry) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        b.append('#').append(entry.path("seq").asLong()).append(' ');
+        if (entry.path("redelivered").asBoolean()) {
+            b.append("(redelivered, delivery ").append(entry.path("deliveryCount").asInt()).append(") ");
+        }
+        b.append(eventHuman(entry.path("topic").asText(), parseEvent(entry.path("event"))));
+        return b.toString();
+    }
+
     private static boolean isText(String contentType) {
         if (contentType == null) {
             return true;

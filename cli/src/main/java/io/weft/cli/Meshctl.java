@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = Meshctl.Version.class,
         description = "Command line for the Weft event mesh.",
         subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, InterestCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+                StreamCommand.class, ConsumerCommand.class, CommandLine.HelpCommand.class})
 public final class Meshctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -26,6 +26,10 @@ public final class Meshctl implements Runnable {
         args = hoistServerOptions(args);
         CommandLine cl = new CommandLine(new Meshctl());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof Api.ApiException) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 1;
+            }
             cmd.getErr().println("meshctl " + cmd.getCommandName() + ": " + Cli.message(ex));
             return 1;
         });
@@ -35,9 +39,13 @@ public final class Meshctl implements Runnable {
     private static final java.util.Set<String> GLOBAL_WITH_VALUE = java.util.Set.of("-s", "--server", "--site",
             "--connect-timeout");
 
+    /** Commands whose subcommand (e.g. {@code stream ls}) takes the connection options. */
+    private static final java.util.Set<String> GROUPS = java.util.Set.of("stream", "consumer");
+
     /**
-     * Lets the connection options come before the command too ({@code meshctl -s a,b,c status}) by
-     * moving them after the subcommand name, where picocli expects them.
+     * Lets the connection options come before the command too ({@code meshctl -s a,b,c status},
+     * {@code meshctl -s a stream ls}) by moving them after the (sub)command name, where picocli
+     * expects them.
      */
     static String[] hoistServerOptions(String[] args) {
         java.util.List<String> global = new java.util.ArrayList<>();
@@ -64,8 +72,13 @@ public final class Meshctl implements Runnable {
         }
         java.util.List<String> out = new java.util.ArrayList<>();
         out.add(args[i]);
+        i++;
+        if (GROUPS.contains(args[i - 1]) && i < args.length && !args[i].startsWith("-")) {
+            out.add(args[i]);
+            i++;
+        }
         out.addAll(global);
-        out.addAll(java.util.Arrays.asList(args).subList(i + 1, args.length));
+        out.addAll(java.util.Arrays.asList(args).subList(i, args.length));
         return out.toArray(new String[0]);
     }
 

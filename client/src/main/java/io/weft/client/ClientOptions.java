@@ -26,6 +26,12 @@ public final class ClientOptions {
     final long maxPendingInBytes;
     final Consumer<MeshException> errorListener;
     final Consumer<ConnectionEvent> connectionListener;
+    final Duration durableAttemptTimeout;
+    final Duration durablePublishTimeout;
+    final Duration durableRetryWaitMin;
+    final Duration durableRetryWaitMax;
+    final int maxDurableInFlight;
+    final Duration requestTimeout;
 
     private ClientOptions(Builder b) {
         if (b.servers.isEmpty()) {
@@ -45,6 +51,12 @@ public final class ClientOptions {
         this.maxPendingInBytes = b.maxPendingInBytes;
         this.errorListener = b.errorListener;
         this.connectionListener = b.connectionListener;
+        this.durableAttemptTimeout = b.durableAttemptTimeout;
+        this.durablePublishTimeout = b.durablePublishTimeout;
+        this.durableRetryWaitMin = b.durableRetryWaitMin;
+        this.durableRetryWaitMax = b.durableRetryWaitMax;
+        this.maxDurableInFlight = b.maxDurableInFlight;
+        this.requestTimeout = b.requestTimeout;
     }
 
     public static Builder builder() {
@@ -74,6 +86,12 @@ public final class ClientOptions {
         private long maxPendingInBytes = 64L << 20;
         private Consumer<MeshException> errorListener = e -> { };
         private Consumer<ConnectionEvent> connectionListener = e -> { };
+        private Duration durableAttemptTimeout = Duration.ofSeconds(5);
+        private Duration durablePublishTimeout = Duration.ofSeconds(30);
+        private Duration durableRetryWaitMin = Duration.ofMillis(100);
+        private Duration durableRetryWaitMax = Duration.ofSeconds(2);
+        private int maxDurableInFlight = 10_000;
+        private Duration requestTimeout = Duration.ofSeconds(30);
 
         /** Broker client addresses {@code HOST:PORT}; an entry may hold several, comma-separated. */
         public Builder servers(String... servers) {
@@ -164,6 +182,52 @@ public final class ClientOptions {
         /** Receives connection changes. */
         public Builder connectionListener(Consumer<ConnectionEvent> l) {
             this.connectionListener = Objects.requireNonNull(l);
+            return this;
+        }
+
+        /**
+         * How long one attempt of a durable publish waits for its PUB_ACK before the event is sent
+         * again (default 5 s).
+         */
+        public Builder durableAttemptTimeout(Duration d) {
+            this.durableAttemptTimeout = positive(d, "durableAttemptTimeout");
+            return this;
+        }
+
+        /**
+         * How long a durable publish keeps retrying (failed acks, attempt timeouts, lost connections)
+         * before its future fails (default 30 s).
+         */
+        public Builder durablePublishTimeout(Duration d) {
+            this.durablePublishTimeout = positive(d, "durablePublishTimeout");
+            return this;
+        }
+
+        /** Back-off before a durable publish is sent again: doubles from min to max (default 100 ms to 2 s). */
+        public Builder durableRetryWait(Duration min, Duration max) {
+            this.durableRetryWaitMin = positive(min, "durableRetryWait min");
+            this.durableRetryWaitMax = positive(max, "durableRetryWait max");
+            if (max.compareTo(min) < 0) {
+                throw new IllegalArgumentException("durableRetryWait max must not be below min");
+            }
+            return this;
+        }
+
+        /**
+         * Bound of durable publishes waiting for their ack (default 10 000); past it
+         * {@code publishDurable} blocks, up to the publish timeout.
+         */
+        public Builder maxDurableInFlight(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxDurableInFlight must be at least 1");
+            }
+            this.maxDurableInFlight = n;
+            return this;
+        }
+
+        /** How long {@code request} waits for the broker's reply (default 30 s). */
+        public Builder requestTimeout(Duration d) {
+            this.requestTimeout = positive(d, "requestTimeout");
             return this;
         }
 

@@ -33,10 +33,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +64,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Publishing is asynchronous and pipelined: {@link #publish} appends to a bounded outbound buffer
  * and returns; it blocks only while that buffer is full. {@link #flush} waits until the broker has
  * processed everything published before it. Core publishing is at most once: events in flight when
- * a connection drops are lost; durable streams (a later feature) acknowledge.
+ * a connection drops are lost.
+ *
+ * <p><b>Durable streams.</b> {@link #publishDurable} sends an event that a stream must store before
+ * the broker acknowledges it, and retries on its own (failed acks, timeouts, lost connections, each
+ * attempt the same event, which the stream dedupes by source and id) until stored or the durable
+ * publish timeout. {@link #request} calls the broker's admin API (streams, consumers, replay).
  *
  * <p><b>Nearest broker.</b> On connect and on every reconnect the candidates are the configured
  * servers plus every node the brokers list in their INFO (unless {@link ClientOptions.Builder#discover}
@@ -85,6 +95,12 @@ public final class MeshClient implements AutoCloseable {
     private final Map<Long, Subscription> subs = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<String>> adminRequests = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<AdminResponse>> requests = new ConcurrentHashMap<>();
+    private final DurableTracker durables;
+    /** Durable retries and request timeouts; started on first use. */
+    private ScheduledThreadPoolExecutor timer;
+    /** Completes durable publish and request futures off the I/O thread; started on first use. */
+    private ExecutorService completer;
     private final AtomicLong sids = new AtomicLong();
     private final AtomicLong pingTokens = new AtomicLong();
     private volatile Channel channel;
@@ -116,6 +132,9 @@ public final class MeshClient implements AutoCloseable {
                         ch.pipeline().addLast("client", new Handler());
                     }
                 });
+        this.durables = new DurableTracker(options.maxDurableInFlight, options.durableAttemptTimeout.toNanos(),
+                options.durablePublishTimeout.toNanos(), options.durableRetryWaitMin.toNanos(),
+                options.durableRetryWaitMax.toNanos(), System::nanoTime, this::completeLater, this::sendRetry);
         long connectNanos = options.connectTimeout.toNanos();
         this.connector = new BrokerConnector<>(Attempt::new, new BrokerSelector(options.site),
                 Math.min(connectNanos / 2, TimeUnit.SECONDS.toNanos(1)), connectNanos);
@@ -161,6 +180,93 @@ public final class MeshClient implements AutoCloseable {
     /** Publishes {@code event} on the topic named by its {@code type}. */
     public void publish(CloudEvent event) {
         publish(event.getType(), event);
+    }
+
+    /**
+     * Publishes {@code event} on {@code topic} to the durable stream whose subjects match the topic.
+     * The future completes when the stream has stored it (or already held an event with the same
+     * source and id). Until then the client retries on its own, always with this same event: when the
+     * broker reports a failure, when an attempt is not acknowledged within the durable attempt timeout,
+     * and after a lost connection (resent right after reconnecting), with a back-off between attempts.
+     * Past the durable publish timeout the future fails with a {@link MeshException} naming the last
+     * reason (e.g. no stream matches the topic).
+     *
+     * <p>At most {@link ClientOptions.Builder#maxDurableInFlight} durable publishes wait for their ack;
+     * past that this method blocks up to the publish timeout. Futures complete on a client thread,
+     * not the I/O thread; keep callbacks short.
+     *
+     * @throws io.weft.protocol.InvalidTopicException for an invalid topic
+     * @throws ProtocolException for an event missing a required attribute
+     * @throws MeshException when too many publishes stayed in flight (or the outbound buffer stayed
+     *     full) for the publish timeout, or the client is closed
+     */
+    public CompletableFuture<PublishAck> publishDurable(String topic, CloudEvent event) {
+        Topics.validateTopic(topic);
+        Objects.requireNonNull(event, "event");
+        checkOpen();
+        startTimer();
+        try {
+            return durables.publish(topic, event, options.publishTimeout.toNanos(),
+                    ref -> append(buf -> Frames.writePubDurable(buf, ref, topic, event)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MeshException("interrupted while waiting for room for a durable publish", e);
+        }
+    }
+
+    /** {@link #publishDurable(String, CloudEvent)} on the topic named by the event's {@code type}. */
+    public CompletableFuture<PublishAck> publishDurable(CloudEvent event) {
+        return publishDurable(event.getType(), event);
+    }
+
+    /** Durable publishes waiting for their ack. */
+    public int durableInFlight() {
+        return durables.inFlight();
+    }
+
+    /**
+     * Calls the broker's admin API, e.g. {@code request("POST", "/v1/streams", "{...}")} or
+     * {@code request("GET", "/v1/streams/orders/events?from_seq=1&count=100", null)}. The connected
+     * broker forwards stream requests over the mesh to the node that can answer, so a reply may take
+     * a few seconds.
+     *
+     * @param method HTTP-like method: GET, POST, PUT, DELETE
+     * @param path the path with its query string (already URL-encoded)
+     * @param jsonBody the JSON body, or null for none
+     * @return completes with the reply whatever its status (4xx/5xx are answers, not failures);
+     *     fails with a {@link MeshException} only when the connection is lost or no reply came within
+     *     the request timeout
+     */
+    public CompletableFuture<AdminResponse> request(String method, String path, String jsonBody) {
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(path, "path");
+        byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
+        checkOpen();
+        ScheduledThreadPoolExecutor t = startTimer();
+        long ref = pingTokens.incrementAndGet();
+        CompletableFuture<AdminResponse> f = new CompletableFuture<>();
+        requests.put(ref, f);
+        long timeoutMs = options.requestTimeout.toMillis();
+        try {
+            ScheduledFuture<?> timeout = t.schedule(() -> {
+                if (requests.remove(ref, f)) {
+                    f.completeExceptionally(new MeshException(method + " " + path + ": no reply from the broker within "
+                            + timeoutMs + " ms"));
+                }
+            }, timeoutMs, TimeUnit.MILLISECONDS);
+            f.whenComplete((r, e) -> timeout.cancel(false));
+        } catch (RejectedExecutionException e) {
+            requests.remove(ref);
+            f.completeExceptionally(new MeshException("client is closed"));
+            return f;
+        }
+        try {
+            append(buf -> Frames.writeRequest(buf, ref, method, path, body));
+        } catch (RuntimeException e) {
+            requests.remove(ref);
+            f.completeExceptionally(e);
+        }
+        return f;
     }
 
     /** Subscribes {@code handler} to events whose topic matches {@code pattern}. */
@@ -276,7 +382,11 @@ public final class MeshClient implements AutoCloseable {
         return outbox.pendingBytes();
     }
 
-    /** Flushes what was published (up to the publish timeout) and closes the connection. */
+    /**
+     * Waits (up to the publish timeout, at most 5 s) for durable publishes in flight to be
+     * acknowledged, flushes what was published, and closes the connection. Durable publishes still
+     * unacknowledged then fail with "client closed".
+     */
     @Override
     public void close() {
         if (closed) {
@@ -284,6 +394,9 @@ public final class MeshClient implements AutoCloseable {
         }
         if (isConnected()) {
             try {
+                if (durables.inFlight() > 0) {
+                    durables.awaitIdle(Math.min(options.publishTimeout.toNanos(), TimeUnit.SECONDS.toNanos(5)));
+                }
                 flush().get(Math.min(options.publishTimeout.toMillis(), 5000), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -309,7 +422,74 @@ public final class MeshClient implements AutoCloseable {
         dispatcher.stop();
         reconnector.shutdownNow();
         failPings(new MeshException("client closed"));
+        durables.close(new MeshException("client closed before the broker acknowledged the durable publish"));
+        synchronized (this) {
+            if (timer != null) {
+                timer.shutdownNow();
+            }
+            if (completer != null) {
+                completer.shutdown(); // runs the completions already queued
+            }
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** Starts the timer of durable retries and request timeouts on first use. */
+    private synchronized ScheduledThreadPoolExecutor startTimer() {
+        if (timer == null) {
+            if (closed) {
+                throw new MeshException("client is closed");
+            }
+            ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, new DefaultThreadFactory("weft-client-timer", true));
+            t.setRemoveOnCancelPolicy(true);
+            long tick = Math.max(5, Math.min(50, Math.min(options.durableAttemptTimeout.toMillis() / 4,
+                    options.durableRetryWaitMin.toMillis())));
+            t.scheduleWithFixedDelay(() -> {
+                try {
+                    durables.tick();
+                } catch (RuntimeException e) {
+                    options.errorListener.accept(new MeshException("durable publish retry failed: " + e, e));
+                }
+            }, tick, tick, TimeUnit.MILLISECONDS);
+            timer = t;
+        }
+        return timer;
+    }
+
+    /** Runs a future's completion on the completer thread (never the I/O thread), or here once closed. */
+    private void completeLater(Runnable r) {
+        ExecutorService c;
+        synchronized (this) {
+            if (completer == null && !closed) {
+                completer = Executors.newSingleThreadExecutor(new DefaultThreadFactory("weft-client-completions", true));
+            }
+            c = completer;
+        }
+        if (c == null) {
+            r.run();
+            return;
+        }
+        try {
+            c.execute(r);
+        } catch (RejectedExecutionException e) {
+            r.run();
+        }
+    }
+
+    /** Queues a durable publish retry without blocking. */
+    private boolean sendRetry(long ref, String topic, CloudEvent event) {
+        if (closed) {
+            return false;
+        }
+        try {
+            outbox.append(buf -> Frames.writePubDurable(buf, ref, topic, event), 0);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private void checkOpen() {
@@ -372,6 +552,10 @@ public final class MeshClient implements AutoCloseable {
         ByteBuf resub = ch.alloc().buffer(256);
         for (Subscription s : subs.values()) {
             Frames.writeSub(resub, s.sid(), s.pattern(), s.queueGroup());
+        }
+        // durable publishes whose attempt the lost connection took with it: resent before anything new
+        for (DurableTracker.Send d : durables.reconnected()) {
+            Frames.writePubDurable(resub, d.ref(), d.topic(), d.event());
         }
         ch.writeAndFlush(resub);
         channel = ch;
@@ -464,6 +648,7 @@ public final class MeshClient implements AutoCloseable {
             channel = null;
         }
         failPings(new MeshException("connection to " + server + " lost"));
+        durables.connectionLost("connection to " + server + " lost");
         if (closed) {
             return;
         }
@@ -526,6 +711,12 @@ public final class MeshClient implements AutoCloseable {
                 f.completeExceptionally(e);
             }
         }
+        for (Long ref : List.copyOf(requests.keySet())) {
+            CompletableFuture<AdminResponse> f = requests.remove(ref);
+            if (f != null) {
+                completeLater(() -> f.completeExceptionally(e));
+            }
+        }
     }
 
     /** Inbound frames of one connection, on its event loop. */
@@ -562,8 +753,17 @@ public final class MeshClient implements AutoCloseable {
                             s.confirmed().complete(null);
                         }
                         break;
+                    case FrameType.PUB_ACK:
+                        durables.onAck(Frames.readPubAck(frame));
+                        break;
                     case FrameType.ADMIN_REPLY:
                         Frames.AdminReply reply = Frames.readAdminReply(frame);
+                        CompletableFuture<AdminResponse> rf = requests.remove(reply.ref());
+                        if (rf != null) {
+                            AdminResponse response = new AdminResponse(reply.status(), reply.json());
+                            completeLater(() -> rf.complete(response));
+                            break;
+                        }
                         CompletableFuture<String> af = adminRequests.remove(reply.ref());
                         if (af != null) {
                             if (reply.status() == 200) {

@@ -29,4 +29,17 @@ class ClientOptionsTest {
                 .servers("127.0.0.1:1", "not-a-port").connectTimeout(Duration.ofSeconds(2)).build()));
         assertTrue(e.getMessage().contains("127.0.0.1:1") && e.getMessage().contains("not-a-port"), e.getMessage());
     }
+
+    @Test
+    void durableDefaultsAndValidation() {
+        ClientOptions o = ClientOptions.builder().servers("h:1").build();
+        assertEquals(Duration.ofSeconds(5), o.durableAttemptTimeout);
+        assertEquals(Duration.ofSeconds(30), o.durablePublishTimeout);
+        assertEquals(10_000, o.maxDurableInFlight);
+        assertEquals(Duration.ofSeconds(30), o.requestTimeout);
+        assertThrows(IllegalArgumentException.class, () -> ClientOptions.builder().maxDurableInFlight(0));
+        assertThrows(IllegalArgumentException.class, () -> ClientOptions.builder().durablePublishTimeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class,
+                () -> ClientOptions.builder().durableRetryWait(Duration.ofSeconds(2), Duration.ofMillis(100)));
+    }
 }

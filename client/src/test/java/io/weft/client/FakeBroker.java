@@ -32,6 +32,19 @@ final class FakeBroker implements AutoCloseable {
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final BlockingQueue<String> events;
     private volatile Supplier<List<NodeAddress>> mesh = List::of;
+    private volatile FrameHook hook = (type, body, reply) -> true;
+
+    /** Answers frames the fake does not know itself (PUB_DURABLE, REQUEST, ...). */
+    interface FrameHook {
+        /** Writes the answer (if any) to {@code reply}; false drops the connection instead. */
+        boolean handle(byte type, ByteBuf body, ByteBuf reply) throws IOException;
+    }
+
+    /** Installs {@code hook} for every frame other than HELLO, SUB and PING. */
+    FakeBroker hook(FrameHook hook) {
+        this.hook = hook;
+        return this;
+    }
 
     FakeBroker(String node, String site, boolean ready, BlockingQueue<String> events) throws IOException {
         this.node = node;
@@ -98,6 +111,9 @@ final class FakeBroker implements AutoCloseable {
                         Frames.writePong(reply, Frames.readToken(body));
                         break;
                     default:
+                        if (!hook.handle(frame[0], body, reply)) {
+                            return;
+                        }
                         break;
                 }
                 if (reply.isReadable()) {
