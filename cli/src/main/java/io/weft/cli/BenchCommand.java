@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "-1",
             description = "Events published before measuring, to warm up the JITs; not counted. -1 (default) = 300000, "
-                    + "or with --durable 20% of --msgs.")
+                    + "or with --durable 20%% of --msgs.")
     long warmup;
 
     @Option(names = "--window", defaultValue = "-1",
