@@ -216,20 +216,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void pub(ByteBuf frame) {
-        int bodyStart = frame.readerIndex();
-        Wire.need(frame, 2, "topic length");
-        int topicLen = frame.getUnsignedShort(bodyStart);
-        Wire.need(frame, 2 + topicLen, "topic");
-        String topic = frame.toString(bodyStart + 2, topicLen, StandardCharsets.UTF_8);
-        Topics.validateTopic(topic);
-        int eventStart = bodyStart + 2 + topicLen;
-        frame.readerIndex(eventStart);
-        EventCodec.validate(frame, frame.writerIndex() - eventStart);
-        frame.readerIndex(bodyStart);
-        BrokerMetrics m = broker.metrics();
-        m.clientEventsIn.inc();
-        m.clientBytesIn.inc(frame.readableBytes());
-        broker.router().route(topic, frame);
+        broker.router().route(validatePub(frame), frame);
     }
 
     private void sub(ByteBuf frame) {
