@@ -13,6 +13,10 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 public final class BrokerMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
+    {
+        io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(registry);
+    }
+
     final Gauge connections = Gauge.builder().name("weft_connections")
             .help("Open client connections").register(registry);
     final Counter connectionsOpened = Counter.builder().name("weft_connections_opened")

@@ -87,7 +87,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         Membership m = new Membership(self, host, config.membershipPort, new Membership.Config(
                 config.heartbeatIntervalMillis, config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
                 1000, 1000, 3000), this);
-        self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + meshPort,
+        int advertisedMesh = config.advertiseMeshPort > 0 ? config.advertiseMeshPort : meshPort;
+        self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + advertisedMesh,
                 host + ":" + clientPort, host + ":" + httpPort, m.address(), host + ":" + raftPort);
         m.updateSelf(self);
         net.updateSelf(self);

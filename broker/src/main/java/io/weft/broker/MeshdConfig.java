@@ -40,6 +40,11 @@ public final class MeshdConfig {
             description = "Route and gateway link port (MESHD_MESH_PORT, default ${DEFAULT-VALUE}).")
     public int meshPort;
 
+    @Option(names = "--advertise-mesh-port", defaultValue = "${env:MESHD_ADVERTISE_MESH_PORT:-0}",
+            description = "Mesh port peers dial when it differs from --mesh-port (port forwarding, NAT, "
+                    + "a proxy); 0 = the bound mesh port (MESHD_ADVERTISE_MESH_PORT, default ${DEFAULT-VALUE}).")
+    public int advertiseMeshPort;
+
     @Option(names = "--http-port", defaultValue = "${env:MESHD_HTTP_PORT:-7480}",
             description = "HTTP CloudEvents ingress, admin API and /metrics (MESHD_HTTP_PORT, default ${DEFAULT-VALUE}).")
     public int httpPort;
@@ -135,6 +140,7 @@ public final class MeshdConfig {
         requireName("--site", site);
         port("--client-port", clientPort);
         port("--mesh-port", meshPort);
+        port("--advertise-mesh-port", advertiseMeshPort);
         port("--http-port", httpPort);
         port("--raft-port", raftPort);
         range("--max-payload", maxPayloadBytes, 1024, 64L << 20);

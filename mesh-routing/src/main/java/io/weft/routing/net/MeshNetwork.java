@@ -79,6 +79,7 @@ public final class MeshNetwork implements AutoCloseable {
     private final Map<String, MeshLink> inbound = new ConcurrentHashMap<>();
     private volatile NodeInfo self;
     private volatile boolean closed;
+    private volatile InetSocketAddress localAddress;
     private Channel server;
 
     public MeshNetwork(NodeInfo self, Config config, EventLoopGroup group, Listener listener,
@@ -92,6 +93,10 @@ public final class MeshNetwork implements AutoCloseable {
 
     /** Binds the mesh port; returns the bound port. */
     public int bind(String host, int port) throws InterruptedException {
+        // links are dialled from the bound address too, so a host with several addresses (or a test
+        // giving each node its own loopback address) shows peers which node a connection comes from
+        InetSocketAddress local = new InetSocketAddress(host, 0);
+        localAddress = local.getAddress() != null && !local.getAddress().isAnyLocalAddress() ? local : null;
         WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
         server = new ServerBootstrap().group(group).channel(Transports.serverChannel())
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -203,8 +208,11 @@ public final class MeshNetwork implements AutoCloseable {
 
     private Bootstrap bootstrap(LinkHandler handler) {
         WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
-        return new Bootstrap().group(group).channel(Transports.socketChannel())
-                .option(ChannelOption.TCP_NODELAY, true)
+        Bootstrap b = new Bootstrap().group(group).channel(Transports.socketChannel());
+        if (localAddress != null) {
+            b.localAddress(localAddress);
+        }
+        return b.option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeoutMillis)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
                 .handler(new ChannelInitializer<SocketChannel>() {

@@ -1,0 +1,426 @@
+package io.weft.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.broker.Main;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Real {@code meshd} processes of several sites for the chaos scenarios. Every port is chosen by the
+ * node (port 0) and kept across restarts; every node has a data dir and a log of its own; everything
+ * started is killed by PID in {@link #close()} and by a shutdown hook.
+ *
+ * <p>Two network layouts: on loopback (the default) every node binds an address of its own in
+ * 127.0.0.0/8 and its mesh port sits behind a {@link FaultProxy} that peers dial (the node advertises
+ * the proxy's port), so faults can be put on route and gateway links by who dials whom. With
+ * {@link #netns()} every node runs in a network namespace of its own and partitions are real
+ * (iptables); there are no proxies then.
+ */
+final class Cluster implements AutoCloseable {
+    private static final Pattern STARTED = Pattern.compile(
+            "client=(\\d+) http=(\\d+) mesh=(\\d+) membership=\\S+ raft=(\\d+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path dir;
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private final Map<String, Integer> sites = new LinkedHashMap<>();
+    private final Map<String, Long> peakHeap = new ConcurrentHashMap<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final Thread hook = new Thread(this::killAll, "chaos-cleanup");
+    private final Thread sampler;
+    private final Netns netns;
+    private volatile boolean closed;
+
+    /** One node: its process, its address and the ports it bound. */
+    static final class Node {
+        final String name;
+        final String site;
+        final String ip;
+        final FaultProxy proxy;
+        Process process;
+        int clientPort;
+        int httpPort;
+        int meshPort;
+        int raftPort;
+
+        Node(String name, String site, String ip, FaultProxy proxy) {
+            this.name = name;
+            this.site = site;
+            this.ip = ip;
+            this.proxy = proxy;
+        }
+
+        /** The native client address. */
+        String client() {
+            return ip + ":" + clientPort;
+        }
+
+        /** The mesh address peers dial: the proxy's on loopback. */
+        String mesh() {
+            return proxy != null ? ip + ":" + proxy.port() : ip + ":" + meshPort;
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+    }
+
+    private Cluster(Path dir, Netns netns) {
+        this.dir = dir;
+        this.netns = netns;
+        Runtime.getRuntime().addShutdownHook(hook);
+        sampler = new Thread(this::sampleHeap, "chaos-heap-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
+    /** Nodes on loopback with a fault proxy in front of every mesh port. */
+    static Cluster loopback(Path dir) {
+        return new Cluster(dir, null);
+    }
+
+    /** Nodes in network namespaces of their own (root only: see {@link Netns#unavailableReason()}). */
+    static Cluster netns(Path dir) throws IOException {
+        return new Cluster(dir, new Netns());
+    }
+
+    Node node(String name) {
+        Node n = nodes.get(name);
+        if (n == null) {
+            throw new IllegalArgumentException("no node " + name);
+        }
+        return n;
+    }
+
+    List<Node> nodes() {
+        return new ArrayList<>(nodes.values());
+    }
+
+    List<String> names(String site) {
+        return nodes.values().stream().filter(n -> n.site.equals(site)).map(n -> n.name).toList();
+    }
+
+    /** Starts a node that seeds from {@code seeds} (node names) and waits until its ports are bound. */
+    synchronized Node start(String name, String site, String... seeds) throws IOException {
+        int siteIndex = sites.computeIfAbsent(site, s -> sites.size() + 1);
+        long inSite = nodes.values().stream().filter(n -> n.site.equals(site)).count();
+        String ip;
+        FaultProxy proxy = null;
+        if (netns != null) {
+            ip = netns.add(name);
+        } else {
+            ip = "127.77." + siteIndex + "." + (inSite + 1);
+            proxy = new FaultProxy(name, new InetSocketAddress(ip, 0));
+        }
+        Node n = new Node(name, site, ip, proxy);
+        nodes.put(name, n);
+        List<String> seedAddrs = new ArrayList<>();
+        for (String s : seeds) {
+            seedAddrs.add(node(s).mesh());
+        }
+        launch(n, seedAddrs);
+        return n;
+    }
+
+    /** Starts a stopped node again with its data dir and the same ports. */
+    synchronized void restart(String name) throws IOException {
+        Node n = node(name);
+        if (n.alive()) {
+            throw new IllegalStateException(name + " is running");
+        }
+        List<String> seeds = new ArrayList<>();
+        for (Node o : nodes.values()) {
+            if (o != n) {
+                seeds.add(o.mesh());
+            }
+        }
+        launch(n, seeds);
+    }
+
+    private void launch(Node n, List<String> seeds) throws IOException {
+        Path log = dir.resolve(n.name + ".log");
+        if (Files.exists(log)) {
+            Files.move(log, dir.resolve(n.name + "." + System.currentTimeMillis() + ".log"));
+        }
+        List<String> cmd = new ArrayList<>();
+        if (netns != null) {
+            cmd.addAll(netns.exec(n.name));
+        }
+        cmd.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "--node", n.name, "--site", n.site, "--host", n.ip,
+                "--client-port", Integer.toString(n.clientPort), "--http-port", Integer.toString(n.httpPort),
+                "--mesh-port", Integer.toString(n.meshPort), "--raft-port", Integer.toString(n.raftPort),
+                "--data-dir", dir.resolve(n.name).toString(),
+                "--gossip-interval-ms", "200", "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "1500",
+                "--failure-timeout-ms", "1500"));
+        if (n.proxy != null) {
+            cmd.add("--advertise-mesh-port");
+            cmd.add(Integer.toString(n.proxy.port()));
+        }
+        if (!seeds.isEmpty()) {
+            cmd.add("--seeds");
+            cmd.add(String.join(",", seeds));
+        }
+        n.process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Await.until(Duration.ofSeconds(60), () -> started(n, log) || !n.process.isAlive(),
+                () -> n.name + " did not log its ports");
+        if (!n.process.isAlive()) {
+            throw new IllegalStateException(n.name + " exited: " + Files.readString(log));
+        }
+        if (n.proxy != null) {
+            n.proxy.target(new InetSocketAddress(n.ip, n.meshPort));
+        }
+    }
+
+    private static boolean started(Node n, Path log) {
+        try {
+            Matcher m = STARTED.matcher(Files.readString(log, StandardCharsets.UTF_8));
+            if (!m.find()) {
+                return false;
+            }
+            n.clientPort = Integer.parseInt(m.group(1));
+            n.httpPort = Integer.parseInt(m.group(2));
+            n.meshPort = Integer.parseInt(m.group(3));
+            n.raftPort = Integer.parseInt(m.group(4));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Waits until every running node reports ready on /healthz. */
+    void awaitReady(Duration timeout) {
+        for (Node n : nodes.values()) {
+            if (n.alive()) {
+                Await.until(timeout, () -> ready(n.name), () -> n.name + " not ready");
+            }
+        }
+    }
+
+    /** {@code kill -9}, by PID. */
+    void kill9(String name) throws InterruptedException {
+        Process p = node(name).process;
+        p.destroyForcibly();
+        p.waitFor(20, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then wait for the node to exit. */
+    void stop(String name) throws InterruptedException {
+        Process p = node(name).process;
+        p.destroy();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError(name + " did not stop within 30 s of SIGTERM");
+        }
+    }
+
+    // ---- faults on mesh links (loopback layout) ----
+
+    /**
+     * Puts {@code faults} on every mesh connection from a node matching {@code from} to a node
+     * matching {@code to} (both directions of those connections); other connections are left clean.
+     */
+    void linkFaults(Predicate<Node> from, Predicate<Node> to, FaultProxy.Faults faults) {
+        requireLoopback();
+        Map<InetAddress, Node> byIp = new LinkedHashMap<>();
+        for (Node n : nodes.values()) {
+            try {
+                byIp.put(InetAddress.getByName(n.ip), n);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        for (Node target : nodes.values()) {
+            if (to.test(target)) {
+                target.proxy.faults(addr -> {
+                    Node src = byIp.get(addr);
+                    return src != null && from.test(src) ? faults : FaultProxy.Faults.NONE;
+                });
+            }
+        }
+    }
+
+    /** Faults on every link between the two sites, whichever side dialled. */
+    void siteLinkFaults(String siteA, String siteB, FaultProxy.Faults faults) {
+        requireLoopback();
+        Map<InetAddress, Node> byIp = new LinkedHashMap<>();
+        for (Node n : nodes.values()) {
+            try {
+                byIp.put(InetAddress.getByName(n.ip), n);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        for (Node target : nodes.values()) {
+            String other = target.site.equals(siteA) ? siteB : target.site.equals(siteB) ? siteA : null;
+            if (other != null) {
+                target.proxy.faults(addr -> {
+                    Node src = byIp.get(addr);
+                    return src != null && src.site.equals(other) ? faults : FaultProxy.Faults.NONE;
+                });
+            }
+        }
+    }
+
+    /** Removes every fault: proxies forward cleanly, partitions are lifted. */
+    void heal() throws IOException {
+        if (netns != null) {
+            netns.heal();
+            return;
+        }
+        for (Node n : nodes.values()) {
+            n.proxy.heal();
+        }
+    }
+
+    /** Real partition (netns layout): the nodes of {@code a} cannot reach those of {@code b}. */
+    void partition(Collection<String> a, Collection<String> b) throws IOException {
+        if (netns == null) {
+            throw new IllegalStateException("partitions need the netns layout");
+        }
+        netns.partition(a, b);
+    }
+
+    private void requireLoopback() {
+        if (netns != null) {
+            throw new IllegalStateException("link faults need the loopback layout (proxies)");
+        }
+    }
+
+    // ---- observing ----
+
+    /** GET a JSON document from a node's HTTP port; null when it does not answer. */
+    JsonNode get(String name, String path) {
+        Node n = node(name);
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + n.ip + ":" + n.httpPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() >= 500 ? null : JSON.readTree(r.body());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The Prometheus text of a node's /metrics; empty when it does not answer. */
+    String metrics(String name) {
+        Node n = node(name);
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://" + n.ip + ":" + n.httpPort + "/metrics"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    boolean ready(String name) {
+        JsonNode h = get(name, "/healthz");
+        return h != null && "ready".equals(h.path("status").asText());
+    }
+
+    /** Gateway and route links a node has open, as (peer, site) of /v1/links. */
+    List<String> linkPeers(String name) {
+        JsonNode l = get(name, "/v1/links");
+        List<String> out = new ArrayList<>();
+        if (l != null) {
+            l.path("links").forEach(x -> out.add(x.path("peer").asText()));
+        }
+        return out;
+    }
+
+    /** Highest heap in use seen on each node (sampled from /metrics every 250 ms), in bytes. */
+    Map<String, Long> peakHeap() {
+        return new LinkedHashMap<>(peakHeap);
+    }
+
+    /** Heap in use now on the node, from its jvm_memory_used_bytes; -1 when it does not answer. */
+    long heapUsed(String name) {
+        return Metrics.value(metrics(name), "jvm_memory_used_bytes{area=\"heap\"}");
+    }
+
+    private void sampleHeap() {
+        while (!closed) {
+            for (Node n : List.copyOf(nodes.values())) {
+                if (n.alive() && n.httpPort > 0) {
+                    long h = heapUsed(n.name);
+                    if (h >= 0) {
+                        peakHeap.merge(n.name, h, Math::max);
+                    }
+                }
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
+        }
+    }
+
+    String log(String name) throws IOException {
+        return Files.readString(dir.resolve(name + ".log"));
+    }
+
+    private void killAll() {
+        for (Node n : nodes.values()) {
+            if (n.process != null) {
+                n.process.destroyForcibly();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        killAll();
+        for (Node n : nodes.values()) {
+            if (n.process != null) {
+                try {
+                    n.process.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (n.proxy != null) {
+                n.proxy.close();
+            }
+        }
+        if (netns != null) {
+            netns.close();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.weft.chaos;
+
+/** Reads one sample from Prometheus text exposition. */
+final class Metrics {
+    private Metrics() {
+    }
+
+    /**
+     * The sum of the samples whose name and labels start with {@code series} (so
+     * {@code jvm_memory_used_bytes{area="heap"} } sums the heap pools); -1 when there is none.
+     */
+    static long value(String text, String series) {
+        String prefix = series.endsWith("}") ? series.substring(0, series.length() - 1) : series;
+        double sum = 0;
+        boolean found = false;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("#") || !line.startsWith(prefix)) {
+                continue;
+            }
+            String rest = line.substring(prefix.length());
+            if (!(rest.startsWith("}") || rest.startsWith(",") || rest.startsWith(" ") || rest.startsWith("{"))) {
+                continue; // a longer metric name with the same prefix
+            }
+            int sp = line.lastIndexOf(' ');
+            try {
+                sum += Double.parseDouble(line.substring(sp + 1).trim());
+                found = true;
+            } catch (NumberFormatException e) {
+                // not a sample line
+            }
+        }
+        return found ? (long) sum : -1;
+    }
+}

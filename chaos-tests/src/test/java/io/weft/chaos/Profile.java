@@ -1,0 +1,30 @@
+package io.weft.chaos;
+
+import java.time.Duration;
+
+/**
+ * How long scenarios run: {@code short} in CI (a few seconds of load per phase, the whole suite in
+ * minutes), {@code long} with {@code -Pchaos-long} (minutes per scenario).
+ */
+final class Profile {
+    private Profile() {
+    }
+
+    static String name() {
+        return System.getProperty("chaos.profile", "short");
+    }
+
+    static boolean isLong() {
+        return name().equals("long");
+    }
+
+    /** A phase of load: {@code shortSeconds} in CI, {@code longSeconds} in the long profile. */
+    static Duration phase(int shortSeconds, int longSeconds) {
+        return Duration.ofSeconds(isLong() ? longSeconds : shortSeconds);
+    }
+
+    /** Repetitions (kills, restarts): as many in both profiles unless the scenario asks for more. */
+    static int times(int shortTimes, int longTimes) {
+        return isLong() ? longTimes : shortTimes;
+    }
+}
