@@ -126,7 +126,9 @@ public final class MeshLink {
                 batch = null;
             }
             if (batch == null) {
-                batch = channel.alloc().directBuffer(Math.max(n, BATCH_BYTES));
+                // sized to what is queued: Netty's write budget counts readable bytes, so a mostly empty
+                // 64 KiB batch per event on a slow link would pin 64 times the budget in direct memory
+                batch = channel.alloc().directBuffer((int) Math.max(n, Math.min(BATCH_BYTES, queuedBytes.get() + n)));
             }
             batch.writeBytes(f);
             f.release();
