@@ -38,13 +38,14 @@ import java.util.regex.Pattern;
  */
 final class Cluster implements AutoCloseable {
     private static final Pattern STARTED = Pattern.compile(
-            "client=(\\d+) http=(\\d+) mesh=(\\d+) membership=\\S+ raft=(\\d+)");
+            "client=(\\d+) http=(\\d+) mesh=(\\d+) membership=\\S*?:?(\\d*) raft=(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final Path dir;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> sites = new LinkedHashMap<>();
     private final Map<String, Long> peakHeap = new ConcurrentHashMap<>();
+    private final Map<String, Long> peakDirect = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Thread hook = new Thread(this::killAll, "chaos-cleanup");
     private final Thread sampler;
@@ -62,6 +63,7 @@ final class Cluster implements AutoCloseable {
         int httpPort;
         int meshPort;
         int raftPort;
+        int membershipPort;
 
         Node(String name, String site, String ip, FaultProxy proxy) {
             this.name = name;
@@ -209,7 +211,8 @@ final class Cluster implements AutoCloseable {
             n.clientPort = Integer.parseInt(m.group(1));
             n.httpPort = Integer.parseInt(m.group(2));
             n.meshPort = Integer.parseInt(m.group(3));
-            n.raftPort = Integer.parseInt(m.group(4));
+            n.membershipPort = m.group(4).isEmpty() ? 0 : Integer.parseInt(m.group(4));
+            n.raftPort = Integer.parseInt(m.group(5));
             return true;
         } catch (IOException e) {
             return false;
@@ -367,6 +370,11 @@ final class Cluster implements AutoCloseable {
         return new LinkedHashMap<>(peakHeap);
     }
 
+    /** Highest NIO direct memory in use seen on each node (Netty's buffers), in bytes. */
+    Map<String, Long> peakDirect() {
+        return new LinkedHashMap<>(peakDirect);
+    }
+
     /** Heap in use now on the node, from its jvm_memory_used_bytes; -1 when it does not answer. */
     long heapUsed(String name) {
         return Metrics.value(metrics(name), "jvm_memory_used_bytes{area=\"heap\"}");
@@ -376,9 +384,14 @@ final class Cluster implements AutoCloseable {
         while (!closed) {
             for (Node n : List.copyOf(nodes.values())) {
                 if (n.alive() && n.httpPort > 0) {
-                    long h = heapUsed(n.name);
+                    String text = metrics(n.name);
+                    long h = Metrics.value(text, "jvm_memory_used_bytes{area=\"heap\"}");
                     if (h >= 0) {
                         peakHeap.merge(n.name, h, Math::max);
+                    }
+                    long d = Metrics.value(text, "jvm_buffer_pool_used_bytes{pool=\"direct\"}");
+                    if (d >= 0) {
+                        peakDirect.merge(n.name, d, Math::max);
                     }
                 }
             }

@@ -133,7 +133,9 @@ final class FaultProxy implements AutoCloseable {
                 continue;
             }
             Conn c = new Conn(s, up);
+            // counted as open before its faults are set: a faults() call from here on reaches it
             conns.add(c);
+            c.apply();
             c.start();
         }
     }
@@ -182,7 +184,6 @@ final class FaultProxy implements AutoCloseable {
             this.up = up;
             this.toTarget = new Pump(this, down, up, "->" + name);
             this.fromTarget = new Pump(this, up, down, "<-" + name);
-            apply();
         }
 
         void start() {
@@ -190,7 +191,8 @@ final class FaultProxy implements AutoCloseable {
             fromTarget.start();
         }
 
-        void apply() {
+        /** Synchronized: of concurrent calls, the one that reads the rules last sets the faults last. */
+        synchronized void apply() {
             Faults f = rules.apply(down.getInetAddress());
             if (f.reset()) {
                 close(true);

@@ -21,9 +21,10 @@ final class Metrics {
             if (!(rest.startsWith("}") || rest.startsWith(",") || rest.startsWith(" ") || rest.startsWith("{"))) {
                 continue; // a longer metric name with the same prefix
             }
-            int sp = line.lastIndexOf(' ');
+            // the value follows the labels (whose values may hold spaces); an optional timestamp may follow it
+            int end = line.indexOf('{') < 0 ? line.indexOf(' ') : line.lastIndexOf('}') + 1;
             try {
-                sum += Double.parseDouble(line.substring(sp + 1).trim());
+                sum += Double.parseDouble(line.substring(end).trim().split("\\s+")[0]);
                 found = true;
             } catch (NumberFormatException e) {
                 // not a sample line

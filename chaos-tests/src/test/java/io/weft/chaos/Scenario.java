@@ -24,12 +24,29 @@ final class Scenario {
             throw t;
         } finally {
             row.seconds = (System.nanoTime() - started) / 1_000_000_000L;
+            keepLogs(number, cluster.dir);
             row.peakHeap.putAll(cluster.peakHeap());
+            row.peakDirect.putAll(cluster.peakDirect());
             try {
                 Report.add(row);
             } catch (RuntimeException e) {
                 System.err.println("chaos report: " + e);
             }
+        }
+    }
+
+    /** Node logs are kept next to the report (the temp dir goes away): target/chaos-logs/NN/. */
+    private static void keepLogs(int number, Path dir) {
+        Path to = Report.reportFile().toAbsolutePath().getParent().resolve("chaos-logs")
+                .resolve(String.format("%02d", number));
+        try (java.util.stream.Stream<Path> logs = java.nio.file.Files.list(dir)) {
+            java.nio.file.Files.createDirectories(to);
+            for (Path p : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+                java.nio.file.Files.copy(p, to.resolve(p.getFileName()),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (java.io.IOException e) {
+            System.err.println("cannot keep the node logs: " + e);
         }
     }
 

@@ -88,6 +88,17 @@ final class Workload {
             return best;
         }
 
+        /** Stamps before {@code until} whose cause came after {@code causeFrom}. */
+        synchronized long countCausedAfter(long causeFrom, long until) {
+            long c = 0;
+            for (int i = 0; i < n; i++) {
+                if (cause[i] > causeFrom && t[i] < until) {
+                    c++;
+                }
+            }
+            return c;
+        }
+
         /** Stamps in (from, to]. */
         synchronized long countBetween(long from, long to) {
             long c = 0;
@@ -248,12 +259,18 @@ final class Workload {
         private final MeshClient client;
         private final String topic;
         private final int ratePerSecond;
+        private final int dataBytes;
         private final AtomicLong published = new AtomicLong();
         private final AtomicLong refused = new AtomicLong();
         private final AtomicBoolean stop = new AtomicBoolean();
         private Thread thread;
 
         CorePublisher(MeshClient client, String topic, String prefix, int ratePerSecond) {
+            this(client, topic, prefix, ratePerSecond, 64);
+        }
+
+        CorePublisher(MeshClient client, String topic, String prefix, int ratePerSecond, int dataBytes) {
+            this.dataBytes = dataBytes;
             this.client = client;
             this.topic = topic;
             this.prefix = prefix;
@@ -277,7 +294,7 @@ final class Workload {
                 }
                 long n = published.get();
                 try {
-                    client.publish(topic, event("/chaos/" + prefix, prefix + "-" + n, 64));
+                    client.publish(topic, event("/chaos/" + prefix, prefix + "-" + n, dataBytes));
                     published.incrementAndGet();
                 } catch (RuntimeException e) {
                     refused.incrementAndGet(); // disconnected: told, not counted as published

@@ -1,0 +1,168 @@
+package io.weft.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.weft.client.MeshClient;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Scenario 7: garbage on every port of every node (client, HTTP, mesh, raft, membership): random
+ * bytes, frames announcing gigabytes, malformed HTTP, abrupt resets and idle half-open connections,
+ * while durable and core traffic flows. Every node stays up and ready; the real clients lose nothing.
+ */
+class GarbageChaosTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void garbageOnEveryPortLeavesNodesAndOtherClientsUnaffected() throws Exception {
+        Scenario.run(7, "garbage on every port (client, mesh, HTTP, raft, membership) under load", Cluster.loopback(dir),
+                (cluster, row) -> {
+            cluster.start("c1", "cloud");
+            cluster.start("c2", "cloud", "c1");
+            cluster.start("c3", "cloud", "c1");
+            cluster.start("o1", "onprem", "c1");
+            cluster.awaitReady(Duration.ofSeconds(90));
+            try (MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");
+                 MeshClient onpremSub = GatewayCutChaosTest.client(cluster, "o1");
+                 MeshClient cloud = GatewayCutChaosTest.client(cluster, "c2")) {
+                StreamOps.create(onprem, "orders", "orders.>", 3, "cloud");
+                Workload.Recorder sub = new Workload.Recorder("o1").subscribe(onpremSub, "core.>");
+                onpremSub.flush(Duration.ofSeconds(10));
+                Await.until(Duration.ofSeconds(30), () -> MeshChecks.converged(cluster),
+                        () -> "interest not converged: " + MeshChecks.divergence(cluster));
+                Workload.DurableProducer durable = new Workload.DurableProducer(onprem, "orders.created", "d", 64,
+                        Profile.isLong() ? 0 : 2000, 256).start();
+                Workload.CorePublisher core = new Workload.CorePublisher(cloud, "core.tick", "t", 500).start();
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicLong connections = new AtomicLong();
+                List<Thread> vandals = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 2; i++) {
+                        long seed = 42 + i;
+                        Thread t = new Thread(() -> vandalise(cluster, seed, stop, connections), "garbage-" + i);
+                        vandals.add(t);
+                        t.start();
+                    }
+                    Await.running(Profile.phase(6, 120), () -> GatewayCutChaosTest.allAlive(cluster),
+                            () -> "a node died under garbage");
+                } finally {
+                    stop.set(true);
+                    for (Thread t : vandals) {
+                        t.join(30_000);
+                    }
+                    durable.close();
+                    core.close();
+                }
+                cluster.awaitReady(Duration.ofSeconds(30));
+                cloud.flush(Duration.ofSeconds(10));
+                long last = core.published() - 1;
+                Await.within(Duration.ofSeconds(30), () -> GatewayCutChaosTest.has(sub.arrivals("t"), last));
+                Checker.StreamResult r = StreamOps.checkAll(cluster, onprem, "orders", cluster.names("cloud"), durable.acked());
+                Checker.CoreResult c = Checker.core(core.published(), sub.arrivals("t"));
+                long protocolErrors = 0;
+                for (Cluster.Node n : cluster.nodes()) {
+                    protocolErrors += Math.max(0, Metrics.value(cluster.metrics(n.name), "weft_protocol_errors_total"));
+                }
+                row.acked = durable.acks();
+                row.lost = r.lost();
+                row.duplicated = r.duplicated() + c.duplicated();
+                row.reordered = r.reordered() + c.reordered();
+                row.corePublished = core.published();
+                row.coreReceived = c.received();
+                row.coreLost = c.lost();
+                row.note(connections.get() + " garbage connections; " + protocolErrors
+                        + " protocol errors counted on client ports; " + durable.failures() + " durable publishes failed");
+                assertTrue(r.clean(), r.toString());
+                assertEquals(0, durable.failures(), "durable publishes failed: " + durable.reasons());
+                assertEquals(0, c.duplicated(), c.toString());
+                assertEquals(0, c.lost(), "garbage on other connections cost a real subscriber events: " + c);
+                assertTrue(connections.get() > 100, "too little garbage sent: " + connections.get());
+            }
+        });
+    }
+
+    /** Opens connections to random ports of random nodes and misbehaves on them until stopped. */
+    private static void vandalise(Cluster cluster, long seed, AtomicBoolean stop, AtomicLong connections) {
+        SplittableRandom random = new SplittableRandom(seed);
+        ArrayDeque<Socket> idle = new ArrayDeque<>();
+        try {
+            while (!stop.get()) {
+                Cluster.Node n = cluster.nodes().get(random.nextInt(cluster.nodes().size()));
+                int[] ports = {n.clientPort, n.httpPort, n.meshPort, n.proxy != null ? n.proxy.port() : n.meshPort,
+                        n.raftPort, n.membershipPort};
+                int port = ports[random.nextInt(ports.length)];
+                if (port == 0) {
+                    continue;
+                }
+                Socket s = new Socket();
+                try {
+                    s.connect(new InetSocketAddress(n.ip, port), 1000);
+                    connections.incrementAndGet();
+                    OutputStream out = s.getOutputStream();
+                    switch (random.nextInt(5)) {
+                        case 0 -> { // random bytes
+                            byte[] b = new byte[1 + random.nextInt(64 * 1024)];
+                            random.nextBytes(b);
+                            out.write(b);
+                        }
+                        case 1 -> { // a frame header announcing ~2 GB, then noise
+                            byte[] b = new byte[64];
+                            random.nextBytes(b);
+                            b[0] = 0x7f;
+                            b[1] = (byte) 0xff;
+                            b[2] = (byte) 0xff;
+                            b[3] = (byte) 0xff;
+                            out.write(b);
+                        }
+                        case 2 -> out.write(("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n"
+                                + "X-Junk: " + "a".repeat(random.nextInt(20000)) + "\r\n\r\n{")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        case 3 -> s.setSoLinger(true, 0); // reset on close, nothing sent
+                        default -> { // half-open and idle: kept until the end (at most 50)
+                            byte[] b = new byte[1 + random.nextInt(16)];
+                            random.nextBytes(b);
+                            out.write(b);
+                            idle.add(s);
+                            if (idle.size() > 50) {
+                                idle.poll().close();
+                            }
+                            continue;
+                        }
+                    }
+                    out.flush();
+                } catch (IOException e) {
+                    // the node closed on us: fine, that is the point
+                }
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // ignore
+                }
+            }
+        } finally {
+            for (Socket s : idle) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // ignore
+                }
+            }
+        }
+    }
+}
