@@ -157,7 +157,7 @@ public final class StreamHost implements AutoCloseable {
                 .build();
     }
 
-    private static RaftProperties properties(Path dir, String host, int port, Settings s) {
+    static RaftProperties properties(Path dir, String host, int port, Settings s) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
         GrpcConfigKeys.Server.setHost(p, host);
@@ -167,9 +167,15 @@ public final class StreamHost implements AutoCloseable {
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, s.snapshotEveryEntries());
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64MB"));
+        // Memory per group is bounded by what follows (StreamHostMemoryTest adds it up). Ratis's defaults
+        // (6 cached segments up to 200 MB, 16 MB snapshot chunks) let a leader whose follower was cut off
+        // for a minute run out of a 256 MB heap while sending it a snapshot (chaos scenario 2, long).
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("16MB"));
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("32MB"));
+        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
         RaftServerConfigKeys.Write.setElementLimit(p, 4096);
-        RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
+        RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("16MB")); // the Batcher keeps ~8 MB in flight
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
         RaftServerConfigKeys.setSleepDeviationThreshold(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
         return p;
