@@ -130,6 +130,20 @@ public final class Router {
         }
     }
 
+    /** Whether an event on {@code topic} published here would reach any subscriber, here or elsewhere. */
+    public boolean hasInterest(String topic) {
+        Match<Subscription> match = trie.match(topic);
+        if (!match.isEmpty()) {
+            return true;
+        }
+        MeshNode m = mesh;
+        if (m == null) {
+            return false;
+        }
+        RouteDecision d = m.decide(topic, Origin.LOCAL, Set.of(), Set.of());
+        return !d.routeForwards().isEmpty() || !d.gatewayForwards().isEmpty();
+    }
+
     /**
      * Subscribes a handler inside this node (a stream leader's capture, a reply inbox): it attracts
      * events through the mesh like any client subscription.

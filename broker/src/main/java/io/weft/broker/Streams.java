@@ -109,6 +109,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private final Map<String, List<Subscription>> led = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private final ExecutorService work;
+    private final PushDelivery push;
     private StreamHost host;
     private int raftPort;
 
@@ -133,6 +134,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         this.inboxPrefix = "_weft.inbox." + config.node;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-streams-timer"));
         this.work = Executors.newFixedThreadPool(2, r -> daemon(r, "weft-streams"));
+        this.push = new PushDelivery(router, this::deadLetters, System::currentTimeMillis);
     }
 
     /**
@@ -153,6 +155,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         Files.writeString(portFile, Integer.toString(raftPort));
         router.subscribeInternal(inboxPrefix + ".*", null, this::inbox);
         timer.scheduleWithFixedDelay(this::expire, 50, 50, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::pushTick, 10, 10, TimeUnit.MILLISECONDS);
         return raftPort;
     }
 
@@ -161,6 +164,16 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     }
 
     // ---- leader side ----
+
+    private void pushTick() {
+        try {
+            if (!led.isEmpty()) {
+                push.tick(host, led.keySet());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("push delivery: {}", e.toString());
+        }
+    }
 
     private static String group(String stream) {
         return "_weft_stream_" + stream;
@@ -384,6 +397,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         m.put("maxDeliver", i.config().maxDeliver());
         m.put("deadLetterTopic", i.config().deadLetterTopic());
         m.put("maxAckPending", i.config().maxAckPending());
+        m.put("deliverTopic", i.config().deliverTopic());
         m.put("startSeq", i.startSeq());
         m.put("nextSeq", i.nextSeq());
         m.put("ackFloor", i.ackFloor());
@@ -775,7 +789,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 j.path("maxDeliver").asInt(0),
                 j.hasNonNull("deadLetterTopic") && !j.path("deadLetterTopic").asText().isEmpty()
                         ? j.path("deadLetterTopic").asText() : null,
-                j.path("maxAckPending").asInt(ConsumerConfig.DEFAULT_MAX_ACK_PENDING));
+                j.path("maxAckPending").asInt(ConsumerConfig.DEFAULT_MAX_ACK_PENDING),
+                j.hasNonNull("deliverTopic") && !j.path("deliverTopic").asText().isEmpty()
+                        ? j.path("deliverTopic").asText() : null);
     }
 
     /** {@code 90s}, {@code 2m}, {@code 7d}, {@code 1h30m}, {@code 500ms}, ISO {@code PT2M}, or plain millis. */

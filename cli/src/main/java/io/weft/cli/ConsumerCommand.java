@@ -15,9 +15,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code meshctl consumer ...}: durable consumers of a stream: create, info, delete, next, ack. */
 @Command(name = "consumer", mixinStandardHelpOptions = true,
-        description = "Manage a stream's durable consumers and pull events through them: create, info, delete, next, ack.",
+        description = "Manage a stream's durable consumers and receive events through them: create, info, delete, "
+                + "next (pull), sub (push), ack.",
         subcommands = {ConsumerCommand.Create.class, ConsumerCommand.Info.class, ConsumerCommand.Delete.class,
-                ConsumerCommand.Next.class, ConsumerCommand.Ack.class})
+                ConsumerCommand.Next.class, ConsumerCommand.Sub.class, ConsumerCommand.Ack.class})
 final class ConsumerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -93,6 +94,11 @@ final class ConsumerCommand implements Runnable {
                 description = "At most this many delivered but unacked events at a time (default: the broker's).")
         Integer maxAckPending;
 
+        @Option(names = "--deliver-topic", paramLabel = "TOPIC",
+                description = "Make it a push consumer: the stream pushes its events to TOPIC as they come "
+                        + "(receive them with 'meshctl consumer sub'); without it the consumer is pulled with 'next'.")
+        String deliverTopic;
+
         @Option(names = "--json", description = "Print the created consumer's info as JSON.")
         boolean json;
 
@@ -112,6 +118,7 @@ final class ConsumerCommand implements Runnable {
             if (maxAckPending != null) {
                 b.put("maxAckPending", maxAckPending);
             }
+            StreamCommand.putIfSet(b, "deliverTopic", deliverTopic);
             return b;
         }
 
@@ -247,6 +254,90 @@ final class ConsumerCommand implements Runnable {
         }
     }
 
+    /** {@code meshctl consumer sub STREAM NAME}: receive a push consumer's events, print and ack them. */
+    @Command(name = "sub", mixinStandardHelpOptions = true,
+            description = "Receive a push consumer's events as the stream pushes them, print them (redelivered ones "
+                    + "marked) and ack each (Ctrl-C to stop).")
+    static final class Sub implements Callable<Integer> {
+        @Mixin
+        ServerOptions server;
+
+        @Parameters(index = "0", paramLabel = "STREAM", description = "Stream name.")
+        String stream;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "Consumer name (created with --deliver-topic).")
+        String name;
+
+        @Option(names = {"-q", "--queue"}, description = "Join this queue group: each event goes to one member.")
+        String queue;
+
+        @Option(names = "--count", defaultValue = "0", description = "Exit after this many events (0 = run until stopped).")
+        int count;
+
+        @Option(names = "--timeout", converter = Cli.DurationConverter.class,
+                description = "Exit with status 1 if --count events have not arrived within this time.")
+        java.time.Duration timeout;
+
+        @Option(names = "--no-ack", description = "Do not ack: every event comes again after the consumer's ack wait.")
+        boolean noAck;
+
+        @Option(names = "--json", description = "Print one CloudEvents JSON object per line (with the weft* extensions).")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (count < 0) {
+                throw new IllegalArgumentException("--count must not be negative");
+            }
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(
+                    count > 0 ? count : Integer.MAX_VALUE);
+            java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+            try (MeshClient client = server.connect("meshctl-consumer")) {
+                JsonNode info = Api.call(client, "GET", consumerPath(stream, name), null);
+                String topic = info.path("deliverTopic").asText("");
+                if (topic.isEmpty() || info.path("deliverTopic").isNull()) {
+                    throw new IllegalArgumentException("consumer " + name + " of stream " + stream
+                            + " is a pull consumer (no deliver topic): use 'meshctl consumer next'");
+                }
+                client.subscribe(topic, queue, m -> {
+                    if (count > 0 && received.get() >= count) {
+                        return;
+                    }
+                    received.incrementAndGet();
+                    Object deliveries = m.event().getExtension("weftdeliveries");
+                    String mark = deliveries != null && !deliveries.toString().equals("1")
+                            ? " (redelivered, delivery " + deliveries + ")" : "";
+                    System.out.println(json ? Cli.eventJson(m.event())
+                            : "#" + m.event().getExtension("weftseq") + mark + " " + Cli.eventHuman(m.topic(), m.event()));
+                    System.out.flush();
+                    if (!noAck) {
+                        client.ack(m).whenComplete((r, e) -> {
+                            if (e != null || r.status() != 200) {
+                                System.err.println("meshctl consumer sub: ack of #" + m.event().getExtension("weftseq")
+                                        + " failed: " + (e != null ? e.getMessage() : r.json()));
+                            }
+                        });
+                    }
+                    done.countDown();
+                }).confirmed().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                if (!json) {
+                    System.err.println("receiving consumer " + name + " of stream " + stream + " on " + topic
+                            + (queue == null ? "" : " in queue group " + queue));
+                }
+                if (timeout != null) {
+                    if (!done.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        System.err.println("meshctl consumer sub: timed out after " + received.get() + " of " + count + " events");
+                        return 1;
+                    }
+                } else {
+                    done.await();
+                }
+                client.flush(java.time.Duration.ofSeconds(10));
+            }
+            return 0;
+        }
+    }
+
     /** {@code meshctl consumer ack STREAM NAME SEQ...}. */
     @Command(name = "ack", mixinStandardHelpOptions = true, description = "Ack events of a consumer by sequence number.")
     static final class Ack implements Callable<Integer> {
@@ -286,6 +377,9 @@ final class ConsumerCommand implements Runnable {
                 StreamCommand.text(c.path("start")), StreamCommand.text(c.path("ackWait")),
                 StreamCommand.text(c.path("maxDeliver")), StreamCommand.text(c.path("deadLetterTopic")),
                 StreamCommand.text(c.path("maxAckPending")));
+        if (c.hasNonNull("deliverTopic") && !c.path("deliverTopic").asText().isEmpty()) {
+            System.out.printf("  push consumer: delivers to %s%n", c.path("deliverTopic").asText());
+        }
         System.out.printf("  next seq %s, ack floor %s, ack pending %s%n", StreamCommand.text(c.path("nextSeq")),
                 StreamCommand.text(c.path("ackFloor")), StreamCommand.text(c.path("ackPending")));
     }

@@ -95,6 +95,10 @@ class StreamCommandsTest {
                 "--max-deliver", "5", "--dead-letter-topic", "orders.dlq", "--max-ack-pending", "100");
         assertEquals("{\"name\":\"billing\",\"start\":\"seq:10\",\"ackWait\":\"30s\",\"maxDeliver\":5,"
                 + "\"deadLetterTopic\":\"orders.dlq\",\"maxAckPending\":100}", Cli.JSON.writeValueAsString(c.body()));
+        ConsumerCommand.Create push = parse("consumer", "create", "orders", "shipping", "--start", "new",
+                "--deliver-topic", "shipping.deliver");
+        assertEquals("{\"name\":\"shipping\",\"start\":\"new\",\"deliverTopic\":\"shipping.deliver\"}",
+                Cli.JSON.writeValueAsString(push.body()));
         for (String ok : List.of("first", "last", "new", "time:2024-05-01T10:00:00Z", "time:1700000000000")) {
             assertEquals(ok, ConsumerCommand.checkStart(ok));
         }
@@ -211,6 +215,13 @@ class StreamCommandsTest {
         assertEquals("deleted stream orders", lines.get(3));
         assertEquals(List.of("GET /v1/streams", "GET /v1/streams/orders", "DELETE /v1/streams/orders"),
                 List.copyOf(meshd.requests));
+    }
+
+    @Test
+    void consumerSubRefusesAPullConsumer() {
+        meshd.reply("GET", "/v1/streams/orders/consumers/billing", 200, "{\"name\":\"billing\",\"deliverTopic\":null}");
+        assertEquals(1, Meshctl.run("consumer", "sub", "orders", "billing", "-s", server));
+        assertTrue(errText().contains("is a pull consumer"), errText());
     }
 
     @Test

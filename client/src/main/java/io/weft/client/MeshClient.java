@@ -269,6 +269,34 @@ public final class MeshClient implements AutoCloseable {
         return f;
     }
 
+    /**
+     * Acks an event a push consumer delivered: one carrying the {@code weftstream},
+     * {@code weftconsumer} and {@code weftseq} extensions (subscribe to the consumer's
+     * {@code deliverTopic} to receive them). Unacked events come again after the consumer's ack wait,
+     * with {@code weftdeliveries} counting the deliveries.
+     *
+     * @return the broker's answer (200 {@code {"acked":1}}, or 0 when it was acked before); fails with
+     *     an {@link IllegalArgumentException} when the event is not a push consumer's
+     */
+    public CompletableFuture<AdminResponse> ack(Message message) {
+        io.cloudevents.CloudEvent e = message.event();
+        Object stream = e.getExtension("weftstream");
+        Object consumer = e.getExtension("weftconsumer");
+        Object seq = e.getExtension("weftseq");
+        if (stream == null || consumer == null || seq == null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("event " + e.getId()
+                    + " was not delivered by a push consumer (no weftstream, weftconsumer and weftseq extensions)"));
+        }
+        long n;
+        try {
+            n = Long.parseLong(seq.toString());
+        } catch (NumberFormatException x) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("event " + e.getId()
+                    + " has a weftseq that is not a number: " + seq));
+        }
+        return request("POST", "/v1/streams/" + stream + "/consumers/" + consumer + "/ack", "{\"seqs\":[" + n + "]}");
+    }
+
     /** Subscribes {@code handler} to events whose topic matches {@code pattern}. */
     public Subscription subscribe(String pattern, MessageHandler handler) {
         return subscribe(pattern, null, handler);

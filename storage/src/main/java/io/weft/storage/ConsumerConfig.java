@@ -13,9 +13,11 @@ import java.util.regex.Pattern;
  * @param maxDeliver      deliveries at most before the event goes to the dead letter; 0 = no limit
  * @param deadLetterTopic where events past {@code maxDeliver} are published; null drops them
  * @param maxAckPending   delivered but unacked events at most: delivery stops there (back-pressure)
+ * @param deliverTopic    a push consumer's topic: the stream leader publishes the consumer's events
+ *                        there as they come (subscribers of it receive them and ack); null = pull
  */
 public record ConsumerConfig(String name, StartPosition start, long ackWaitMillis, int maxDeliver,
-                             String deadLetterTopic, int maxAckPending) {
+                             String deadLetterTopic, int maxAckPending, String deliverTopic) {
 
     /** The ack wait when none is given. */
     public static final long DEFAULT_ACK_WAIT_MILLIS = 30_000;
@@ -49,9 +51,29 @@ public record ConsumerConfig(String name, StartPosition start, long ackWaitMilli
             throw new InvalidStreamConfigException("maxAckPending", maxAckPending + " is not in 1.."
                     + MAX_ACK_PENDING_LIMIT);
         }
+        if (deliverTopic != null && (!Topics.isValidTopic(deliverTopic) || Topics.hasWildcard(deliverTopic))) {
+            throw new InvalidStreamConfigException("deliverTopic", "'" + Topics.printable(deliverTopic)
+                    + "' is not a valid topic (no wildcards)");
+        }
     }
 
-    /** A consumer with the default {@code maxAckPending}. */
+    /** A pull consumer. */
+    public ConsumerConfig(String name, StartPosition start, long ackWaitMillis, int maxDeliver,
+                          String deadLetterTopic, int maxAckPending) {
+        this(name, start, ackWaitMillis, maxDeliver, deadLetterTopic, maxAckPending, null);
+    }
+
+    /** Whether the leader pushes this consumer's events to {@link #deliverTopic()}. */
+    public boolean push() {
+        return deliverTopic != null;
+    }
+
+    /** The same consumer pushing to {@code topic} (null = pull). */
+    public ConsumerConfig withDeliverTopic(String topic) {
+        return new ConsumerConfig(name, start, ackWaitMillis, maxDeliver, deadLetterTopic, maxAckPending, topic);
+    }
+
+    /** A pull consumer with the default {@code maxAckPending}. */
     public ConsumerConfig(String name, StartPosition start, long ackWaitMillis, int maxDeliver,
                           String deadLetterTopic) {
         this(name, start, ackWaitMillis, maxDeliver, deadLetterTopic, DEFAULT_MAX_ACK_PENDING);

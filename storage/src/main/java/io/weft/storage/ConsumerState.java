@@ -85,7 +85,9 @@ final class ConsumerState {
         byte[] dlt = config.deadLetterTopic() == null ? null
                 : config.deadLetterTopic().getBytes(StandardCharsets.UTF_8);
         byte[] name = config.name().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(64 + name.length + (dlt == null ? 0 : dlt.length) + pending.size() * 20);
+        byte[] deliver = config.deliverTopic() == null ? null : config.deliverTopic().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(64 + name.length + (dlt == null ? 0 : dlt.length)
+                + (deliver == null ? 0 : deliver.length) + pending.size() * 20);
         b.putShort((short) name.length).put(name);
         b.put((byte) config.start().kind().ordinal()).putLong(config.start().value());
         b.putLong(config.ackWaitMillis()).putInt(config.maxDeliver()).putInt(config.maxAckPending());
@@ -96,6 +98,11 @@ final class ConsumerState {
         b.putLong(startSeq).putLong(nextSeq).putInt(pending.size());
         for (Map.Entry<Long, Pending> e : pending.entrySet()) {
             b.putLong(e.getKey()).putInt(e.getValue().deliveries).putLong(e.getValue().deadlineMillis);
+        }
+        // added after format 1's first consumers: a value without it is a pull consumer
+        b.putInt(deliver == null ? -1 : deliver.length);
+        if (deliver != null) {
+            b.put(deliver);
         }
         byte[] out = new byte[b.position()];
         b.flip().get(out);
@@ -116,6 +123,15 @@ final class ConsumerState {
         s.nextSeq = b.getLong();
         for (int n = b.getInt(); n > 0; n--) {
             s.pending.put(b.getLong(), new Pending(b.getInt(), b.getLong()));
+        }
+        if (b.remaining() >= 4) {
+            int len = b.getInt();
+            if (len >= 0) {
+                ConsumerState push = new ConsumerState(s.config.withDeliverTopic(text(b, len)), s.startSeq);
+                push.nextSeq = s.nextSeq;
+                push.pending.putAll(s.pending);
+                return push;
+            }
         }
         return s;
     }

@@ -282,6 +282,14 @@ public final class StreamLog {
             return existing.config.equals(cc) ? ConsumerOpResult.ok(existing.info())
                     : ConsumerOpResult.failed("consumer " + cc.name() + " already exists with other settings");
         }
+        if (cc.push()) {
+            for (String subject : config.subjects()) {
+                if (io.weft.protocol.Topics.matches(subject, cc.deliverTopic())) {
+                    return ConsumerOpResult.failed("deliverTopic " + cc.deliverTopic() + " is captured by stream "
+                            + config.name() + " (" + subject + "): pushed events would be stored again");
+                }
+            }
+        }
         if (consumers.size() >= MAX_CONSUMERS) {
             return ConsumerOpResult.failed("stream " + config.name() + " has " + MAX_CONSUMERS
                     + " consumers already: delete one first");

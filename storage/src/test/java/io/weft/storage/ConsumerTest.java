@@ -186,4 +186,47 @@ class ConsumerTest {
         assertEquals(a.lastSeq(), b.lastSeq());
         assertTrue(outA.stream().anyMatch(s -> s.contains("/2")), "the scenario exercises redelivery");
     }
+
+    @Test
+    void pushConsumerKeepsItsDeliverTopicAcrossReopenAndRefusesACapturedOne() {
+        MemoryStreamStore store = new MemoryStreamStore();
+        StreamLog l = StreamLog.open(store, ORDERS);
+        ConsumerConfig push = new ConsumerConfig("billing", StartPosition.first(), ACK_WAIT, 0, null, 100,
+                "billing.deliver");
+        assertTrue(push.push());
+        assertTrue(l.applyConsumerOp(1, new ConsumerOp.Create(push), T0).ok());
+        ConsumerOpResult captured = l.applyConsumerOp(2, new ConsumerOp.Create(new ConsumerConfig("loop",
+                StartPosition.first(), ACK_WAIT, 0, null, 100, "orders.pushed")), T0);
+        assertFalse(captured.ok(), "orders.pushed is captured by orders.>: pushed events would be stored again");
+        assertTrue(captured.error().contains("deliverTopic"), captured.error());
+        l.apply(3, pubs("a"), T0);
+        assertEquals(1, l.applyConsumerOp(4, new ConsumerOp.Next("billing", 10), T0).deliveries().size());
+
+        StreamLog reopened = StreamLog.open(store, ORDERS);
+        ConsumerInfo info = reopened.consumer("billing").orElseThrow();
+        assertEquals("billing.deliver", info.config().deliverTopic());
+        assertEquals(1, info.ackPending(), "the pending delivery survives with the push setting");
+    }
+
+    @Test
+    void consumerStateWrittenBeforePushExistedDecodesAsPull() {
+        ConsumerState pull = new ConsumerState(new ConsumerConfig("c", StartPosition.first(), ACK_WAIT, 3, "dlq"), 1);
+        byte[] now = pull.encode();
+        // the format before push consumers: the same bytes without the trailing deliver-topic field
+        byte[] before = java.util.Arrays.copyOf(now, now.length - 4);
+        ConsumerState decoded = ConsumerState.decode(before);
+        assertNull(decoded.config.deliverTopic());
+        assertEquals(pull.config, decoded.config);
+        assertEquals(pull.info(), ConsumerState.decode(now).info());
+    }
+
+    @Test
+    void deliverTopicMustBeAPlainTopic() {
+        for (String bad : List.of("a.*", "a.>", "", "a..b")) {
+            InvalidStreamConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    InvalidStreamConfigException.class,
+                    () -> new ConsumerConfig("c", StartPosition.first(), ACK_WAIT, 0, null, 10, bad));
+            assertTrue(e.getMessage().contains("deliverTopic"), e.getMessage());
+        }
+    }
 }

@@ -46,6 +46,7 @@ public final class Codec {
     private static final byte OP_NEXT = 2;
     private static final byte OP_ACK = 3;
     private static final byte OP_DELETE = 4;
+    private static final byte OP_CREATE_PUSH = 5;
 
     private Codec() {
     }
@@ -88,9 +89,13 @@ public final class Codec {
         o.u8(CONSUMER);
         o.i64(entryTime);
         if (op instanceof ConsumerOp.Create c) {
-            o.u8(OP_CREATE);
+            // a push consumer has an op of its own, so entries written before push existed still decode
+            o.u8(c.config().push() ? OP_CREATE_PUSH : OP_CREATE);
             o.str(op.consumer());
             writeConsumerConfig(o, c.config());
+            if (c.config().push()) {
+                o.str(c.config().deliverTopic());
+            }
         } else if (op instanceof ConsumerOp.Next n) {
             o.u8(OP_NEXT);
             o.str(op.consumer());
@@ -130,6 +135,7 @@ public final class Codec {
         String name = in.str();
         return switch (op) {
             case OP_CREATE -> new ConsumerOp.Create(readConsumerConfig(in));
+            case OP_CREATE_PUSH -> new ConsumerOp.Create(readConsumerConfig(in).withDeliverTopic(in.str()));
             case OP_NEXT -> new ConsumerOp.Next(name, in.i32());
             case OP_ACK -> new ConsumerOp.Ack(name, in.i64());
             case OP_DELETE -> new ConsumerOp.Delete(name);
@@ -286,10 +292,17 @@ public final class Codec {
         o.i64(i.nextSeq());
         o.i64(i.ackFloor());
         o.i32(i.ackPending());
+        o.str(i.config().deliverTopic() == null ? "" : i.config().deliverTopic());
     }
 
     public static ConsumerInfo readConsumerInfo(In in) {
-        return new ConsumerInfo(readConsumerConfig(in), in.i64(), in.i64(), in.i64(), in.i32());
+        ConsumerConfig c = readConsumerConfig(in);
+        long startSeq = in.i64();
+        long nextSeq = in.i64();
+        long ackFloor = in.i64();
+        int ackPending = in.i32();
+        String deliver = in.str();
+        return new ConsumerInfo(deliver.isEmpty() ? c : c.withDeliverTopic(deliver), startSeq, nextSeq, ackFloor, ackPending);
     }
 
     public static void writeEvent(Out o, StoredEvent e) {
