@@ -36,11 +36,7 @@ class ChurnStormChaosTest {
     @Test
     void subscriberChurnStormConvergesAndStaysBounded() throws Exception {
         Scenario.run(6, "subscriber churn storm across sites while publishing", Cluster.loopback(dir), (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("o1", "onprem", "c1");
-            cluster.start("o2", "onprem", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(2, 2);
             List<MeshClient> churnClients = new ArrayList<>();
             try (MeshClient pub = GatewayCutChaosTest.client(cluster, "c1");
                  MeshClient steadyRemote = GatewayCutChaosTest.client(cluster, "o2");

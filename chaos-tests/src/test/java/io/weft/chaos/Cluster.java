@@ -2,7 +2,6 @@ package io.weft.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.weft.broker.Main;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -40,6 +39,8 @@ final class Cluster implements AutoCloseable {
     private static final Pattern STARTED = Pattern.compile(
             "client=(\\d+) http=(\\d+) mesh=(\\d+) membership=\\S*?:?(\\d*) raft=(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Named, not imported: the suite only launches meshd as a process (DESIGN: chaos-tests -> client). */
+    private static final String MESHD_MAIN = "io.weft.broker.Main";
 
     final Path dir;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
@@ -176,7 +177,7 @@ final class Cluster implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "-cp", System.getProperty("java.class.path"), MESHD_MAIN,
                 "--node", n.name, "--site", n.site, "--host", n.ip,
                 "--client-port", Integer.toString(n.clientPort), "--http-port", Integer.toString(n.httpPort),
                 "--mesh-port", Integer.toString(n.meshPort), "--raft-port", Integer.toString(n.raftPort),
@@ -219,6 +220,25 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The usual topology: nodes c1..cN of site "cloud" and o1..oM of site "onprem", all seeded from
+     * c1, ready when this returns.
+     */
+    Cluster cloudAndOnprem(int cloud, int onprem) throws IOException {
+        for (int i = 1; i <= cloud; i++) {
+            if (i == 1) {
+                start("c1", "cloud");
+            } else {
+                start("c" + i, "cloud", "c1");
+            }
+        }
+        for (int i = 1; i <= onprem; i++) {
+            start("o" + i, "onprem", "c1");
+        }
+        awaitReady(Duration.ofSeconds(90));
+        return this;
+    }
+
     /** Waits until every running node reports ready on /healthz. */
     void awaitReady(Duration timeout) {
         for (Node n : nodes.values()) {
@@ -250,10 +270,13 @@ final class Cluster implements AutoCloseable {
 
     /**
      * Puts {@code faults} on every mesh connection from a node matching {@code from} to a node
-     * matching {@code to} (both directions of those connections); other connections are left clean.
+     * matching {@code to} (both directions of those connections); the targets' other connections are
+     * left clean. A later call replaces the rules of the targets it names.
      */
     void linkFaults(Predicate<Node> from, Predicate<Node> to, FaultProxy.Faults faults) {
-        requireLoopback();
+        if (netns != null) {
+            throw new IllegalStateException("link faults need the loopback layout (proxies)");
+        }
         Map<InetAddress, Node> byIp = new LinkedHashMap<>();
         for (Node n : nodes.values()) {
             try {
@@ -274,24 +297,8 @@ final class Cluster implements AutoCloseable {
 
     /** Faults on every link between the two sites, whichever side dialled. */
     void siteLinkFaults(String siteA, String siteB, FaultProxy.Faults faults) {
-        requireLoopback();
-        Map<InetAddress, Node> byIp = new LinkedHashMap<>();
-        for (Node n : nodes.values()) {
-            try {
-                byIp.put(InetAddress.getByName(n.ip), n);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        for (Node target : nodes.values()) {
-            String other = target.site.equals(siteA) ? siteB : target.site.equals(siteB) ? siteA : null;
-            if (other != null) {
-                target.proxy.faults(addr -> {
-                    Node src = byIp.get(addr);
-                    return src != null && src.site.equals(other) ? faults : FaultProxy.Faults.NONE;
-                });
-            }
-        }
+        linkFaults(n -> n.site.equals(siteA), n -> n.site.equals(siteB), faults);
+        linkFaults(n -> n.site.equals(siteB), n -> n.site.equals(siteA), faults);
     }
 
     /** Removes every fault: proxies forward cleanly, partitions are lifted. */
@@ -311,12 +318,6 @@ final class Cluster implements AutoCloseable {
             throw new IllegalStateException("partitions need the netns layout");
         }
         netns.partition(a, b);
-    }
-
-    private void requireLoopback() {
-        if (netns != null) {
-            throw new IllegalStateException("link faults need the loopback layout (proxies)");
-        }
     }
 
     // ---- observing ----

@@ -33,11 +33,7 @@ class GarbageChaosTest {
     void garbageOnEveryPortLeavesNodesAndOtherClientsUnaffected() throws Exception {
         Scenario.run(7, "garbage on every port (client, mesh, HTTP, raft, membership) under load", Cluster.loopback(dir),
                 (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("c3", "cloud", "c1");
-            cluster.start("o1", "onprem", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(3, 1);
             try (MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");
                  MeshClient onpremSub = GatewayCutChaosTest.client(cluster, "o1");
                  MeshClient cloud = GatewayCutChaosTest.client(cluster, "c2")) {

@@ -28,11 +28,7 @@ class GatewayCutChaosTest {
     @Test
     void gatewayCutIsDetectedAndHealsWithoutDuplicatesOrLoops() throws Exception {
         Scenario.run(3, "gateway link cut between sites under core load", Cluster.loopback(dir), (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("o1", "onprem", "c1");
-            cluster.start("o2", "onprem", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(2, 2);
             try (MeshClient pub = client(cluster, "c1");
                  MeshClient subRemote = client(cluster, "o2");
                  MeshClient subLocal = client(cluster, "c2");

@@ -26,11 +26,7 @@ class LeaderKillChaosTest {
     @Test
     void leaderKilledFiveTimesUnderAckedLoad() throws Exception {
         Scenario.run(1, "stream leader kill -9 x5 under acked load", Cluster.loopback(dir), (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("c3", "cloud", "c1");
-            cluster.start("o1", "onprem", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(3, 1);
             try (MeshClient client = MeshClient.connect(ClientOptions.builder().servers(cluster.node("o1").client())
                     .discover(false).build())) {
                 StreamOps.create(client, "orders", "orders.>", 3, "cloud");

@@ -40,10 +40,7 @@ class PartitionChaosTest {
             org.junit.jupiter.api.Assumptions.assumeTrue(false, "scenario 2 skipped: " + why);
         }
         Scenario.run(2, "stream replica partitions (minority, leader, no majority)", Cluster.netns(dir), (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("c3", "cloud", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(3, 0);
             List<String> all = List.of("c1", "c2", "c3");
             try (MeshClient admin = client(cluster, "c1")) {
                 StreamOps.create(admin, "orders", "orders.>", 3, "cloud");

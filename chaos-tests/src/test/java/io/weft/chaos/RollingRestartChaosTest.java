@@ -26,11 +26,7 @@ class RollingRestartChaosTest {
     @Test
     void rollingRestartOfASiteUnderLoad() throws Exception {
         Scenario.run(5, "rolling restart of every node of a site under load", Cluster.loopback(dir), (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("c3", "cloud", "c1");
-            cluster.start("o1", "onprem", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(3, 1);
             String cloudServers = String.join(",", cluster.node("c1").client(), cluster.node("c2").client(),
                     cluster.node("c3").client());
             try (MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");

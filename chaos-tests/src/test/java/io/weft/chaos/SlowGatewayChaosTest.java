@@ -28,11 +28,7 @@ class SlowGatewayChaosTest {
     @Test
     void slowGatewayKeepsMemoryBoundedAndDurablePublishesAccounted() throws Exception {
         Scenario.run(4, "slow gateway (50 ms, 256 KiB/s) under core + durable load", Cluster.loopback(dir), (cluster, row) -> {
-            cluster.start("c1", "cloud");
-            cluster.start("c2", "cloud", "c1");
-            cluster.start("c3", "cloud", "c1");
-            cluster.start("o1", "onprem", "c1");
-            cluster.awaitReady(Duration.ofSeconds(90));
+            cluster.cloudAndOnprem(3, 1);
             try (MeshClient cloud = GatewayCutChaosTest.client(cluster, "c2");
                  MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");
                  MeshClient onpremSub = GatewayCutChaosTest.client(cluster, "o1")) {
