@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -84,21 +85,24 @@ final class PushDelivery {
                 lastNext.put(key, now);
                 // the timeout only frees the slot if an op hangs (a leader cut off before it steps down)
                 host.consumerOp(stream, new ConsumerOp.Next(c.name(), BATCH))
-                        .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).whenComplete((r, err) -> {
-                    try {
-                        if (err != null) {
-                            LOG.debug("push {}/{}: {}", stream, c.name(), StreamHost.messageOf(err));
-                        } else if (r.ok()) {
-                            push(stream, c, r);
-                            deadLetters.accept(r);
-                        }
-                    } finally {
-                        inFlight.remove(key);
-                    }
-                });
+                        .orTimeout(30, TimeUnit.SECONDS)
+                        .whenComplete((r, err) -> delivered(key, stream, c, r, err));
             }
         }
         lastNext.keySet().removeIf(k -> !led.contains(k.substring(0, k.indexOf('\u0000'))));
+    }
+
+    private void delivered(String key, String stream, ConsumerConfig c, ConsumerOpResult r, Throwable err) {
+        try {
+            if (err != null) {
+                LOG.debug("push {}/{}: {}", stream, c.name(), StreamHost.messageOf(err));
+            } else if (r.ok()) {
+                push(stream, c, r);
+                deadLetters.accept(r);
+            }
+        } finally {
+            inFlight.remove(key);
+        }
     }
 
     private void push(String stream, ConsumerConfig c, ConsumerOpResult r) {

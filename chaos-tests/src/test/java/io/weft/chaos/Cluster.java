@@ -47,6 +47,7 @@ final class Cluster implements AutoCloseable {
     private final Map<String, Integer> sites = new LinkedHashMap<>();
     private final Map<String, Long> peakHeap = new ConcurrentHashMap<>();
     private final Map<String, Long> peakDirect = new ConcurrentHashMap<>();
+    private final Map<String, Long> peakRetained = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Thread hook = new Thread(this::killAll, "chaos-cleanup");
     private final Thread sampler;
@@ -371,6 +372,16 @@ final class Cluster implements AutoCloseable {
         return new LinkedHashMap<>(peakHeap);
     }
 
+    /**
+     * Highest heap left after a collection seen on each node (sum over the heap pools of
+     * jvm_memory_pool_collection_used_bytes), in bytes: what the node retains. Peak heap in use is
+     * close to -Xmx on any busy node with the serial collector, garbage included, so bounds are
+     * checked on this.
+     */
+    Map<String, Long> peakRetained() {
+        return new LinkedHashMap<>(peakRetained);
+    }
+
     /** Highest NIO direct memory in use seen on each node (Netty's buffers), in bytes. */
     Map<String, Long> peakDirect() {
         return new LinkedHashMap<>(peakDirect);
@@ -389,6 +400,11 @@ final class Cluster implements AutoCloseable {
                     long h = Metrics.value(text, "jvm_memory_used_bytes{area=\"heap\"}");
                     if (h >= 0) {
                         peakHeap.merge(n.name, h, Math::max);
+                    }
+                    // what the last collection of each heap pool left: the retained heap, not garbage
+                    long r = Metrics.value(text, "jvm_memory_pool_collection_used_bytes");
+                    if (r >= 0) {
+                        peakRetained.merge(n.name, r, Math::max);
                     }
                     long d = Metrics.value(text, "jvm_buffer_pool_used_bytes{pool=\"direct\"}");
                     if (d >= 0) {

@@ -43,7 +43,7 @@ class GarbageChaosTest {
                 Await.until(Duration.ofSeconds(30), () -> MeshChecks.converged(cluster),
                         () -> "interest not converged: " + MeshChecks.divergence(cluster));
                 Workload.DurableProducer durable = new Workload.DurableProducer(onprem, "orders.created", "d", 64,
-                        Profile.isLong() ? 0 : 2000, 256).start();
+                        2000, 256).start();
                 Workload.CorePublisher core = new Workload.CorePublisher(cloud, "core.tick", "t", 500).start();
                 AtomicBoolean stop = new AtomicBoolean();
                 AtomicLong connections = new AtomicLong();

@@ -34,7 +34,7 @@ class LeaderKillChaosTest {
                 Duration between = Profile.phase(2, 10);
                 List<Long> recoveries = new ArrayList<>();
                 Workload.DurableProducer producer = new Workload.DurableProducer(client, "orders.created", "p", 64,
-                        Profile.isLong() ? 0 : 3000, 256).start();
+                        3000, 256).start();
                 try {
                     for (int i = 0; i < kills; i++) {
                         long base = producer.acks();

@@ -52,7 +52,7 @@ class PartitionChaosTest {
             StringBuilder recovery = new StringBuilder();
             try (MeshClient client = client(cluster, publisherNode)) {
                 Workload.DurableProducer p = new Workload.DurableProducer(client, "orders.created", "p", 64,
-                        Profile.isLong() ? 0 : 2000, 256).start();
+                        2000, 256).start();
                 try {
                     Await.until(Duration.ofSeconds(60), () -> p.acks() > 500, () -> p.acks() + " acked: " + p.reasons());
 

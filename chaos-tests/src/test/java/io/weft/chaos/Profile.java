@@ -4,7 +4,9 @@ import java.time.Duration;
 
 /**
  * How long scenarios run: {@code short} in CI (a few seconds of load per phase, the whole suite in
- * minutes), {@code long} with {@code -Pchaos-long} (minutes per scenario).
+ * minutes), {@code long} with {@code -Pchaos-long} (minutes per scenario). Both offer the same load
+ * (producers are rate-capped): on 2 cores an uncapped producer saturates the CPU of every node, and
+ * what breaks then is scheduling (membership suspects live nodes), which is a different test.
  */
 final class Profile {
     private Profile() {

@@ -38,7 +38,7 @@ class RollingRestartChaosTest {
                 Await.until(Duration.ofSeconds(30), () -> MeshChecks.converged(cluster),
                         () -> "interest not converged: " + MeshChecks.divergence(cluster));
                 Workload.DurableProducer durable = new Workload.DurableProducer(onprem, "orders.created", "d", 64,
-                        Profile.isLong() ? 0 : 2000, 256).start();
+                        2000, 256).start();
                 Workload.CorePublisher core = new Workload.CorePublisher(onprem, "core.tick", "t", 500).start();
                 List<Long> gaps = new ArrayList<>();
                 int rounds = Profile.times(1, 5);

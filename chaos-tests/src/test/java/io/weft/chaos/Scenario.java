@@ -27,6 +27,7 @@ final class Scenario {
             keepLogs(number, cluster.dir);
             row.peakHeap.putAll(cluster.peakHeap());
             row.peakDirect.putAll(cluster.peakDirect());
+            row.peakRetained.putAll(cluster.peakRetained());
             try {
                 Report.add(row);
             } catch (RuntimeException e) {
