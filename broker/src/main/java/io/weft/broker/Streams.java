@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
-import io.cloudevents.jackson.JsonFormat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -19,11 +18,9 @@ import io.weft.storage.ConsumerInfo;
 import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
 import io.weft.storage.DeadLetter;
-import io.weft.storage.Delivery;
 import io.weft.storage.InvalidStreamConfigException;
 import io.weft.storage.Publish;
 import io.weft.storage.PublishAck;
-import io.weft.storage.StartPosition;
 import io.weft.storage.StoredEvent;
 import io.weft.storage.StreamConfig;
 import io.weft.storage.raft.Batcher;
@@ -36,12 +33,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -290,14 +285,14 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             case "events":
                 return CompletableFuture.completedFuture(new Response(200, events(stream, req)));
             case "consumer.create": {
-                ConsumerConfig cc = consumerConfig(req.path("config"));
+                ConsumerConfig cc = StreamJson.consumerConfig(req.path("config"));
                 return host.consumerOp(stream, new ConsumerOp.Create(cc)).thenApply(r -> r.ok()
-                        ? Response.of(201, consumerDoc(r.info())) : Response.error(409, r.error()));
+                        ? Response.of(201, StreamJson.consumerDoc(r.info())) : Response.error(409, r.error()));
             }
             case "consumer.info": {
                 String name = req.path("consumer").asText();
                 Optional<ConsumerInfo> ci = host.replica(stream).flatMap(sm -> sm.read(l -> l.consumer(name).orElse(null)));
-                return done(ci.isPresent() ? 200 : 404, ci.<Object>map(Streams::consumerDoc)
+                return done(ci.isPresent() ? 200 : 404, ci.<Object>map(StreamJson::consumerDoc)
                         .orElse(Map.of("error", "stream " + stream + " has no consumer " + name)));
             }
             case "consumer.delete": {
@@ -313,7 +308,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                         return Response.error(404, r.error());
                     }
                     deadLetters(r);
-                    return new Response(200, deliveriesJson(r.deliveries()));
+                    return new Response(200, StreamJson.deliveriesJson(r.deliveries()));
                 });
             }
             case "consumer.ack": {
@@ -385,23 +380,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         m.put("maxBytes", c.maxBytes());
         m.put("maxEvents", c.maxEvents());
         m.put("dedupeWindow", c.dedupeWindow().toString());
-        m.put("consumers", sm.consumers().stream().map(Streams::consumerDoc).toList());
-        return m;
-    }
-
-    private static Map<String, Object> consumerDoc(ConsumerInfo i) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", i.config().name());
-        m.put("start", i.config().start().toString());
-        m.put("ackWait", Duration.ofMillis(i.config().ackWaitMillis()).toString());
-        m.put("maxDeliver", i.config().maxDeliver());
-        m.put("deadLetterTopic", i.config().deadLetterTopic());
-        m.put("maxAckPending", i.config().maxAckPending());
-        m.put("deliverTopic", i.config().deliverTopic());
-        m.put("startSeq", i.startSeq());
-        m.put("nextSeq", i.nextSeq());
-        m.put("ackFloor", i.ackFloor());
-        m.put("ackPending", i.ackPending());
+        m.put("consumers", sm.consumers().stream().map(StreamJson::consumerDoc).toList());
         return m;
     }
 
@@ -410,7 +389,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         int count = Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1000)));
         long from;
         if (req.hasNonNull("fromTime")) {
-            long t = parseTime(req.path("fromTime").asText());
+            long t = StreamJson.parseTime(req.path("fromTime").asText());
             from = sm.read(l -> l.seqForTime(t)).orElse(1L);
         } else {
             from = Math.max(1, req.path("fromSeq").asLong(1));
@@ -423,7 +402,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             g.writeStartObject();
             g.writeArrayFieldStart("events");
             for (StoredEvent e : events) {
-                writeEvent(g, e, 0);
+                StreamJson.writeEvent(g, e, 0);
             }
             g.writeEndArray();
             g.writeNumberField("next", next);
@@ -431,39 +410,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             g.writeEndObject();
         }
         return out.toByteArray();
-    }
-
-    private static byte[] deliveriesJson(List<Delivery> deliveries) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + deliveries.size() * 256);
-        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
-            g.writeStartObject();
-            g.writeArrayFieldStart("events");
-            for (Delivery d : deliveries) {
-                writeEvent(g, d.event(), d.deliveryCount());
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out.toByteArray();
-    }
-
-    private static final JsonFormat EVENT_JSON = new JsonFormat();
-
-    private static void writeEvent(JsonGenerator g, StoredEvent e, int deliveryCount) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("seq", e.seq());
-        g.writeNumberField("time", e.timeMillis());
-        g.writeStringField("topic", e.topic());
-        if (deliveryCount > 0) {
-            g.writeNumberField("deliveryCount", deliveryCount);
-            g.writeBooleanField("redelivered", deliveryCount > 1);
-        }
-        g.writeFieldName("event");
-        CloudEvent ce = EventCodec.decode(Unpooled.wrappedBuffer(e.event()));
-        g.writeRawValue(new String(EVENT_JSON.serialize(ce), StandardCharsets.UTF_8));
-        g.writeEndObject();
     }
 
     // ---- asking side: any node ----
@@ -516,7 +462,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             } else if (parts.length == 4 && parts[3].equals("consumers") && method.equals("POST")) {
                 req.put("op", "consumer.create");
                 JsonNode cfg = JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body);
-                consumerConfig(cfg); // validate here: the error names the field before anything travels
+                StreamJson.consumerConfig(cfg); // validate here: the error names the field before anything travels
                 req.set("config", cfg);
             } else if (parts.length == 5 && parts[3].equals("consumers")) {
                 req.put("consumer", parts[4]);
@@ -591,7 +537,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private CompletableFuture<Response> create(JsonNode j) {
         StreamConfig c;
         try {
-            c = streamConfig(j);
+            c = StreamJson.streamConfig(j, config.site);
         } catch (InvalidStreamConfigException e) {
             return done(400, Map.of("error", e.getMessage()));
         }
@@ -769,98 +715,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    // ---- parsing ----
-
-    private StreamConfig streamConfig(JsonNode j) {
-        List<String> subjects = new ArrayList<>();
-        j.path("subjects").forEach(s -> subjects.add(s.asText()));
-        String site = j.hasNonNull("site") && !j.path("site").asText().isEmpty() ? j.path("site").asText() : config.site;
-        return new StreamConfig(j.path("name").asText(null), subjects, j.path("replicas").asInt(1), site,
-                duration("maxAge", j.path("maxAge"), Duration.ZERO), size("maxBytes", j.path("maxBytes")),
-                j.path("maxEvents").asLong(0), duration("dedupeWindow", j.path("dedupeWindow"),
-                StreamConfig.DEFAULT_DEDUPE_WINDOW));
-    }
-
-    private static ConsumerConfig consumerConfig(JsonNode j) {
-        return new ConsumerConfig(j.path("name").asText(null), StartPosition.parse(j.path("start").asText("first")),
-                duration("ackWait", j.path("ackWait"), Duration.ofMillis(ConsumerConfig.DEFAULT_ACK_WAIT_MILLIS)).toMillis(),
-                j.path("maxDeliver").asInt(0),
-                j.hasNonNull("deadLetterTopic") && !j.path("deadLetterTopic").asText().isEmpty()
-                        ? j.path("deadLetterTopic").asText() : null,
-                j.path("maxAckPending").asInt(ConsumerConfig.DEFAULT_MAX_ACK_PENDING),
-                j.hasNonNull("deliverTopic") && !j.path("deliverTopic").asText().isEmpty()
-                        ? j.path("deliverTopic").asText() : null);
-    }
-
-    /** {@code 90s}, {@code 2m}, {@code 7d}, {@code 1h30m}, {@code 500ms}, ISO {@code PT2M}, or plain millis. */
-    static Duration duration(String field, JsonNode n, Duration dflt) {
-        if (n.isMissingNode() || n.isNull() || n.asText().isEmpty()) {
-            return dflt;
-        }
-        if (n.isNumber()) {
-            return Duration.ofMillis(n.asLong());
-        }
-        String s = n.asText().trim().toLowerCase(Locale.ROOT);
-        try {
-            if (s.startsWith("p")) {
-                return Duration.parse(s.toUpperCase(Locale.ROOT));
-            }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(s);
-            Duration d = Duration.ZERO;
-            int end = 0;
-            while (m.find() && m.start() == end) {
-                long v = Long.parseLong(m.group(1));
-                d = d.plus(switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(v);
-                    case "s" -> Duration.ofSeconds(v);
-                    case "m" -> Duration.ofMinutes(v);
-                    case "h" -> Duration.ofHours(v);
-                    default -> Duration.ofDays(v);
-                });
-                end = m.end();
-            }
-            if (end == s.length() && end > 0) {
-                return d;
-            }
-            if (s.chars().allMatch(Character::isDigit)) {
-                return Duration.ofMillis(Long.parseLong(s));
-            }
-        } catch (RuntimeException e) {
-            // fall through
-        }
-        throw new InvalidStreamConfigException(field, "'" + n.asText() + "' is not a duration (e.g. 30s, 2m, 7d, 1h30m)");
-    }
-
-    /** {@code 10GB}, {@code 512MiB}, {@code 1024}; 0 or absent means no limit. */
-    static long size(String field, JsonNode n) {
-        if (n.isMissingNode() || n.isNull() || n.asText().isEmpty()) {
-            return 0;
-        }
-        if (n.isNumber()) {
-            return n.asLong();
-        }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b?)")
-                .matcher(n.asText().trim().toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw new InvalidStreamConfigException(field, "'" + n.asText() + "' is not a size (e.g. 512MB, 10GB)");
-        }
-        long unit = switch (m.group(2)) {
-            case "k" -> 1L << 10;
-            case "m" -> 1L << 20;
-            case "g" -> 1L << 30;
-            case "t" -> 1L << 40;
-            default -> 1;
-        };
-        return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
-    }
-
-    static long parseTime(String t) {
-        if (t.chars().allMatch(Character::isDigit) && !t.isEmpty()) {
-            return Long.parseLong(t);
-        }
-        return Instant.parse(t).toEpochMilli();
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -167,6 +167,10 @@ public final class StreamHost implements AutoCloseable {
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, s.snapshotEveryEntries());
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        // keep one snapshot interval of log behind the snapshot: a follower that was down or cut off for
+        // less than that catches up from the log, not through a snapshot install (chaos scenarios 1 and 2,
+        // long: installs to a follower that lagged, or whose leader died mid-install, stalled the group)
+        RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, s.snapshotEveryEntries());
         // Memory per group is bounded by what follows (StreamHostMemoryTest adds it up). Ratis's defaults
         // (6 cached segments up to 200 MB, 16 MB snapshot chunks) let a leader whose follower was cut off
         // for a minute run out of a 256 MB heap while sending it a snapshot (chaos scenario 2, long).

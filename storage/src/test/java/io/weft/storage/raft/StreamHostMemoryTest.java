@@ -31,4 +31,16 @@ class StreamHostMemoryTest {
         assertTrue(RaftServerConfigKeys.Log.segmentSizeMax(p).getSize() * RaftServerConfigKeys.Log.segmentCacheNumMax(p)
                 <= segmentCache, "the segment cache can hold its segments");
     }
+
+    /**
+     * Regression: purging the log right up to each snapshot made every follower that lagged even a few
+     * seconds catch up through a snapshot install, which stalled the group when the install failed or
+     * its leader died mid-way (chaos scenarios 1 and 2, long profile).
+     */
+    @Test
+    void theLogKeepsASnapshotIntervalBehindTheSnapshot() {
+        StreamHost.Settings settings = StreamHost.Settings.defaults();
+        RaftProperties p = StreamHost.properties(Path.of("unused"), "127.0.0.1", 0, settings);
+        assertTrue(RaftServerConfigKeys.Log.purgePreservationLogNum(p) >= settings.snapshotEveryEntries());
+    }
 }
