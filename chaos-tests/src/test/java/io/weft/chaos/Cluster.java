@@ -2,6 +2,8 @@ package io.weft.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.client.ClientOptions;
+import io.weft.client.MeshClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -323,48 +325,47 @@ final class Cluster implements AutoCloseable {
 
     // ---- observing ----
 
-    /** GET a JSON document from a node's HTTP port; null when it does not answer. */
+    /** GET a JSON document from a node's HTTP port; null when it does not answer (or answers 5xx). */
     JsonNode get(String name, String path) {
-        Node n = node(name);
+        HttpResponse<String> r = fetch(name, path);
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + n.ip + ":" + n.httpPort + path))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() >= 500 ? null : JSON.readTree(r.body());
+            return r == null || r.statusCode() >= 500 ? null : JSON.readTree(r.body());
         } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return null;
         }
     }
 
     /** The Prometheus text of a node's /metrics; empty when it does not answer. */
     String metrics(String name) {
+        HttpResponse<String> r = fetch(name, "/metrics");
+        return r == null ? "" : r.body();
+    }
+
+    private HttpResponse<String> fetch(String name, String path) {
         Node n = node(name);
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://" + n.ip + ":" + n.httpPort + "/metrics"))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return http.send(HttpRequest.newBuilder(URI.create("http://" + n.ip + ":" + n.httpPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            return "";
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "";
+            return null;
         }
+    }
+
+    /** A client pinned to {@code node} (no discovery): the scenarios choose where traffic enters. */
+    MeshClient client(String node) {
+        return MeshClient.connect(ClientOptions.builder().servers(node(node).client()).discover(false).build());
+    }
+
+    boolean allAlive() {
+        return nodes.values().stream().allMatch(Node::alive);
     }
 
     boolean ready(String name) {
         JsonNode h = get(name, "/healthz");
         return h != null && "ready".equals(h.path("status").asText());
-    }
-
-    /** Gateway and route links a node has open, as (peer, site) of /v1/links. */
-    List<String> linkPeers(String name) {
-        JsonNode l = get(name, "/v1/links");
-        List<String> out = new ArrayList<>();
-        if (l != null) {
-            l.path("links").forEach(x -> out.add(x.path("peer").asText()));
-        }
-        return out;
     }
 
     /** Highest heap in use seen on each node (sampled from /metrics every 250 ms), in bytes. */
@@ -385,11 +386,6 @@ final class Cluster implements AutoCloseable {
     /** Highest NIO direct memory in use seen on each node (Netty's buffers), in bytes. */
     Map<String, Long> peakDirect() {
         return new LinkedHashMap<>(peakDirect);
-    }
-
-    /** Heap in use now on the node, from its jvm_memory_used_bytes; -1 when it does not answer. */
-    long heapUsed(String name) {
-        return Metrics.value(metrics(name), "jvm_memory_used_bytes{area=\"heap\"}");
     }
 
     private void sampleHeap() {
@@ -414,10 +410,6 @@ final class Cluster implements AutoCloseable {
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
         }
-    }
-
-    String log(String name) throws IOException {
-        return Files.readString(dir.resolve(name + ".log"));
     }
 
     private void killAll() {

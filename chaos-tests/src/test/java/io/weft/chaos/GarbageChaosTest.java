@@ -34,9 +34,9 @@ class GarbageChaosTest {
         Scenario.run(7, "garbage on every port (client, mesh, HTTP, raft, membership) under load", Cluster.loopback(dir),
                 (cluster, row) -> {
             cluster.cloudAndOnprem(3, 1);
-            try (MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");
-                 MeshClient onpremSub = GatewayCutChaosTest.client(cluster, "o1");
-                 MeshClient cloud = GatewayCutChaosTest.client(cluster, "c2")) {
+            try (MeshClient onprem = cluster.client("o1");
+                 MeshClient onpremSub = cluster.client("o1");
+                 MeshClient cloud = cluster.client("c2")) {
                 StreamOps.create(onprem, "orders", "orders.>", 3, "cloud");
                 Workload.Recorder sub = new Workload.Recorder("o1").subscribe(onpremSub, "core.>");
                 onpremSub.flush(Duration.ofSeconds(10));
@@ -55,7 +55,7 @@ class GarbageChaosTest {
                         vandals.add(t);
                         t.start();
                     }
-                    Await.running(Profile.phase(6, 120), () -> GatewayCutChaosTest.allAlive(cluster),
+                    Await.running(Profile.phase(6, 120), () -> cluster.allAlive(),
                             () -> "a node died under garbage");
                 } finally {
                     stop.set(true);
@@ -68,7 +68,7 @@ class GarbageChaosTest {
                 cluster.awaitReady(Duration.ofSeconds(30));
                 cloud.flush(Duration.ofSeconds(10));
                 long last = core.published() - 1;
-                Await.within(Duration.ofSeconds(30), () -> GatewayCutChaosTest.has(sub.arrivals("t"), last));
+                Await.within(Duration.ofSeconds(30), () -> sub.has("t", last));
                 Checker.StreamResult r = StreamOps.checkAll(cluster, onprem, "orders", cluster.names("cloud"), durable.acked());
                 Checker.CoreResult c = Checker.core(core.published(), sub.arrivals("t"));
                 long protocolErrors = 0;

@@ -3,7 +3,6 @@ package io.weft.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.weft.client.ClientOptions;
 import io.weft.client.MeshClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,10 +28,10 @@ class GatewayCutChaosTest {
     void gatewayCutIsDetectedAndHealsWithoutDuplicatesOrLoops() throws Exception {
         Scenario.run(3, "gateway link cut between sites under core load", Cluster.loopback(dir), (cluster, row) -> {
             cluster.cloudAndOnprem(2, 2);
-            try (MeshClient pub = client(cluster, "c1");
-                 MeshClient subRemote = client(cluster, "o2");
-                 MeshClient subLocal = client(cluster, "c2");
-                 MeshClient subLate = client(cluster, "o1")) {
+            try (MeshClient pub = cluster.client("c1");
+                 MeshClient subRemote = cluster.client("o2");
+                 MeshClient subLocal = cluster.client("c2");
+                 MeshClient subLate = cluster.client("o1")) {
                 Workload.Recorder remote = new Workload.Recorder("o2").subscribe(subRemote, "core.>");
                 Workload.Recorder local = new Workload.Recorder("c2").subscribe(subLocal, "core.>");
                 subRemote.flush(Duration.ofSeconds(10));
@@ -45,12 +44,12 @@ class GatewayCutChaosTest {
                 Workload.Recorder lateRec = new Workload.Recorder("o1-late");
                 try {
                     Await.until(Duration.ofSeconds(30), () -> remote.total() > 100, () -> remote.total() + " at o2");
-                    Await.running(Profile.phase(3, 60), () -> allAlive(cluster), () -> "a node died");
+                    Await.running(Profile.phase(3, 60), () -> cluster.allAlive(), () -> "a node died");
 
                     // cut every link between the sites
                     long cutAt = System.nanoTime();
                     cluster.siteLinkFaults("cloud", "onprem", FaultProxy.Faults.BLACK_HOLE);
-                    Await.until(Duration.ofSeconds(30), () -> noLinksBetween(cluster, "cloud", "onprem"),
+                    Await.until(Duration.ofSeconds(30), () -> MeshChecks.noLinksBetween(cluster, "cloud", "onprem"),
                             () -> "links still up after the cut");
                     long detectMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
                     System.out.printf("gateway links reported down %d ms after the cut%n", detectMs);
@@ -59,7 +58,7 @@ class GatewayCutChaosTest {
                     lateRec.subscribe(subLate, "late.>");
                     subLate.flush(Duration.ofSeconds(10));
                     late = new Workload.CorePublisher(pub, "late.x", "l", 100).start();
-                    Await.running(Profile.phase(3, 30), () -> allAlive(cluster), () -> "a node died");
+                    Await.running(Profile.phase(3, 30), () -> cluster.allAlive(), () -> "a node died");
                     assertEquals(0, lateRec.total(), "late.x crossed a black-holed gateway");
 
                     long healAt = System.nanoTime();
@@ -72,7 +71,7 @@ class GatewayCutChaosTest {
                     Await.until(Duration.ofSeconds(30), () -> MeshChecks.converged(cluster),
                             () -> "interest not reconverged: " + MeshChecks.divergence(cluster));
                     long convergedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healAt);
-                    Await.running(Profile.phase(2, 30), () -> allAlive(cluster), () -> "a node died");
+                    Await.running(Profile.phase(2, 30), () -> cluster.allAlive(), () -> "a node died");
                     row.recovery = "detect " + detectMs + " ms; first delivery " + recoverMs + " ms, interest "
                             + convergedMs + " ms after heal";
                     assertTrue(detectMs <= HEARTBEAT_TIMEOUT_MS + 1000,
@@ -85,7 +84,7 @@ class GatewayCutChaosTest {
                 }
                 pub.flush(Duration.ofSeconds(10));
                 long last = ticks.published() - 1;
-                Await.until(Duration.ofSeconds(30), () -> has(remote.arrivals("t"), last) && has(local.arrivals("t"), last),
+                Await.until(Duration.ofSeconds(30), () -> remote.has("t", last) && local.has("t", last),
                         () -> "the last tick did not arrive everywhere");
                 Checker.CoreResult r = Checker.core(ticks.published(), remote.arrivals("t"));
                 Checker.CoreResult l = Checker.core(ticks.published(), local.arrivals("t"));
@@ -107,36 +106,5 @@ class GatewayCutChaosTest {
                 assertEquals(0, backToCloud, "events looped back from onprem to cloud");
             }
         });
-    }
-
-    static MeshClient client(Cluster cluster, String node) {
-        return MeshClient.connect(ClientOptions.builder().servers(cluster.node(node).client()).discover(false).build());
-    }
-
-    static boolean allAlive(Cluster cluster) {
-        return cluster.nodes().stream().allMatch(Cluster.Node::alive);
-    }
-
-    static boolean noLinksBetween(Cluster cluster, String a, String b) {
-        for (String n : cluster.names(a)) {
-            if (MeshChecks.linksToSite(cluster, n, b) != 0) {
-                return false;
-            }
-        }
-        for (String n : cluster.names(b)) {
-            if (MeshChecks.linksToSite(cluster, n, a) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    static boolean has(long[] arrivals, long n) {
-        for (int i = arrivals.length - 1; i >= 0; i--) {
-            if (arrivals[i] == n) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -81,4 +81,19 @@ final class MeshChecks {
         JsonNode l = cluster.get(node, "/v1/links");
         return l == null ? -1 : l.path("sentBySite").path(site).path("events").asLong(0);
     }
+
+    /** No node of either site has a link open to the other. */
+    static boolean noLinksBetween(Cluster cluster, String a, String b) {
+        for (String n : cluster.names(a)) {
+            if (linksToSite(cluster, n, b) != 0) {
+                return false;
+            }
+        }
+        for (String n : cluster.names(b)) {
+            if (linksToSite(cluster, n, a) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

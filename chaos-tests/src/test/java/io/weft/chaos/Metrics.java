@@ -10,6 +10,12 @@ final class Metrics {
      * {@code jvm_memory_used_bytes{area="heap"} } sums the heap pools); -1 when there is none.
      */
     static long value(String text, String series) {
+        double sum = sum(text, series);
+        return Double.isNaN(sum) ? -1 : (long) sum;
+    }
+
+    /** As {@link #value} without rounding (CPU seconds); NaN when there is no such sample. */
+    static double sum(String text, String series) {
         String prefix = series.endsWith("}") ? series.substring(0, series.length() - 1) : series;
         double sum = 0;
         boolean found = false;
@@ -30,6 +36,6 @@ final class Metrics {
                 // not a sample line
             }
         }
-        return found ? (long) sum : -1;
+        return found ? sum : Double.NaN;
     }
 }

@@ -3,7 +3,6 @@ package io.weft.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.weft.client.ClientOptions;
 import io.weft.client.MeshClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,7 +41,7 @@ class PartitionChaosTest {
         Scenario.run(2, "stream replica partitions (minority, leader, no majority)", Cluster.netns(dir), (cluster, row) -> {
             cluster.cloudAndOnprem(3, 0);
             List<String> all = List.of("c1", "c2", "c3");
-            try (MeshClient admin = client(cluster, "c1")) {
+            try (MeshClient admin = cluster.client("c1")) {
                 StreamOps.create(admin, "orders", "orders.>", 3, "cloud");
             }
             String leader = StreamOps.awaitLeader(cluster, "orders", Duration.ofSeconds(30));
@@ -50,7 +49,7 @@ class PartitionChaosTest {
             String publisherNode = all.stream().filter(n -> !n.equals(leader) && !n.equals(follower)).findFirst().orElseThrow();
             Duration phase = Profile.phase(4, 60);
             StringBuilder recovery = new StringBuilder();
-            try (MeshClient client = client(cluster, publisherNode)) {
+            try (MeshClient client = cluster.client(publisherNode)) {
                 Workload.DurableProducer p = new Workload.DurableProducer(client, "orders.created", "p", 64,
                         2000, 256).start();
                 try {
@@ -59,7 +58,7 @@ class PartitionChaosTest {
                     // 1. a follower alone
                     cluster.partition(List.of(follower), List.of(leader, publisherNode));
                     long cutA = System.nanoTime();
-                    Await.running(phase, () -> GatewayCutChaosTest.allAlive(cluster), () -> "a node died");
+                    Await.running(phase, () -> cluster.allAlive(), () -> "a node died");
                     long acksDuringA = p.ackTimes().countCausedAfter(cutA, System.nanoTime());
                     assertTrue(acksDuringA > 0, "no acks while only a follower was cut off");
                     cluster.heal();
@@ -76,7 +75,7 @@ class PartitionChaosTest {
                     Await.until(Duration.ofSeconds(60), () -> p.ackTimes().firstCausedAfter(cutB) > 0,
                             () -> "no ack after the leader " + oldLeader + " was cut off: " + p.reasons());
                     long failoverMs = TimeUnit.NANOSECONDS.toMillis(p.ackTimes().firstCausedAfter(cutB) - cutB);
-                    Await.running(phase, () -> GatewayCutChaosTest.allAlive(cluster), () -> "a node died");
+                    Await.running(phase, () -> cluster.allAlive(), () -> "a node died");
                     cluster.heal();
                     recovery.append("leader cut: acks resumed after ").append(failoverMs).append(" ms; ");
 
@@ -86,7 +85,7 @@ class PartitionChaosTest {
                     cluster.partition(List.of("c1"), List.of("c2", "c3"));
                     cluster.partition(List.of("c2"), List.of("c3"));
                     long split = System.nanoTime();
-                    Await.running(phase, () -> GatewayCutChaosTest.allAlive(cluster), () -> "a node died");
+                    Await.running(phase, () -> cluster.allAlive(), () -> "a node died");
                     long healAt = System.nanoTime();
                     long ackedWithoutMajority = p.ackTimes().countCausedAfter(split, healAt);
                     cluster.heal();
@@ -111,9 +110,5 @@ class PartitionChaosTest {
                 assertEquals(0, p.conflicts());
             }
         });
-    }
-
-    private static MeshClient client(Cluster cluster, String node) {
-        return MeshClient.connect(ClientOptions.builder().servers(cluster.node(node).client()).discover(false).build());
     }
 }

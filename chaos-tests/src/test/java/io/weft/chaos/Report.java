@@ -116,11 +116,4 @@ final class Report {
         return b.toString();
     }
 
-    static String ms(Duration d) {
-        return d.toMillis() + " ms";
-    }
-
-    static Map<String, Long> copy(Map<String, Long> m) {
-        return new LinkedHashMap<>(m);
-    }
 }

@@ -29,7 +29,7 @@ class RollingRestartChaosTest {
             cluster.cloudAndOnprem(3, 1);
             String cloudServers = String.join(",", cluster.node("c1").client(), cluster.node("c2").client(),
                     cluster.node("c3").client());
-            try (MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");
+            try (MeshClient onprem = cluster.client("o1");
                  MeshClient cloudSub = MeshClient.connect(ClientOptions.builder().servers(cloudServers.split(","))
                          .discover(false).build())) {
                 StreamOps.create(onprem, "orders", "orders.>", 3, "cloud");
@@ -70,7 +70,7 @@ class RollingRestartChaosTest {
                 }
                 onprem.flush(Duration.ofSeconds(10));
                 long last = core.published() - 1;
-                Await.within(Duration.ofSeconds(30), () -> GatewayCutChaosTest.has(sub.arrivals("t"), last));
+                Await.within(Duration.ofSeconds(30), () -> sub.has("t", last));
                 Checker.StreamResult r = StreamOps.checkAll(cluster, onprem, "orders", cluster.names("cloud"), durable.acked());
                 Checker.CoreResult c = Checker.core(core.published(), sub.arrivals("t"));
                 row.acked = durable.acks();

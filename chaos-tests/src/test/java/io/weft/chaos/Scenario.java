@@ -50,8 +50,4 @@ final class Scenario {
             System.err.println("cannot keep the node logs: " + e);
         }
     }
-
-    static Cluster loopback(Path dir) {
-        return Cluster.loopback(dir);
-    }
 }

@@ -30,9 +30,9 @@ class SlowGatewayChaosTest {
     void slowGatewayKeepsMemoryBoundedAndDurablePublishesAccounted() throws Exception {
         Scenario.run(4, "slow gateway (50 ms, 256 KiB/s) under core + durable load", Cluster.loopback(dir), (cluster, row) -> {
             cluster.cloudAndOnprem(3, 1);
-            try (MeshClient cloud = GatewayCutChaosTest.client(cluster, "c2");
-                 MeshClient onprem = GatewayCutChaosTest.client(cluster, "o1");
-                 MeshClient onpremSub = GatewayCutChaosTest.client(cluster, "o1")) {
+            try (MeshClient cloud = cluster.client("c2");
+                 MeshClient onprem = cluster.client("o1");
+                 MeshClient onpremSub = cluster.client("o1")) {
                 StreamOps.create(onprem, "orders", "orders.>", 3, "cloud");
                 Workload.Recorder sub = new Workload.Recorder("o1").subscribe(onpremSub, "bulk.>");
                 onpremSub.flush(Duration.ofSeconds(10));
@@ -47,12 +47,12 @@ class SlowGatewayChaosTest {
                 try {
                     Duration phase = Profile.phase(4, 120);
                     long a0 = durable.acks();
-                    Await.running(phase, () -> GatewayCutChaosTest.allAlive(cluster), () -> "a node died");
+                    Await.running(phase, () -> cluster.allAlive(), () -> "a node died");
                     cleanAcks = durable.acks() - a0;
                     cluster.siteLinkFaults("cloud", "onprem", FaultProxy.Faults.both(
                             FaultProxy.Direction.slow(50, 10, BANDWIDTH)));
                     long a1 = durable.acks();
-                    Await.running(phase.multipliedBy(2), () -> GatewayCutChaosTest.allAlive(cluster),
+                    Await.running(phase.multipliedBy(2), () -> cluster.allAlive(),
                             () -> "a node died under the slow link");
                     slowAcks = durable.acks() - a1;
                     cluster.heal();
@@ -66,7 +66,7 @@ class SlowGatewayChaosTest {
                 // the backlog drains after the heal; what never arrives was dropped somewhere
                 cloud.flush(Duration.ofSeconds(10));
                 long last = bulk.published() - 1;
-                Await.within(Duration.ofSeconds(30), () -> GatewayCutChaosTest.has(sub.arrivals("b"), last));
+                Await.within(Duration.ofSeconds(30), () -> sub.has("b", last));
                 long drops = 0;
                 for (String c : cluster.names("cloud")) {
                     drops += Math.max(0, Metrics.value(cluster.metrics(c), "weft_link_drops_total{peer=\"o1\""));

@@ -4,7 +4,6 @@ import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import io.weft.client.MeshClient;
 import io.weft.client.PublishAck;
-import io.weft.client.Subscription;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -99,20 +98,6 @@ final class Workload {
             return c;
         }
 
-        /** Stamps in (from, to]. */
-        synchronized long countBetween(long from, long to) {
-            long c = 0;
-            for (int i = 0; i < n; i++) {
-                if (t[i] > from && t[i] <= to) {
-                    c++;
-                }
-            }
-            return c;
-        }
-
-        synchronized int size() {
-            return n;
-        }
     }
 
     /**
@@ -261,7 +246,6 @@ final class Workload {
         private final int ratePerSecond;
         private final int dataBytes;
         private final AtomicLong published = new AtomicLong();
-        private final AtomicLong refused = new AtomicLong();
         private final AtomicBoolean stop = new AtomicBoolean();
         private Thread thread;
 
@@ -297,7 +281,7 @@ final class Workload {
                     client.publish(topic, event("/chaos/" + prefix, prefix + "-" + n, dataBytes));
                     published.incrementAndGet();
                 } catch (RuntimeException e) {
-                    refused.incrementAndGet(); // disconnected: told, not counted as published
+                    // disconnected: the publisher was told; not counted as published
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                 }
             }
@@ -315,9 +299,6 @@ final class Workload {
             return published.get();
         }
 
-        long refused() {
-            return refused.get();
-        }
     }
 
     /** Records every delivery of a subscription: per producer prefix, the numbers in arrival order. */
@@ -326,19 +307,14 @@ final class Workload {
         private final Map<String, long[]> arrivals = new HashMap<>();
         private final Map<String, Integer> counts = new HashMap<>();
         private final Times times = new Times();
-        private Subscription subscription;
 
         Recorder(String name) {
             this.name = name;
         }
 
         Recorder subscribe(MeshClient client, String pattern) {
-            subscription = client.subscribe(pattern, m -> record(m.event().getId()));
+            client.subscribe(pattern, m -> record(m.event().getId()));
             return this;
-        }
-
-        Subscription subscription() {
-            return subscription;
         }
 
         synchronized void record(String id) {
@@ -360,6 +336,17 @@ final class Workload {
         synchronized long[] arrivals(String prefix) {
             long[] a = arrivals.get(prefix);
             return a == null ? new long[0] : Arrays.copyOf(a, counts.get(prefix));
+        }
+
+        /** Whether number {@code n} of {@code prefix} has arrived. */
+        synchronized boolean has(String prefix, long n) {
+            long[] a = arrivals.get(prefix);
+            for (int i = a == null ? -1 : counts.get(prefix) - 1; i >= 0; i--) {
+                if (a[i] == n) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         synchronized long total() {

@@ -324,17 +324,10 @@ final class ConsumerCommand implements Runnable {
                     System.err.println("receiving consumer " + name + " of stream " + stream + " on " + topic
                             + (queue == null ? "" : " in queue group " + queue));
                 }
-                if (timeout != null) {
-                    if (!done.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                        System.err.println("meshctl consumer sub: timed out after " + received.get() + " of " + count + " events");
-                        return 1;
-                    }
-                } else {
-                    done.await();
-                }
-                client.flush(java.time.Duration.ofSeconds(10));
+                int status = SubCommand.awaitEvents("meshctl consumer sub", done, received, count, timeout);
+                client.flush(java.time.Duration.ofSeconds(10)); // the last acks
+                return status;
             }
-            return 0;
         }
     }
 

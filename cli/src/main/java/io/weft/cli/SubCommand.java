@@ -56,14 +56,23 @@ final class SubCommand implements Callable<Integer> {
                 System.err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue)
                         + " on " + client.connectedServer());
             }
-            if (timeout != null) {
-                if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    System.err.println("meshctl sub: timed out after " + received.get() + " of " + count + " events");
-                    return 1;
-                }
-            } else {
-                done.await();
-            }
+            return awaitEvents("meshctl sub", done, received, count, timeout);
+        }
+    }
+
+    /**
+     * Waits for {@code --count} events (or forever without one): 0, or 1 after printing a timeout when
+     * {@code timeout} passes first. Shared by {@code sub} and {@code consumer sub}.
+     */
+    static int awaitEvents(String command, CountDownLatch done, AtomicInteger received, int count, Duration timeout)
+            throws InterruptedException {
+        if (timeout == null) {
+            done.await();
+            return 0;
+        }
+        if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            System.err.println(command + ": timed out after " + received.get() + " of " + count + " events");
+            return 1;
         }
         return 0;
     }
