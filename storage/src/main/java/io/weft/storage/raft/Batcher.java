@@ -20,6 +20,12 @@ import java.util.function.BiFunction;
  * cost Ratis far less CPU than many small ones, and a modest window keeps latency low. Past
  * {@code maxQueuedEvents} waiting events a publish is refused ("busy") rather than queued, so
  * memory stays bounded and the producer is told.
+ *
+ * <p>Entries reach Ratis in the order their events were offered: batches are taken under the
+ * monitor but submitted outside it (a submit may complete at once, on this thread), so taken
+ * batches wait in {@code ready} and one thread at a time drains it. Without that, a publisher's
+ * thread and a Ratis completion thread could each take a batch and submit them the other way round,
+ * and one producer's events would be stored out of order.
  */
 public final class Batcher {
     /** Told once per publish. Runs on a Ratis or timer thread: return quickly. */
@@ -37,6 +43,8 @@ public final class Batcher {
     private final ScheduledExecutorService timer;
     private final StreamHost.Settings settings;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final ArrayDeque<List<Pending>> ready = new ArrayDeque<>();
+    private boolean draining;
     private long queuedBytes;
     private int inFlight;
     private boolean timerArmed;
@@ -52,30 +60,29 @@ public final class Batcher {
 
     /** Queues {@code p}; {@code cb} is told when its entry commits or fails. */
     public void offer(Publish p, Callback cb) {
-        List<Pending> batch;
+        String refused = null;
         synchronized (this) {
             if (closed) {
-                batch = null;
+                refused = "this node no longer leads stream " + stream + ": retry";
             } else if (queue.size() >= settings.maxQueuedEvents()) {
-                cb.failed("stream " + stream + " is busy: " + queue.size() + " events wait for replication; retry later");
-                return;
+                refused = "stream " + stream + " is busy: " + queue.size() + " events wait for replication; retry later";
             } else {
                 queue.add(new Pending(p, cb));
                 queuedBytes += p.event().length;
-                batch = takeIfReady(false);
+                takeIfReady(false);
             }
         }
-        if (batch == null && closed) {
-            cb.failed("this node no longer leads stream " + stream + ": retry");
+        if (refused != null) {
+            cb.failed(refused);
             return;
         }
-        send(batch);
+        drain();
     }
 
-    /** Takes the next batch if it should go now; arms the linger timer otherwise. Holds the monitor. */
-    private List<Pending> takeIfReady(boolean lingerExpired) {
+    /** Moves the next batch to {@code ready} if it should go now; arms the linger timer otherwise. Holds the monitor. */
+    private void takeIfReady(boolean lingerExpired) {
         if (queue.isEmpty() || inFlight >= settings.maxInFlight()) {
-            return null;
+            return;
         }
         boolean full = queue.size() >= settings.maxBatchEvents() || queuedBytes >= settings.maxBatchBytes();
         if (!full && !lingerExpired && inFlight >= 2) {
@@ -83,7 +90,7 @@ public final class Batcher {
                 timerArmed = true;
                 timer.schedule(this::lingerExpired, settings.lingerMicros(), TimeUnit.MICROSECONDS);
             }
-            return null;
+            return;
         }
         List<Pending> batch = new ArrayList<>(Math.min(queue.size(), settings.maxBatchEvents()));
         long bytes = 0;
@@ -95,22 +102,39 @@ public final class Batcher {
         }
         queuedBytes -= bytes;
         inFlight++;
-        return batch;
+        ready.add(batch);
     }
 
     private void lingerExpired() {
-        List<Pending> batch;
         synchronized (this) {
             timerArmed = false;
-            batch = takeIfReady(true);
+            takeIfReady(true);
         }
-        send(batch);
+        drain();
+    }
+
+    /** Submits the taken batches in the order they were taken, unless another thread already is. */
+    private void drain() {
+        while (true) {
+            List<Pending> batch;
+            synchronized (this) {
+                if (draining || ready.isEmpty()) {
+                    return;
+                }
+                draining = true;
+                batch = ready.poll();
+            }
+            try {
+                send(batch);
+            } finally {
+                synchronized (this) {
+                    draining = false;
+                }
+            }
+        }
     }
 
     private void send(List<Pending> batch) {
-        if (batch == null) {
-            return;
-        }
         List<Publish> publishes = new ArrayList<>(batch.size());
         for (Pending p : batch) {
             publishes.add(p.publish());
@@ -135,12 +159,11 @@ public final class Batcher {
                     }
                 }
             }
-            List<Pending> next;
             synchronized (this) {
                 inFlight--;
-                next = takeIfReady(false);
+                takeIfReady(false);
             }
-            send(next);
+            drain();
         });
     }
 
