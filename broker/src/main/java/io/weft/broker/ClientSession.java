@@ -18,7 +18,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +39,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private final Broker broker;
     private final long id;
     private final Map<Long, Subscription> subs = new HashMap<>();
+    /** PUB_ACKs told on other threads (a stream's apply thread), written together by the event loop. */
+    private final Queue<PendingAck> acks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean acksScheduled = new AtomicBoolean();
     private Outbound outbound;
     private ChannelHandlerContext ctx;
     private boolean greeted;
@@ -176,11 +183,40 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Wire.need(frame, 8, "PUB_DURABLE ref");
         long ref = frame.readLong();
         String topic = validatePub(frame);
-        broker.streams().publishDurable(topic, frame, ack -> {
-            ByteBuf reply = ctx.alloc().buffer(32 + ack.detail().length() * 3);
-            Frames.writePubAck(reply, ref, ack.status(), ack.seq(), ack.detail());
-            ctx.writeAndFlush(reply, ctx.voidPromise());
-        });
+        broker.streams().publishDurable(topic, frame, ack -> tellAck(ref, ack));
+    }
+
+    private record PendingAck(long ref, Frames.PubAck ack) {
+    }
+
+    /**
+     * Queues a PUB_ACK; one task on the event loop writes all queued with one flush (acks of one Raft
+     * entry arrive together, and a task and a flush per ack cost more than the ack).
+     */
+    private void tellAck(long ref, Frames.PubAck ack) {
+        acks.add(new PendingAck(ref, ack));
+        if (acksScheduled.compareAndSet(false, true)) {
+            try {
+                ctx.executor().execute(this::writeAcks);
+            } catch (RejectedExecutionException e) {
+                acks.clear(); // the event loop is shutting down: the connection goes with it
+            }
+        }
+    }
+
+    private void writeAcks() {
+        acksScheduled.set(false);
+        ByteBuf out = null;
+        PendingAck a;
+        while ((a = acks.poll()) != null) {
+            if (out == null) {
+                out = ctx.alloc().buffer(Math.min(64 * 1024, 48 * (acks.size() + 1)));
+            }
+            Frames.writePubAck(out, a.ref(), a.ack().status(), a.ack().seq(), a.ack().detail());
+        }
+        if (out != null) {
+            ctx.writeAndFlush(out, ctx.voidPromise());
+        }
     }
 
     private void request(Frames.Request req) {

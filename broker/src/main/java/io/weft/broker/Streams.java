@@ -105,6 +105,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService work;
     private final PushDelivery push;
+    private final InboxAcks acks = new InboxAcks();
     private StreamHost host;
     private int raftPort;
 
@@ -225,7 +226,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             @Override
             public void acked(PublishAck ack) {
                 if (replyTo != null) {
-                    reply(replyTo, ackBytes(ack.duplicate() ? Frames.ACK_DUPLICATE : Frames.ACK_STORED, ack.seq(), stream));
+                    byte[] bytes = ackBytes(ack.duplicate() ? Frames.ACK_DUPLICATE : Frames.ACK_STORED, ack.seq(), stream);
+                    if (!acks.gather(replyTo, bytes)) {
+                        reply(replyTo, bytes);
+                    }
                 }
             }
 
@@ -236,6 +240,17 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 } else {
                     LOG.warn("stream {}: captured event on {} not stored: {}", stream, topic, error);
                 }
+            }
+        });
+    }
+
+    @Override
+    public void entryAcked() {
+        acks.flush((node, data) -> {
+            if (node.equals(config.node)) {
+                InboxAcks.forEach(data, this::answer);
+            } else {
+                send(InboxAcks.topic(node), data, null);
             }
         });
     }
@@ -654,27 +669,43 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         send(replyTo, data, null);
     }
 
-    /** An answer arrived in this node's inbox. */
+    /** An answer arrived in this node's inbox: one ({@code _weft.inbox.NODE.ID}) or a batch of acks. */
     private void inbox(String topic, ByteBuf pubBody, String replyTo) {
-        long id;
-        try {
-            id = Long.parseLong(topic.substring(topic.lastIndexOf('.') + 1));
-        } catch (NumberFormatException e) {
-            return;
-        }
-        Waiter w = waiting.get(id);
-        if (w == null) {
-            return;
+        boolean batch = topic.endsWith(InboxAcks.SUFFIX);
+        long id = 0;
+        if (!batch) {
+            try {
+                id = Long.parseLong(topic, topic.lastIndexOf('.') + 1, topic.length(), 10);
+            } catch (NumberFormatException e) {
+                return;
+            }
+            if (!waiting.containsKey(id)) {
+                return;
+            }
         }
         int start = pubBody.readerIndex() + 2 + pubBody.getUnsignedShort(pubBody.readerIndex());
         byte[] data = EventCodec.readData(pubBody.duplicate().readerIndex(start));
         if (data == null) {
             return;
         }
-        if (!w.many) {
-            if (waiting.remove(id) == null) {
-                return;
-            }
+        if (!batch) {
+            answer(id, data);
+            return;
+        }
+        try {
+            InboxAcks.forEach(data, this::answer);
+        } catch (IndexOutOfBoundsException e) {
+            LOG.warn("malformed ack batch on {}: {}", topic, e.toString());
+        }
+    }
+
+    private void answer(long id, byte[] data) {
+        Waiter w = waiting.get(id);
+        if (w == null) {
+            return;
+        }
+        if (!w.many && waiting.remove(id) == null) {
+            return;
         }
         w.onReply.accept(data);
     }

@@ -40,6 +40,14 @@ public final class StreamLog {
     private long bytes;
     private long count;
     private long lastTimeMillis = -1;
+    /**
+     * Where the dedupe expiry records start (every one below this seq was deleted), and the time of
+     * the first one: {@link Long#MIN_VALUE} unknown, {@link Long#MAX_VALUE} none. Kept only in
+     * memory, so that an apply with nothing to expire reads nothing, and a scan does not start at
+     * the prefix and step over the tombstones of every record already expired.
+     */
+    private long dedupeScanFrom;
+    private long dedupeFirstExpiryTime = Long.MIN_VALUE;
 
     private StreamLog(StreamStore store, StreamConfig config) {
         this.store = store;
@@ -74,6 +82,8 @@ public final class StreamLog {
             return List.of();
         }
         long[] saved = saveCounters();
+        long savedScanFrom = dedupeScanFrom;
+        long savedFirstExpiry = dedupeFirstExpiryTime;
         try {
             long now = Math.max(entryTimeMillis, lastTimeMillis);
             Batch b = new Batch();
@@ -81,19 +91,32 @@ public final class StreamLog {
             NewEvents added = new NewEvents(lastSeq + 1);
             Map<ByteBuffer, Long> seenInBatch = new HashMap<>();
             List<PublishAck> acks = new ArrayList<>(batch.size());
-            for (Publish p : batch) {
-                byte[] dk = Keys.dedupe(p.source(), p.id());
-                Long original = dedupeCutoff == Long.MIN_VALUE ? null
-                        : seenInBatch.getOrDefault(ByteBuffer.wrap(dk), liveDedupe(dk, dedupeCutoff));
+            boolean dedupe = dedupeCutoff != Long.MIN_VALUE;
+            List<byte[]> dedupeKeys = new ArrayList<>(dedupe ? batch.size() : 0);
+            if (dedupe) {
+                for (Publish p : batch) {
+                    dedupeKeys.add(Keys.dedupe(p.source(), p.id()));
+                }
+            }
+            List<byte[]> records = dedupe ? store.getAll(dedupeKeys) : null;
+            for (int i = 0; i < batch.size(); i++) {
+                Publish p = batch.get(i);
+                byte[] dk = dedupe ? dedupeKeys.get(i) : null;
+                Long original = records == null ? null
+                        : seenInBatch.getOrDefault(ByteBuffer.wrap(dk), liveDedupe(records.get(i), dedupeCutoff));
                 if (original != null) {
                     acks.add(new PublishAck(original, true));
                     continue;
                 }
                 long seq = store(b, p, now, added);
-                if (dedupeCutoff != Long.MIN_VALUE) {
+                if (dedupe) {
                     b.put(dk, ByteBuffer.allocate(16).putLong(seq).putLong(now).array());
                     b.put(Keys.dedupeExpiry(seq), ByteBuffer.allocate(8 + dk.length).putLong(now).put(dk).array());
                     seenInBatch.put(ByteBuffer.wrap(dk), seq);
+                    if (dedupeFirstExpiryTime == Long.MAX_VALUE) {
+                        dedupeFirstExpiryTime = now;
+                        dedupeScanFrom = seq;
+                    }
                 }
                 acks.add(new PublishAck(seq, false));
             }
@@ -102,6 +125,8 @@ public final class StreamLog {
             return acks;
         } catch (RuntimeException e) {
             restoreCounters(saved);
+            dedupeScanFrom = savedScanFrom;
+            dedupeFirstExpiryTime = savedFirstExpiry;
             throw e;
         }
     }
@@ -229,20 +254,29 @@ public final class StreamLog {
             return Long.MIN_VALUE;
         }
         long cutoff = now - config.dedupeWindow().toMillis();
+        if (dedupeFirstExpiryTime > cutoff) {
+            return cutoff; // nothing expires yet (or there is nothing)
+        }
         int[] removed = {0};
-        store.scan(Keys.first(Keys.DEDUPE_EXPIRY), Keys.after(Keys.DEDUPE_EXPIRY), (k, v) -> {
-            if (ByteBuffer.wrap(v).getLong() > cutoff || removed[0]++ >= MAX_REMOVALS_PER_APPLY) {
+        long[] first = {Long.MAX_VALUE, Long.MAX_VALUE}; // seq and time of the first record left
+        store.scan(Keys.dedupeExpiry(dedupeScanFrom), Keys.after(Keys.DEDUPE_EXPIRY), (k, v) -> {
+            long time = ByteBuffer.wrap(v).getLong();
+            if (time > cutoff || removed[0]++ >= MAX_REMOVALS_PER_APPLY) {
+                first[0] = Keys.seqOf(k);
+                first[1] = time;
                 return false;
             }
             b.delete(k);
             b.delete(Arrays.copyOfRange(v, 8, v.length));
             return true;
         });
+        dedupeScanFrom = first[0] == Long.MAX_VALUE ? lastSeq + 1 : first[0];
+        dedupeFirstExpiryTime = first[1];
         return cutoff;
     }
 
-    private Long liveDedupe(byte[] dedupeKey, long cutoff) {
-        byte[] v = store.get(dedupeKey);
+    /** The sequence of dedupe record {@code v} (null: none) while it is inside the window. */
+    private static Long liveDedupe(byte[] v, long cutoff) {
         if (v == null) {
             return null;
         }

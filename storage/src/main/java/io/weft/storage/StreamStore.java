@@ -17,6 +17,15 @@ public interface StreamStore extends AutoCloseable {
     /** The value of {@code key}, or null when absent. */
     byte[] get(byte[] key);
 
+    /** The values of {@code keys}, in order, null for each absent one: one call for a whole batch. */
+    default java.util.List<byte[]> getAll(java.util.List<byte[]> keys) {
+        java.util.List<byte[]> out = new java.util.ArrayList<>(keys.size());
+        for (byte[] k : keys) {
+            out.add(get(k));
+        }
+        return out;
+    }
+
     /** Applies every write of {@code batch} atomically: after a crash either all or none are visible. */
     void apply(Batch batch);
 

@@ -95,6 +95,50 @@ class StreamLogTest {
         assertEquals(withRecords + 2 - 6 + 2, store.size());
     }
 
+    private static int keys(StreamStore store, byte prefix) {
+        int[] n = {0};
+        store.scan(Keys.first(prefix), Keys.after(prefix), (k, v) -> {
+            n[0]++;
+            return true;
+        });
+        return n[0];
+    }
+
+    @Test
+    void dedupeRecordsExpireInOrderAcrossAppliesAndReopens() {
+        MemoryStreamStore store = new MemoryStreamStore();
+        StreamConfig tenSeconds = ORDERS.withDedupeWindow(Duration.ofSeconds(10));
+        StreamLog log = StreamLog.open(store, tenSeconds);
+        for (int t = 0; t < 30; t++) {
+            log.apply(t + 1, pubs(t + "a", t + "b", t + "c"), T0 + t * 1_000L);
+            if (t == 15) {
+                log = StreamLog.open(store, tenSeconds); // what it remembers of the records is gone
+            }
+            int live = 3 * Math.min(t + 1, 10); // records of the last 10 s; older ones expired
+            assertEquals(live, keys(store, Keys.DEDUPE), "dedupe records at t=" + t);
+            assertEquals(live, keys(store, Keys.DEDUPE_EXPIRY), "expiry entries at t=" + t);
+        }
+        assertEquals(new PublishAck(90, true), log.apply(31, pubs("29c"), T0 + 29_500).get(0));
+        assertEquals(new PublishAck(91, false), log.apply(32, pubs("19c"), T0 + 29_500).get(0), "expired: stored again");
+    }
+
+    @Test
+    void atMostTheRemovalCapOfDedupeRecordsGoesPerApplyAndTheRestNext() {
+        MemoryStreamStore store = new MemoryStreamStore();
+        StreamLog log = StreamLog.open(store, ORDERS);
+        String[] ids = new String[StreamLog.MAX_REMOVALS_PER_APPLY + 2_000];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = "id-" + i;
+        }
+        log.apply(1, pubs(ids), T0);
+        long later = T0 + Duration.ofHours(1).toMillis();
+        log.apply(2, pubs("x"), later);
+        assertEquals(2_000 + 1, keys(store, Keys.DEDUPE));
+        log.apply(3, pubs("y"), later + 1);
+        assertEquals(2, keys(store, Keys.DEDUPE));
+        assertEquals(2, keys(store, Keys.DEDUPE_EXPIRY));
+    }
+
     @Test
     void dedupeOffStoresEveryPublish() {
         StreamLog log = StreamLog.open(new MemoryStreamStore(), ORDERS.withDedupeWindow(Duration.ZERO));

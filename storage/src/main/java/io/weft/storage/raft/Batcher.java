@@ -42,6 +42,7 @@ public final class Batcher {
     private final BiFunction<String, byte[], CompletableFuture<byte[]>> submit;
     private final ScheduledExecutorService timer;
     private final StreamHost.Settings settings;
+    private final Runnable afterEntry;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final ArrayDeque<List<Pending>> ready = new ArrayDeque<>();
     private boolean draining;
@@ -50,12 +51,17 @@ public final class Batcher {
     private boolean timerArmed;
     private boolean closed;
 
+    /**
+     * @param afterEntry run after the callbacks of one committed entry were all told, on the same
+     *                   thread, so a caller can send the acks of one entry together
+     */
     Batcher(String stream, BiFunction<String, byte[], CompletableFuture<byte[]>> submit,
-            ScheduledExecutorService timer, StreamHost.Settings settings) {
+            ScheduledExecutorService timer, StreamHost.Settings settings, Runnable afterEntry) {
         this.stream = stream;
         this.submit = submit;
         this.timer = timer;
         this.settings = settings;
+        this.afterEntry = afterEntry;
     }
 
     /** Queues {@code p}; {@code cb} is told when its entry commits or fails. */
@@ -157,6 +163,7 @@ public final class Batcher {
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).callback().acked(acks.get(i));
                     }
+                    afterEntry.run();
                 }
             }
             synchronized (this) {

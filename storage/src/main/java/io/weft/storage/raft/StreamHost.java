@@ -73,6 +73,13 @@ public final class StreamHost implements AutoCloseable {
 
         /** Stream {@code name} was deleted. */
         void deleted(String name);
+
+        /**
+         * The publish callbacks of one committed entry have all been told {@code acked}, on this
+         * thread: acks gathered while they ran can now be sent together.
+         */
+        default void entryAcked() {
+        }
     }
 
     /** Tuning of the raft servers (tests shorten nothing; operators may). */
@@ -270,7 +277,7 @@ public final class StreamHost implements AutoCloseable {
             cb.failed("this node does not lead stream " + name + ": retry");
             return;
         }
-        batchers.computeIfAbsent(name, n -> new Batcher(n, this::submitPublish, timer, settings)).offer(p, cb);
+        batchers.computeIfAbsent(name, n -> new Batcher(n, this::submitPublish, timer, settings, events::entryAcked)).offer(p, cb);
     }
 
     private CompletableFuture<byte[]> submitPublish(String name, byte[] entry) {

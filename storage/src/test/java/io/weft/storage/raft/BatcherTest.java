@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -90,7 +91,7 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(100, 1 << 20, 8, 1000, 1000, 1000));
+        }, timer, new StreamHost.Settings(100, 1 << 20, 8, 1000, 1000, 1000), () -> { });
         Results r = new Results(2);
 
         Thread publisher = new Thread(() -> b.offer(event(0), r.of(0)));
@@ -110,6 +111,7 @@ class BatcherTest {
 
     @Test
     void eventsGatherWhileTwoEntriesAreInFlightAndGoInOrder() throws Exception {
+        AtomicInteger entries = new AtomicInteger();
         List<List<String>> submitted = new CopyOnWriteArrayList<>();
         List<CompletableFuture<byte[]>> replies = new CopyOnWriteArrayList<>();
         Batcher b = new Batcher("orders", (stream, entry) -> {
@@ -117,7 +119,7 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(3, 1 << 20, 2, 60_000_000L, 1000, 1000));
+        }, timer, new StreamHost.Settings(3, 1 << 20, 2, 60_000_000L, 1000, 1000), entries::incrementAndGet);
         Results r = new Results(7);
         for (int i = 0; i < 7; i++) {
             b.offer(event(i), r.of(i));
@@ -134,6 +136,7 @@ class BatcherTest {
         assertTrue(r.done.await(30, TimeUnit.SECONDS));
         assertEquals(List.of("0=1", "1=2", "2=3", "3=4", "4=5",
                 "5!the stream's leader moved: retry", "6!the stream's leader moved: retry"), r.outcomes);
+        assertEquals(3, entries.get(), "one afterEntry per acked entry, none for the failed one");
     }
 
     @Test
@@ -143,7 +146,7 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 2, 1000));
+        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 2, 1000), () -> { });
         Results r = new Results(4); // event 0 stays in flight
         b.offer(event(0), r.of(0));
         b.offer(event(1), r.of(1)); // queued
