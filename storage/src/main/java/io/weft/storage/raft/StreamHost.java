@@ -188,6 +188,10 @@ public final class StreamHost implements AutoCloseable {
         RaftServerConfigKeys.Write.setElementLimit(p, 4096);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("16MB")); // the Batcher keeps ~8 MB in flight
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+        // the retry cache answers a client that resends a request with the same call id; we never do
+        // (a retried publish is a new request, deduplicated by the stream), and its default 60 s kept
+        // every entry's reply alive long enough to be copied by every young collection
+        RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
         RaftServerConfigKeys.setSleepDeviationThreshold(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
         return p;
     }

@@ -41,6 +41,10 @@ class StreamHostTest {
     }
 
     private StreamHost start(String node, int port) throws Exception {
+        return start(node, port, StreamHost.Settings.defaults());
+    }
+
+    private StreamHost start(String node, int port, StreamHost.Settings settings) throws Exception {
         StreamHost h = new StreamHost(node, dir.resolve(node), "127.0.0.1", port, new StreamHost.Events() {
             @Override
             public void leaderReady(StreamConfig config) {
@@ -56,7 +60,7 @@ class StreamHostTest {
             public void deleted(String name) {
                 leaders.remove(name);
             }
-        }, StreamHost.Settings.defaults());
+        }, settings);
         h.start();
         hosts.add(h);
         return h;
@@ -145,6 +149,52 @@ class StreamHostTest {
             }
             Optional<Long> pos = sm.read(l -> l.consumer("billing").orElseThrow().nextSeq());
             assertEquals(11L, pos.orElseThrow());
+        }
+    }
+
+    @Test
+    void snapshotsAreTakenWhileEntriesApplyAndARestartedReplicaCatchesUp() throws Exception {
+        StreamHost.Settings d = StreamHost.Settings.defaults();
+        StreamHost.Settings snapEvery50 = new StreamHost.Settings(d.maxBatchEvents(), d.maxBatchBytes(),
+                d.maxInFlight(), d.lingerMicros(), d.maxQueuedEvents(), 50);
+        List<StreamHost.Peer> peers = new ArrayList<>();
+        for (String n : List.of("a", "b", "c")) {
+            StreamHost h = start(n, 0, snapEvery50);
+            peers.add(new StreamHost.Peer(n, "127.0.0.1:" + h.port()));
+        }
+        hosts.get(0).create(StreamConfig.of("orders", "cloud", "orders.>").withReplicas(3), peers)
+                .get(30, TimeUnit.SECONDS);
+        await("a leader", () -> leaders.containsKey("orders"));
+        StreamHost leader = hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
+                .orElse(false)).findFirst().orElseThrow();
+        for (int i = 0; i < 600; i++) { // one entry each
+            assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
+        }
+        for (StreamHost h : hosts) {
+            StreamStateMachine sm = h.replica("orders").orElseThrow();
+            await("a snapshot past entry 300 on every replica", () -> sm.getLatestSnapshot() != null
+                    && sm.getLatestSnapshot().getIndex() > 300);
+        }
+
+        // a follower stops, misses entries, and starts again on its data: snapshot + log replay
+        StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
+        String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
+                .orElseThrow().node();
+        int port = follower.port();
+        hosts.remove(follower);
+        follower.close();
+        for (int i = 600; i < 900; i++) {
+            assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
+        }
+        StreamHost again = start(name, port, snapEvery50);
+        await("the restarted replica", () -> again.replica("orders").isPresent());
+        StreamStateMachine sm = again.replica("orders").orElseThrow();
+        await("the restarted replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) == 900);
+        List<StoredEvent> events = sm.readFrom(1, 10_000, Long.MAX_VALUE);
+        assertEquals(900, events.size());
+        for (int i = 0; i < 900; i++) {
+            assertEquals(i + 1, events.get(i).seq());
+            assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
         }
     }
 }
