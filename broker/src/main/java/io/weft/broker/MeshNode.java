@@ -339,6 +339,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         }
     }
 
+    /**
+     * How long a gateway peer whose link died is passed over: long enough for membership to call a
+     * dead node dead, short enough that a node that only lost a connection gets its share back.
+     */
+    private static final long GATEWAY_AVOID_NANOS = TimeUnit.SECONDS.toNanos(10);
+
     // ---- MeshNetwork.Listener ----
 
     @Override
@@ -349,6 +355,21 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     @Override
     public void linkDown(MeshLink link, String reason) {
         LOG.info("link down: {} ({})", link, reason);
+        if (link.kind() == LinkKind.GATEWAY && link.outbound() && !closed) {
+            Set<String> targets;
+            String instead;
+            synchronized (this) {
+                if (!engine.gatewayLinkLost(link.peer().name(), GATEWAY_AVOID_NANOS)) {
+                    return;
+                }
+                sendAll(engine.drainOutbox());
+                targets = engine.linkTargets();
+                instead = engine.gatewayPeer(link.peer().site());
+            }
+            LOG.info("gateway to {} lost: site {} is reached through {} meanwhile", link.peer().name(),
+                    link.peer().site(), instead);
+            reconcileLinks(targets);
+        }
     }
 
     @Override

@@ -366,6 +366,21 @@ public final class InterestEngine {
         sites.nodeDown(nodeName, site, nowNanos);
     }
 
+    /**
+     * This node's link to its gateway peer {@code nodeName} died (a killed process resets it at
+     * once; membership needs its failure timeout). Another node of that site becomes the gateway
+     * peer for {@code avoidNanos}, so events to the site flow again as soon as a link to it is up.
+     *
+     * @return true when the gateway peer moved ({@link #linkTargets} changed)
+     */
+    public boolean gatewayLinkLost(String nodeName, long avoidNanos) {
+        String site = siteOfNode.get(nodeName);
+        if (site == null || site.equals(self.site())) {
+            return false;
+        }
+        return sites.gatewayLost(nodeName, site, nowNanos, avoidNanos);
+    }
+
     /** Removes a site peer and its interest; the announcer of the site tells the other sites. */
     private void dropSitePeer(PeerInterest peer) {
         peers.remove(peer.name);

@@ -19,6 +19,11 @@ final class RemoteSite {
     final TreeMap<String, Long> liveNodes = new TreeMap<>();
     final DigestedSet entries = new DigestedSet();
     String gateway;
+    /**
+     * Nodes whose gateway link died, skipped as gateway peer until the time given (monotonic nanos):
+     * a killed node resets its links at once, but membership takes seconds to call it dead.
+     */
+    final TreeMap<String, Long> avoidUntil = new TreeMap<>();
     /** The digest was confirmed by a node of the site (SiteFull received or digest echoed). */
     boolean confirmed;
     /** When a SiteDigest asking for a full set was last sent, while one is outstanding. */
@@ -35,14 +40,23 @@ final class RemoteSite {
     /**
      * Re-chooses the gateway peer by rendezvous hashing on (chooser, candidate): every chooser
      * ranks the candidates differently, so the gateway load of a site spreads over its nodes, and
-     * the choice only moves for choosers whose gateway left.
+     * the choice only moves for choosers whose gateway left. Nodes to avoid are skipped unless
+     * every live node is one.
      *
      * @return true when the gateway changed
      */
-    boolean chooseGateway(String chooser) {
+    boolean chooseGateway(String chooser, long now) {
+        avoidUntil.values().removeIf(until -> until - now <= 0);
+        boolean anyUsable = false;
+        for (String candidate : liveNodes.keySet()) {
+            anyUsable |= !avoidUntil.containsKey(candidate);
+        }
         String best = null;
         long bestScore = 0;
         for (String candidate : liveNodes.keySet()) {
+            if (anyUsable && avoidUntil.containsKey(candidate)) {
+                continue;
+            }
             long score = Hash64.rendezvous(chooser, candidate);
             if (best == null || Long.compareUnsigned(score, bestScore) > 0) {
                 best = candidate;

@@ -85,7 +85,7 @@ final class RemoteSites {
         RemoteSite site = sites.computeIfAbsent(node.site(), RemoteSite::new);
         site.liveNodes.put(node.name(), node.incarnation());
         String old = site.gateway;
-        if (site.chooseGateway(selfName)) {
+        if (site.chooseGateway(selfName, now)) {
             // A question still queued for the old gateway would go over a link that is closing:
             // ask the new one instead (a membership view reports a site's nodes one by one).
             int unsent = old == null ? 0 : outbox.remove(old,
@@ -106,9 +106,28 @@ final class RemoteSites {
             }
             sites.remove(siteName);
             holding.remove(site);
-        } else if (site.chooseGateway(selfName)) {
+        } else if (site.chooseGateway(selfName, now)) {
             ask(site, true, now); // a question outstanding with the dead gateway is lost
         }
+    }
+
+    /**
+     * The link to {@code node}, this node's gateway peer in {@code siteName}, died: another node of
+     * the site serves as gateway peer for {@code avoidNanos} (or until membership decides).
+     *
+     * @return true when the gateway moved
+     */
+    boolean gatewayLost(String node, String siteName, long now, long avoidNanos) {
+        RemoteSite site = sites.get(siteName);
+        if (site == null || !node.equals(site.gateway)) {
+            return false;
+        }
+        site.avoidUntil.put(node, now + avoidNanos);
+        if (site.chooseGateway(selfName, now)) {
+            ask(site, true, now); // a question outstanding with the lost gateway is lost
+            return true;
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- messages

@@ -237,6 +237,46 @@ class InterestEngineTest {
     }
 
     @Test
+    void aLostGatewayLinkMovesTheGatewayForAWhile() {
+        InterestEngine a = engine("a1", "A");
+        a.peerUp(id("a2", "A"));
+        for (int i = 1; i <= 4; i++) {
+            a.peerUp(id("b" + i, "B"));
+        }
+        String gw = a.gatewayPeer("B");
+        a.onMessage(gw, true, new SiteFull("B", DigestedSet.digestOf(List.of(ORDERS)), List.of(ORDERS)), 0);
+        a.drainOutbox();
+        long avoid = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
+        assertFalse(a.gatewayLinkLost("a2", avoid), "a site peer is no gateway");
+        String notGw = List.of("b1", "b2", "b3", "b4").stream().filter(n -> !n.equals(gw)).findFirst().orElseThrow();
+        assertFalse(a.gatewayLinkLost(notGw, avoid), "a node that is not the gateway changes nothing");
+        assertTrue(a.gatewayLinkLost(gw, avoid));
+        String next = a.gatewayPeer("B");
+        assertNotEquals(gw, next);
+        assertTrue(a.linkTargets().contains(next) && !a.linkTargets().contains(gw), a.linkTargets().toString());
+        assertEquals(List.of(new Outgoing(next, new SiteDigest("B", DigestedSet.digestOf(List.of(ORDERS)), false))),
+                a.drainOutbox(), "the new gateway is asked to confirm at once");
+        assertEquals(Set.of("B"), a.route("orders.x", Origin.LOCAL, Set.of(), null).gatewayForwards().keySet(),
+                "the site stays reachable: its interest is kept");
+
+        // membership then reports another node of B dead; gw is still avoided...
+        String third = List.of("b1", "b2", "b3", "b4").stream().filter(n -> !n.equals(gw) && !n.equals(next))
+                .findFirst().orElseThrow();
+        a.peerDown(third);
+        assertEquals(next, a.gatewayPeer("B"));
+        // ...until the avoid time has passed: the next re-choice may take it back
+        a.tick(avoid + 1);
+        String fourth = List.of("b1", "b2", "b3", "b4").stream()
+                .filter(n -> !n.equals(gw) && !n.equals(next) && !n.equals(third)).findFirst().orElseThrow();
+        a.peerDown(fourth);
+        a.peerDown(next);
+        assertEquals(gw, a.gatewayPeer("B"));
+        assertFalse(a.gatewayLinkLost(gw, avoid), "the last node of a site stays its gateway");
+        assertEquals(gw, a.gatewayPeer("B"));
+    }
+
+    @Test
     void gatewayChoiceIsReproducibleAndSpreadsOverTheSite() {
         Map<String, Integer> load = new TreeMap<>();
         for (int n = 0; n < 200; n++) {
