@@ -30,6 +30,8 @@ public final class Router {
     private final AtomicLong queuePick = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger internalSubs = new java.util.concurrent.atomic.AtomicInteger();
     private volatile MeshNode mesh;
+    /** Told the reply topic of a request from another node that this node could hand to no one. */
+    private volatile java.util.function.BiConsumer<String, String> undelivered = (t, r) -> { };
 
     Router(SubscriptionTrie<Subscription> trie, BrokerMetrics metrics, ByteBufAllocator alloc) {
         this.trie = trie;
@@ -39,6 +41,22 @@ public final class Router {
 
     void attach(MeshNode mesh) {
         this.mesh = mesh;
+    }
+
+    /**
+     * Sets who is told the topic and reply topic of an event that came over the mesh with a reply
+     * topic (a durable publish, an internal request) and reached no one here (its target just
+     * died): the asker can then be answered at once instead of after its wait.
+     */
+    void onUndelivered(java.util.function.BiConsumer<String, String> listener) {
+        this.undelivered = listener;
+    }
+
+    private int undelivered(String topic, Origin origin, String replyTo) {
+        if (origin != Origin.LOCAL && replyTo != null) {
+            undelivered.accept(topic, replyTo);
+        }
+        return 0;
     }
 
     /**
@@ -102,7 +120,7 @@ public final class Router {
         boolean forwards = decision != null && (!decision.routeForwards().isEmpty() || !decision.gatewayForwards().isEmpty());
         if (match.isEmpty() && !forwards) {
             metrics.eventsUnrouted.inc();
-            return 0;
+            return undelivered(topic, origin, replyTo);
         }
         ByteBuf shared = alloc.buffer(pubBody.readableBytes());
         shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
@@ -124,7 +142,7 @@ public final class Router {
             if (forwards) {
                 delivered += m.forward(decision, replyTo, shared);
             }
-            return delivered;
+            return delivered > 0 ? delivered : undelivered(topic, origin, replyTo);
         } finally {
             shared.release();
         }

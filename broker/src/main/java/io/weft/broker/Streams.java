@@ -75,6 +75,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private static final long CALL_TIMEOUT_MILLIS = 10_000;
     /** Longest a durable publish waits for its ack before the client is told to retry. */
     private static final long ACK_TIMEOUT_MILLIS = 1_500;
+    /** Most bytes of durable publishes held while no stream is reachable for them. */
+    private static final long MAX_PARKED_BYTES = 32L << 20;
     /** How long {@code stream ls} collects answers. */
     private static final long LIST_WINDOW_MILLIS = 400;
     /** Most events per replay or consumer page. */
@@ -106,8 +108,18 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private final ExecutorService work;
     private final PushDelivery push;
     private final InboxAcks acks = new InboxAcks();
+    /**
+     * Durable publishes that reached no stream (its leader just died, a new one is not elected or
+     * not yet known here): routed again every 10 ms until one takes them or their ack wait ends, so
+     * acks resume as soon as a new leader subscribes instead of after the client's retry.
+     */
+    private final Map<Long, Parked> parked = new ConcurrentHashMap<>();
+    private final AtomicLong parkedBytes = new AtomicLong();
     private StreamHost host;
     private int raftPort;
+
+    private record Parked(String topic, byte[] pubBody, String replyTo) {
+    }
 
     private static final class Waiter {
         final Consumer<byte[]> onReply;
@@ -150,8 +162,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         raftPort = host.port();
         Files.writeString(portFile, Integer.toString(raftPort));
         router.subscribeInternal(inboxPrefix + ".*", null, this::inbox);
+        router.onUndelivered(this::undelivered);
         timer.scheduleWithFixedDelay(this::expire, 50, 50, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::pushTick, 10, 10, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::rerouteParked, 10, 10, TimeUnit.MILLISECONDS);
         return raftPort;
     }
 
@@ -647,7 +661,48 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         }, () -> done.accept(new Frames.PubAck(0, Frames.ACK_FAILED, 0, "no stream acknowledged the event within "
                 + ACK_TIMEOUT_MILLIS + " ms: is a stream capturing '" + topic + "'?")),
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
-        router.route(topic, pubBody, inboxPrefix + "." + id);
+        String inbox = inboxPrefix + "." + id;
+        if (router.route(topic, pubBody, inbox) == 0) {
+            park(id, topic, pubBody, inbox);
+        }
+    }
+
+    /**
+     * A durable publish or request that came here from another node reached no one (the stream's
+     * leader on this node's side just died): its asker is told now, so its client retries as soon
+     * as it backs off, instead of after the whole ack wait.
+     */
+    private void undelivered(String topic, String replyTo) {
+        if (!topic.startsWith("_weft.") && replyTo.startsWith(InboxAcks.ROOT) && !replyTo.startsWith(inboxPrefix + ".")) {
+            reply(replyTo, ackBytes(Frames.ACK_FAILED, 0, "no stream took the event: its leader is "
+                    + "unreachable from " + config.node + " (failing over?); retry"));
+        }
+    }
+
+    private void park(long id, String topic, ByteBuf pubBody, String inbox) {
+        int n = pubBody.readableBytes();
+        if (parkedBytes.addAndGet(n) > MAX_PARKED_BYTES) {
+            parkedBytes.addAndGet(-n); // its ack wait ends as before; the client retries
+            return;
+        }
+        byte[] copy = new byte[n];
+        pubBody.getBytes(pubBody.readerIndex(), copy);
+        parked.put(id, new Parked(topic, copy, inbox));
+    }
+
+    private void rerouteParked() {
+        try {
+            for (Map.Entry<Long, Parked> e : parked.entrySet()) {
+                Parked p = e.getValue();
+                boolean gone = !waiting.containsKey(e.getKey()); // answered or timed out
+                if ((gone || (router.hasInterest(p.topic()) && router.route(p.topic(),
+                        Unpooled.wrappedBuffer(p.pubBody()), p.replyTo()) > 0)) && parked.remove(e.getKey(), p)) {
+                    parkedBytes.addAndGet(-p.pubBody().length);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("re-routing durable publishes: {}", e.toString());
+        }
     }
 
     // ---- internal events ----
