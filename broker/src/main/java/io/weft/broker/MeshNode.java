@@ -50,6 +50,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private final MeshNetwork net;
     private final Map<String, NodeInfo> directory = new ConcurrentHashMap<>();
     private final Map<String, LongAdder[]> sentByPeer = new ConcurrentHashMap<>();
+    /** Durable publishes sent to each peer lately, told as lost if the peer's link dies ({@link RecentRequests}). */
+    private final Map<String, RecentRequests> requestsByPeer = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<List<String>> lostRequests = l -> { };
     private final ScheduledExecutorService loop;
     private final Set<String> seedsAnswered = ConcurrentHashMap.newKeySet();
     private final Map<String, String> seedNames = new ConcurrentHashMap<>();
@@ -285,7 +288,24 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         LongAdder[] c = counters(peer);
         c[0].increment();
         c[1].add(pubBody.readableBytes());
+        if (replyTo != null && replyTo.startsWith(InboxAcks.ROOT) && !internalTopic(pubBody)) {
+            requestsByPeer.computeIfAbsent(peer, p -> new RecentRequests(REQUESTS_REMEMBERED))
+                    .add(replyTo, System.nanoTime());
+        }
         return 1;
+    }
+
+    /** Whether the PUB body's topic is one of Weft's own ({@code _weft.}). */
+    private static boolean internalTopic(ByteBuf pubBody) {
+        int at = pubBody.readerIndex() + 2;
+        return pubBody.getUnsignedShort(pubBody.readerIndex()) >= 6 && pubBody.getByte(at) == '_'
+                && pubBody.getByte(at + 1) == 'w' && pubBody.getByte(at + 2) == 'e' && pubBody.getByte(at + 3) == 'f'
+                && pubBody.getByte(at + 4) == 't' && pubBody.getByte(at + 5) == '.';
+    }
+
+    /** Sets who is told the reply topics of durable publishes that may have died with a link. */
+    void onLostRequests(java.util.function.Consumer<List<String>> listener) {
+        this.lostRequests = listener;
     }
 
     private LongAdder[] counters(String peer) {
@@ -344,6 +364,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
      * dead node dead, short enough that a node that only lost a connection gets its share back.
      */
     private static final long GATEWAY_AVOID_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Requests remembered per peer, and for how long (a durable publish's ack wait, with margin). */
+    private static final int REQUESTS_REMEMBERED = 16_384;
+    private static final long REQUEST_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     // ---- MeshNetwork.Listener ----
 
@@ -355,6 +378,13 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     @Override
     public void linkDown(MeshLink link, String reason) {
         LOG.info("link down: {} ({})", link, reason);
+        RecentRequests sent = requestsByPeer.get(link.peer().name());
+        if (sent != null) {
+            List<String> lost = sent.drainSentAfter(System.nanoTime() - REQUEST_WAIT_NANOS);
+            if (!lost.isEmpty()) {
+                lostRequests.accept(lost);
+            }
+        }
         if (link.kind() == LinkKind.GATEWAY && link.outbound() && !closed) {
             Set<String> targets;
             String instead;

@@ -163,6 +163,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         Files.writeString(portFile, Integer.toString(raftPort));
         router.subscribeInternal(inboxPrefix + ".*", null, this::inbox);
         router.onUndelivered(this::undelivered);
+        mesh.onLostRequests(this::lost);
         timer.scheduleWithFixedDelay(this::expire, 50, 50, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::pushTick, 10, 10, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::rerouteParked, 10, 10, TimeUnit.MILLISECONDS);
@@ -677,6 +678,19 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             reply(replyTo, ackBytes(Frames.ACK_FAILED, 0, "no stream took the event: its leader is "
                     + "unreachable from " + config.node + " (failing over?); retry"));
         }
+    }
+
+    /**
+     * Durable publishes sent over a link that died (the stream's leader was killed, or the gateway
+     * on the way): their askers are told now, in one answer per asking node.
+     */
+    private void lost(List<String> replyTos) {
+        byte[] failed = ackBytes(Frames.ACK_FAILED, 0, "the link to the stream's leader broke while the "
+                + "event was on its way (failing over?); retry");
+        for (String r : replyTos) {
+            acks.gather(r, failed);
+        }
+        entryAcked();
     }
 
     private void park(long id, String topic, ByteBuf pubBody, String inbox) {
