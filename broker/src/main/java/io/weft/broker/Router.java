@@ -30,8 +30,15 @@ public final class Router {
     private final AtomicLong queuePick = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger internalSubs = new java.util.concurrent.atomic.AtomicInteger();
     private volatile MeshNode mesh;
-    /** Told the reply topic of a request from another node that this node could hand to no one. */
-    private volatile java.util.function.BiConsumer<String, String> undelivered = (t, r) -> { };
+    /** Told of a request from another node that this node could hand to no one. */
+    private volatile Undelivered undelivered = (t, o, g, r, b) -> { };
+
+    /** An event with a reply topic that came over the mesh and reached no one here. */
+    @FunctionalInterface
+    interface Undelivered {
+        /** {@code pubBody} is shared and valid only during the call. */
+        void accept(String topic, Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf pubBody);
+    }
 
     Router(SubscriptionTrie<Subscription> trie, BrokerMetrics metrics, ByteBufAllocator alloc) {
         this.trie = trie;
@@ -48,13 +55,21 @@ public final class Router {
      * topic (a durable publish, an internal request) and reached no one here (its target just
      * died): the asker can then be answered at once instead of after its wait.
      */
-    void onUndelivered(java.util.function.BiConsumer<String, String> listener) {
+    void onUndelivered(Undelivered listener) {
         this.undelivered = listener;
     }
 
-    private int undelivered(String topic, Origin origin, String replyTo) {
-        if (origin != Origin.LOCAL && replyTo != null) {
-            undelivered.accept(topic, replyTo);
+    /**
+     * Routes again an event that reached no one before, by the hop rules it arrived with; never
+     * reports it undelivered again.
+     */
+    int reroute(String topic, Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf pubBody) {
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, false);
+    }
+
+    private int undelivered(String topic, Origin origin, Set<String> groups, String replyTo, ByteBuf body, boolean report) {
+        if (report && origin != Origin.LOCAL && replyTo != null) {
+            undelivered.accept(topic, origin, groups, replyTo, body);
         }
         return 0;
     }
@@ -101,6 +116,11 @@ public final class Router {
     }
 
     private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo) {
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, true);
+    }
+
+    private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo,
+            boolean report) {
         Match<Subscription> match = trie.match(topic);
         MeshNode m = mesh;
         RouteDecision decision = null;
@@ -120,7 +140,7 @@ public final class Router {
         boolean forwards = decision != null && (!decision.routeForwards().isEmpty() || !decision.gatewayForwards().isEmpty());
         if (match.isEmpty() && !forwards) {
             metrics.eventsUnrouted.inc();
-            return undelivered(topic, origin, replyTo);
+            return undelivered(topic, origin, assignedGroups, replyTo, pubBody, report);
         }
         ByteBuf shared = alloc.buffer(pubBody.readableBytes());
         shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
@@ -142,7 +162,7 @@ public final class Router {
             if (forwards) {
                 delivered += m.forward(decision, replyTo, shared);
             }
-            return delivered > 0 ? delivered : undelivered(topic, origin, replyTo);
+            return delivered > 0 ? delivered : undelivered(topic, origin, assignedGroups, replyTo, shared, report);
         } finally {
             shared.release();
         }

@@ -12,6 +12,7 @@ import io.netty.buffer.Unpooled;
 import io.weft.protocol.EventCodec;
 import io.weft.protocol.Frames;
 import io.weft.protocol.Wire;
+import io.weft.routing.Origin;
 import io.weft.routing.net.NodeInfo;
 import io.weft.storage.ConsumerConfig;
 import io.weft.storage.ConsumerInfo;
@@ -39,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -77,6 +79,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private static final long ACK_TIMEOUT_MILLIS = 1_500;
     /** Most bytes of durable publishes held while no stream is reachable for them. */
     private static final long MAX_PARKED_BYTES = 32L << 20;
+    /** How long a durable publish from another node is held here for a new leader (the asker waits 1.5 s). */
+    private static final long REMOTE_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(1_000);
     /** How long {@code stream ls} collects answers. */
     private static final long LIST_WINDOW_MILLIS = 400;
     /** Most events per replay or consumer page. */
@@ -115,10 +119,17 @@ final class Streams implements StreamHost.Events, AutoCloseable {
      */
     private final Map<Long, Parked> parked = new ConcurrentHashMap<>();
     private final AtomicLong parkedBytes = new AtomicLong();
+    private final AtomicLong remoteIds = new AtomicLong();
     private StreamHost host;
     private int raftPort;
 
-    private record Parked(String topic, byte[] pubBody, String replyTo) {
+    /**
+     * A held durable publish: its own (origin LOCAL, keyed by its waiter) or one that came over the
+     * mesh and found the stream's leader gone (keyed by a negative number, held until its deadline,
+     * then its asker is told to retry).
+     */
+    private record Parked(String topic, byte[] pubBody, String replyTo, Origin origin, Set<String> groups,
+                          long deadlineNanos) {
     }
 
     private static final class Waiter {
@@ -664,19 +675,23 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
         String inbox = inboxPrefix + "." + id;
         if (router.route(topic, pubBody, inbox) == 0) {
-            park(id, topic, pubBody, inbox);
+            park(id, topic, pubBody, inbox, Origin.LOCAL, Set.of(), 0); // else its ack wait ends as before
         }
     }
 
     /**
-     * A durable publish or request that came here from another node reached no one (the stream's
-     * leader on this node's side just died): its asker is told now, so its client retries as soon
-     * as it backs off, instead of after the whole ack wait.
+     * A durable publish that came here from another node reached no one: the stream's leader on
+     * this side just died. It is held and routed again (by the hop rules it came with) until the
+     * new leader subscribes, for at most {@link #REMOTE_HOLD_NANOS}; then, or when it cannot be
+     * held, its asker is told to retry.
      */
-    private void undelivered(String topic, String replyTo) {
-        if (!topic.startsWith("_weft.") && replyTo.startsWith(InboxAcks.ROOT) && !replyTo.startsWith(inboxPrefix + ".")) {
-            reply(replyTo, ackBytes(Frames.ACK_FAILED, 0, "no stream took the event: its leader is "
-                    + "unreachable from " + config.node + " (failing over?); retry"));
+    private void undelivered(String topic, Origin origin, Set<String> groups, String replyTo, ByteBuf pubBody) {
+        if (topic.startsWith("_weft.") || !replyTo.startsWith(InboxAcks.ROOT) || replyTo.startsWith(inboxPrefix + ".")) {
+            return;
+        }
+        if (!park(-remoteIds.incrementAndGet(), topic, pubBody, replyTo, origin, groups,
+                System.nanoTime() + REMOTE_HOLD_NANOS)) {
+            refuseRemote(replyTo);
         }
     }
 
@@ -693,25 +708,41 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         entryAcked();
     }
 
-    private void park(long id, String topic, ByteBuf pubBody, String inbox) {
+    private void refuseRemote(String replyTo) {
+        reply(replyTo, ackBytes(Frames.ACK_FAILED, 0, "no stream took the event: its leader is "
+                + "unreachable from " + config.node + " (failing over?); retry"));
+    }
+
+    private boolean park(long key, String topic, ByteBuf pubBody, String replyTo, Origin origin, Set<String> groups,
+            long deadlineNanos) {
         int n = pubBody.readableBytes();
         if (parkedBytes.addAndGet(n) > MAX_PARKED_BYTES) {
-            parkedBytes.addAndGet(-n); // its ack wait ends as before; the client retries
-            return;
+            parkedBytes.addAndGet(-n);
+            return false;
         }
         byte[] copy = new byte[n];
         pubBody.getBytes(pubBody.readerIndex(), copy);
-        parked.put(id, new Parked(topic, copy, inbox));
+        parked.put(key, new Parked(topic, copy, replyTo, origin, Set.copyOf(groups), deadlineNanos));
+        return true;
     }
 
     private void rerouteParked() {
         try {
+            long now = System.nanoTime();
             for (Map.Entry<Long, Parked> e : parked.entrySet()) {
                 Parked p = e.getValue();
-                boolean gone = !waiting.containsKey(e.getKey()); // answered or timed out
-                if ((gone || (router.hasInterest(p.topic()) && router.route(p.topic(),
-                        Unpooled.wrappedBuffer(p.pubBody()), p.replyTo()) > 0)) && parked.remove(e.getKey(), p)) {
+                boolean local = p.origin() == Origin.LOCAL;
+                boolean over = local ? !waiting.containsKey(e.getKey()) : now - p.deadlineNanos() > 0;
+                boolean routed = !over && (local
+                        ? router.hasInterest(p.topic()) && router.reroute(p.topic(), p.origin(), p.groups(), p.replyTo(),
+                                Unpooled.wrappedBuffer(p.pubBody())) > 0
+                        : router.reroute(p.topic(), p.origin(), p.groups(), p.replyTo(),
+                                Unpooled.wrappedBuffer(p.pubBody())) > 0);
+                if ((over || routed) && parked.remove(e.getKey(), p)) {
                     parkedBytes.addAndGet(-p.pubBody().length);
+                    if (over && !local) {
+                        refuseRemote(p.replyTo());
+                    }
                 }
             }
         } catch (RuntimeException e) {

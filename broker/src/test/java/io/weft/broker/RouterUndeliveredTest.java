@@ -20,7 +20,8 @@ class RouterUndeliveredTest {
     private final List<String> told = new CopyOnWriteArrayList<>();
 
     RouterUndeliveredTest() {
-        router.onUndelivered((topic, replyTo) -> told.add(topic + " -> " + replyTo));
+        router.onUndelivered((topic, origin, groups, replyTo, body) -> told.add(topic + " " + origin + " " + groups
+                + " -> " + replyTo));
     }
 
     private static ByteBuf pub(String topic) {
@@ -35,7 +36,10 @@ class RouterUndeliveredTest {
         assertEquals(0, router.routeFromMesh(Origin.ROUTE, Set.of(), "_weft.inbox.b1.7", pub("orders.created")));
         assertEquals(0, router.routeFromMesh(Origin.GATEWAY, Set.of("_weft_stream_orders"), "_weft.inbox.o1.8",
                 pub("orders.created")));
-        assertEquals(List.of("orders.created -> _weft.inbox.b1.7", "orders.created -> _weft.inbox.o1.8"), told);
+        assertEquals(List.of("orders.created ROUTE [] -> _weft.inbox.b1.7",
+                "orders.created GATEWAY [_weft_stream_orders] -> _weft.inbox.o1.8"), told);
+        assertEquals(0, router.reroute("orders.created", Origin.ROUTE, Set.of(), "_weft.inbox.b1.7", pub("orders.created")));
+        assertEquals(2, told.size(), "routing again is not reported again");
     }
 
     @Test
