@@ -77,10 +77,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private static final long CALL_TIMEOUT_MILLIS = 10_000;
     /** Longest a durable publish waits for its ack before the client is told to retry. */
     private static final long ACK_TIMEOUT_MILLIS = 1_500;
-    /** Most bytes of durable publishes held while no stream is reachable for them. */
-    private static final long MAX_PARKED_BYTES = 32L << 20;
-    /** How long a durable publish from another node is held here for a new leader (the asker waits 1.5 s). */
-    private static final long REMOTE_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(1_000);
     /** How long {@code stream ls} collects answers. */
     private static final long LIST_WINDOW_MILLIS = 400;
     /** Most events per replay or consumer page. */
@@ -112,25 +108,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private final ExecutorService work;
     private final PushDelivery push;
     private final InboxAcks acks = new InboxAcks();
-    /**
-     * Durable publishes that reached no stream (its leader just died, a new one is not elected or
-     * not yet known here): routed again every 10 ms until one takes them or their ack wait ends, so
-     * acks resume as soon as a new leader subscribes instead of after the client's retry.
-     */
-    private final Map<Long, Parked> parked = new ConcurrentHashMap<>();
-    private final AtomicLong parkedBytes = new AtomicLong();
-    private final AtomicLong remoteIds = new AtomicLong();
+    private final HeldPublishes held;
     private StreamHost host;
     private int raftPort;
-
-    /**
-     * A held durable publish: its own (origin LOCAL, keyed by its waiter) or one that came over the
-     * mesh and found the stream's leader gone (keyed by a negative number, held until its deadline,
-     * then its asker is told to retry).
-     */
-    private record Parked(String topic, byte[] pubBody, String replyTo, Origin origin, Set<String> groups,
-                          long deadlineNanos) {
-    }
 
     private static final class Waiter {
         final Consumer<byte[]> onReply;
@@ -154,6 +134,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-streams-timer"));
         this.work = Executors.newFixedThreadPool(2, r -> daemon(r, "weft-streams"));
         this.push = new PushDelivery(router, this::deadLetters, System::currentTimeMillis);
+        this.held = new HeldPublishes(router, waiting::containsKey, this::refuseRemote, System::nanoTime);
     }
 
     /**
@@ -177,7 +158,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         mesh.onLostRequests(this::lost);
         timer.scheduleWithFixedDelay(this::expire, 50, 50, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::pushTick, 10, 10, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::rerouteParked, 10, 10, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(held::tick, 10, 10, TimeUnit.MILLISECONDS);
         return raftPort;
     }
 
@@ -675,23 +656,14 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
         String inbox = inboxPrefix + "." + id;
         if (router.route(topic, pubBody, inbox) == 0) {
-            park(id, topic, pubBody, inbox, Origin.LOCAL, Set.of(), 0); // else its ack wait ends as before
+            held.holdOwn(id, topic, pubBody, inbox); // when it cannot be held, its ack wait ends as before
         }
     }
 
-    /**
-     * A durable publish that came here from another node reached no one: the stream's leader on
-     * this side just died. It is held and routed again (by the hop rules it came with) until the
-     * new leader subscribes, for at most {@link #REMOTE_HOLD_NANOS}; then, or when it cannot be
-     * held, its asker is told to retry.
-     */
+    /** A durable publish from another node reached no one here: held for a new leader ({@link HeldPublishes}). */
     private void undelivered(String topic, Origin origin, Set<String> groups, String replyTo, ByteBuf pubBody) {
-        if (topic.startsWith("_weft.") || !replyTo.startsWith(InboxAcks.ROOT) || replyTo.startsWith(inboxPrefix + ".")) {
-            return;
-        }
-        if (!park(-remoteIds.incrementAndGet(), topic, pubBody, replyTo, origin, groups,
-                System.nanoTime() + REMOTE_HOLD_NANOS)) {
-            refuseRemote(replyTo);
+        if (!topic.startsWith("_weft.") && replyTo.startsWith(InboxAcks.ROOT) && !replyTo.startsWith(inboxPrefix + ".")) {
+            held.holdRemote(topic, origin, groups, replyTo, pubBody);
         }
     }
 
@@ -711,43 +683,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private void refuseRemote(String replyTo) {
         reply(replyTo, ackBytes(Frames.ACK_FAILED, 0, "no stream took the event: its leader is "
                 + "unreachable from " + config.node + " (failing over?); retry"));
-    }
-
-    private boolean park(long key, String topic, ByteBuf pubBody, String replyTo, Origin origin, Set<String> groups,
-            long deadlineNanos) {
-        int n = pubBody.readableBytes();
-        if (parkedBytes.addAndGet(n) > MAX_PARKED_BYTES) {
-            parkedBytes.addAndGet(-n);
-            return false;
-        }
-        byte[] copy = new byte[n];
-        pubBody.getBytes(pubBody.readerIndex(), copy);
-        parked.put(key, new Parked(topic, copy, replyTo, origin, Set.copyOf(groups), deadlineNanos));
-        return true;
-    }
-
-    private void rerouteParked() {
-        try {
-            long now = System.nanoTime();
-            for (Map.Entry<Long, Parked> e : parked.entrySet()) {
-                Parked p = e.getValue();
-                boolean local = p.origin() == Origin.LOCAL;
-                boolean over = local ? !waiting.containsKey(e.getKey()) : now - p.deadlineNanos() > 0;
-                boolean routed = !over && (local
-                        ? router.hasInterest(p.topic()) && router.reroute(p.topic(), p.origin(), p.groups(), p.replyTo(),
-                                Unpooled.wrappedBuffer(p.pubBody())) > 0
-                        : router.reroute(p.topic(), p.origin(), p.groups(), p.replyTo(),
-                                Unpooled.wrappedBuffer(p.pubBody())) > 0);
-                if ((over || routed) && parked.remove(e.getKey(), p)) {
-                    parkedBytes.addAndGet(-p.pubBody().length);
-                    if (over && !local) {
-                        refuseRemote(p.replyTo());
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("re-routing durable publishes: {}", e.toString());
-        }
     }
 
     // ---- internal events ----
