@@ -102,8 +102,15 @@ class StreamProcessTest {
                 assertEquals(0, failures.get(), "publishes that failed after all retries");
                 long lastSeq = acked.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
                 for (String n : List.of("c1", "c2", "c3")) {
-                    Await.until(Duration.ofSeconds(60), () -> localLastSeq(mesh, n) >= lastSeq,
-                            () -> n + " replica behind " + lastSeq);
+                    try {
+                        Await.until(Duration.ofSeconds(60), () -> localLastSeq(mesh, n) >= lastSeq,
+                                () -> n + " replica at " + localLastSeq(mesh, n) + ", behind " + lastSeq);
+                    } catch (AssertionError e) {
+                        String log = mesh.log(n);
+                        System.out.println("---- last of " + n + "'s log ----\n"
+                                + log.substring(Math.max(0, log.length() - 20_000)));
+                        throw e;
+                    }
                     checkEvents(readAll(mesh, n, true), lastSeq);
                 }
             }
