@@ -253,6 +253,11 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     @Override
     public void entryAcked() {
+        flushAcks();
+    }
+
+    /** Sends the answers this thread gathered: one event per asking node, this node's answered here. */
+    private void flushAcks() {
         acks.flush((node, data) -> {
             if (node.equals(config.node)) {
                 InboxAcks.forEach(data, this::answer);
@@ -677,7 +682,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         for (String r : replyTos) {
             acks.gather(r, failed);
         }
-        entryAcked();
+        flushAcks();
     }
 
     private void refuseRemote(String replyTo) {
