@@ -88,6 +88,10 @@ public final class StreamHost implements AutoCloseable {
         public static Settings defaults() {
             return new Settings(2048, 1 << 20, 8, 1000, 100_000, 20_000);
         }
+
+        public Settings withSnapshotEveryEntries(long entries) {
+            return new Settings(maxBatchEvents, maxBatchBytes, maxInFlight, lingerMicros, maxQueuedEvents, entries);
+        }
     }
 
     private final String node;
@@ -259,6 +263,38 @@ public final class StreamHost implements AutoCloseable {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * This replica's Raft state, for {@code stream info} and for finding a replica that lags: role,
+     * term, log range, commit and applied indexes (Ratis's and the store's), snapshot index, and the
+     * commit index each peer last reported (on the leader: how far each follower got).
+     */
+    public Map<String, Object> raftStatus(String name) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        try {
+            RaftServer.Division d = server.getDivision(groupOf(name));
+            m.put("node", node);
+            m.put("role", d.getInfo().getCurrentRole().toString());
+            m.put("term", d.getInfo().getCurrentTerm());
+            m.put("logStart", d.getRaftLog().getStartIndex());
+            var last = d.getRaftLog().getLastEntryTermIndex();
+            m.put("logLast", last == null ? -1 : last.getIndex());
+            m.put("commitIndex", d.getRaftLog().getLastCommittedIndex());
+            m.put("appliedIndex", d.getInfo().getLastAppliedIndex());
+            var snap = d.getStateMachine().getLatestSnapshot();
+            m.put("snapshotIndex", snap == null ? -1 : snap.getIndex());
+            StreamStateMachine sm = machines.get(groupOf(name));
+            if (sm != null) {
+                m.put("storeAppliedIndex", sm.read(io.weft.storage.StreamLog::lastApplied).orElse(-1L));
+            }
+            Map<String, Long> peers = new java.util.TreeMap<>();
+            d.getCommitInfos().forEach(ci -> peers.put(ci.getServer().getId().toStringUtf8(), ci.getCommitIndex()));
+            m.put("peerCommitIndex", peers);
+        } catch (IOException e) {
+            m.put("error", e.getMessage());
+        }
+        return m;
     }
 
     /** The current leader's node name of stream {@code name}, as this replica knows it. */

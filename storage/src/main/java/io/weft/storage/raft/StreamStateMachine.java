@@ -44,11 +44,14 @@ import java.util.concurrent.Executors;
  *
  * <p>Snapshots are taken off that thread: a checkpoint flushes RocksDB's memtable, which took the
  * updater 100–500 ms and held every ack back meanwhile (the largest share of p99 ack latency at
- * 5k events/s). {@link #takeSnapshot} starts a checkpoint labelled with the index applied at that
- * moment and answers -1 ("none new yet"); a later call reports it once it is complete. Writes
- * applied while the checkpoint runs may be in it too, so a store may be newer than its label;
- * that is safe because replaying an entry at or below the store's own last-applied index does
- * nothing ({@link StreamLog}).
+ * 5k events/s). {@link #takeSnapshot} starts a checkpoint labelled with the last entry the store
+ * applied at that moment and answers -1 ("none new yet"); a later call reports it once it is
+ * complete. Writes applied while the checkpoint runs may be in it too, so a store may be newer
+ * than its label; that is safe because replaying an entry at or below the store's own
+ * last-applied index does nothing ({@link StreamLog}). The label is the store's entry, not Ratis's
+ * applied index (which also counts Ratis's own metadata entries): so a live store is never older
+ * than a snapshot taken from it, and one that is (the leader's snapshot was installed but the
+ * process died before it was copied over the live store) is recognised on start and restored.
  */
 public final class StreamStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(StreamStateMachine.class);
@@ -76,6 +79,8 @@ public final class StreamStateMachine extends BaseStateMachine {
     private final CheckpointSnapshots snapshots = new CheckpointSnapshots();
     /** The running checkpoint, if any (guarded by this). */
     private CompletableFuture<Void> checkpointing = CompletableFuture.completedFuture(null);
+    /** The last entry applied to the store, the label of the next checkpoint (guarded by this). */
+    private TermIndex lastStoreEntry;
     /** The newest snapshot index told to Ratis (guarded by this). */
     private long reportedSnapshot = -1;
     private RocksStreamStore store;
@@ -101,9 +106,17 @@ public final class StreamStateMachine extends BaseStateMachine {
     /** Ratis pauses the machine before it installs a snapshot from the leader (required state: PAUSED). */
     @Override
     public void pause() {
+        boolean pausing;
+        synchronized (this) {
+            // PAUSING first, under the monitor: takeSnapshot starts no checkpoint unless RUNNING, so none
+            // can start between the wait below and the leader's snapshot replacing sm/
+            pausing = getLifeCycle().getCurrentState() == LifeCycle.State.RUNNING;
+            if (pausing) {
+                getLifeCycle().transition(LifeCycle.State.PAUSING);
+            }
+        }
         awaitCheckpoint();
-        if (getLifeCycle().getCurrentState() == LifeCycle.State.RUNNING) {
-            getLifeCycle().transition(LifeCycle.State.PAUSING);
+        if (pausing) {
             getLifeCycle().transition(LifeCycle.State.PAUSED);
         }
     }
@@ -114,6 +127,7 @@ public final class StreamStateMachine extends BaseStateMachine {
         closeStore();
         snapshots.installLatest();
         open();
+        LOG.info("stream {}: installed the leader's snapshot {}", name(), snapshots.getLatestSnapshot());
         if (getLifeCycle().getCurrentState() == LifeCycle.State.PAUSED) {
             getLifeCycle().transition(LifeCycle.State.STARTING);
             getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -121,16 +135,29 @@ public final class StreamStateMachine extends BaseStateMachine {
     }
 
     private synchronized void open() throws IOException {
-        Path db = snapshots.dbDir();
-        store = RocksStreamStore.open(db);
-        byte[] c = store.getConfig();
-        config = c == null ? null : Codec.config(c);
-        log = config == null ? null : StreamLog.open(store, config);
+        lastStoreEntry = null;
+        openStore();
         SnapshotInfo s = snapshots.getLatestSnapshot();
+        if (s != null && (log == null || log.lastApplied() < s.getIndex())) {
+            // the leader's snapshot was installed in sm/ but the process died before reinitialize
+            // copied it over the live store: the store is older than the snapshot Ratis resumes from
+            LOG.info("stream {}: the live store (applied {}) is older than snapshot {}; restoring it",
+                    name(), log == null ? -1 : log.lastApplied(), s.getTermIndex());
+            store.close();
+            snapshots.installLatest();
+            openStore();
+        }
         if (s != null) {
             setLastAppliedTermIndex(s.getTermIndex());
             reportedSnapshot = Math.max(reportedSnapshot, s.getIndex());
         }
+    }
+
+    private void openStore() {
+        store = RocksStreamStore.open(snapshots.dbDir());
+        byte[] c = store.getConfig();
+        config = c == null ? null : Codec.config(c);
+        log = config == null ? null : StreamLog.open(store, config);
     }
 
     @Override
@@ -151,7 +178,7 @@ public final class StreamStateMachine extends BaseStateMachine {
             reportedSnapshot = doneIndex;
             return doneIndex;
         }
-        TermIndex last = getLastAppliedTermIndex();
+        TermIndex last = lastStoreEntry;
         if (!checkpointing.isDone() || last == null || last.getIndex() <= doneIndex || store == null
                 || getLifeCycle().getCurrentState() != LifeCycle.State.RUNNING) {
             return -1;
@@ -159,7 +186,10 @@ public final class StreamStateMachine extends BaseStateMachine {
         RocksStreamStore s = store;
         checkpointing = CompletableFuture.runAsync(() -> {
             try {
+                long t0 = System.nanoTime();
                 snapshots.take(s, last);
+                LOG.info("stream {}: checkpoint at {} taken in {} ms", name(), last,
+                        (System.nanoTime() - t0) / 1_000_000);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -195,6 +225,7 @@ public final class StreamStateMachine extends BaseStateMachine {
             boolean wasDeleted = deleted;
             try {
                 reply = apply(index, entry.getStateMachineLogEntry().getLogData());
+                lastStoreEntry = TermIndex.valueOf(entry.getTerm(), index);
             } catch (RuntimeException e) {
                 LOG.error("stream {}: cannot apply entry {}: {}", name(), index, e.toString(), e);
                 reply = Codec.errorReply("entry " + index + " failed: " + e.getMessage());

@@ -197,4 +197,74 @@ class StreamHostTest {
             assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
         }
     }
+
+    /**
+     * A replica killed after Ratis put the leader's snapshot in {@code sm/} but before the live store
+     * was replaced by it restarts with a store older than the snapshot Ratis resumes from. The store
+     * must be restored from the snapshot, or the entries between them would never be applied there.
+     */
+    @Test
+    void aLiveStoreOlderThanTheLatestSnapshotIsRestoredFromItOnStart() throws Exception {
+        StreamHost.Settings snapEvery50 = StreamHost.Settings.defaults().withSnapshotEveryEntries(50);
+        List<StreamHost.Peer> peers = new ArrayList<>();
+        for (String n : List.of("a", "b", "c")) {
+            StreamHost h = start(n, 0, snapEvery50);
+            peers.add(new StreamHost.Peer(n, "127.0.0.1:" + h.port()));
+        }
+        hosts.get(0).create(StreamConfig.of("orders", "cloud", "orders.>").withReplicas(3), peers)
+                .get(30, TimeUnit.SECONDS);
+        await("a leader", () -> leaders.containsKey("orders"));
+        StreamHost leader = hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
+                .orElse(false)).findFirst().orElseThrow();
+        StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
+        String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
+                .orElseThrow().node();
+        StreamStateMachine fsm = follower.replica("orders").orElseThrow();
+        for (int i = 0; i < 300; i++) {
+            assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
+        }
+        await("two snapshots on the follower", () -> snapshotDirs(name).size() >= 2
+                && fsm.read(l -> l.lastSeq()).orElse(0L) == 300);
+        int port = follower.port();
+        hosts.remove(follower);
+        follower.close();
+
+        // the live store goes back to the older snapshot: older than the newest one in sm/
+        List<Path> snaps = snapshotDirs(name);
+        Path older = snaps.get(0);
+        Path db = older.getParent().getParent().resolve("db");
+        CheckpointSnapshots.deleteTree(db);
+        java.nio.file.Files.createDirectories(db);
+        try (var files = java.nio.file.Files.list(older)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                java.nio.file.Files.copy(f, db.resolve(f.getFileName()));
+            }
+        }
+        for (int i = 300; i < 400; i++) {
+            assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
+        }
+        StreamHost again = start(name, port, snapEvery50);
+        await("the restarted replica", () -> again.replica("orders").isPresent());
+        StreamStateMachine sm = again.replica("orders").orElseThrow();
+        await("the restarted replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) >= 400);
+        List<StoredEvent> events = sm.readFrom(1, 10_000, Long.MAX_VALUE);
+        assertEquals(400, events.size());
+        for (int i = 0; i < 400; i++) {
+            assertEquals(i + 1, events.get(i).seq());
+            assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** The snapshot directories of {@code node}'s replica, oldest first. */
+    private List<Path> snapshotDirs(String node) {
+        try (var walk = java.nio.file.Files.walk(dir.resolve(node), 4)) {
+            return walk.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")
+                            && p.getParent().getFileName().toString().equals("sm"))
+                    .sorted(java.util.Comparator.comparingLong(
+                            p -> Long.parseLong(p.getFileName().toString().replaceAll(".*_", ""))))
+                    .toList();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return List.of(); // a snapshot directory moved while walking: ask again
+        }
+    }
 }
