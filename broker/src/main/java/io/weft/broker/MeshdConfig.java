@@ -109,6 +109,12 @@ public final class MeshdConfig {
             description = "Subscriptions per connection (MESHD_MAX_SUBSCRIPTIONS, default ${DEFAULT-VALUE}).")
     public int maxSubscriptionsPerConnection;
 
+    @Option(names = "--stream-snapshot-entries", defaultValue = "${env:MESHD_STREAM_SNAPSHOT_ENTRIES:-20000}",
+            description = "Raft entries between snapshots of a stream replica; the log is kept one interval "
+                    + "behind the snapshot. Lower: shorter restarts, more checkpoint work "
+                    + "(MESHD_STREAM_SNAPSHOT_ENTRIES, default ${DEFAULT-VALUE}).")
+    public long streamSnapshotEntries;
+
     @Option(names = "--io-threads", defaultValue = "${env:MESHD_IO_THREADS:-0}",
             description = "Network event loop threads, 0 = one per core (MESHD_IO_THREADS).")
     public int ioThreads;
@@ -131,6 +137,7 @@ public final class MeshdConfig {
         c.heartbeatIntervalMillis = 500;
         c.heartbeatTimeoutMillis = 3000;
         c.failureTimeoutMillis = 2000;
+        c.streamSnapshotEntries = 20000;
         return c;
     }
 
@@ -155,6 +162,7 @@ public final class MeshdConfig {
         range("--heartbeat-interval-ms", heartbeatIntervalMillis, 10, 600_000);
         range("--heartbeat-timeout-ms", heartbeatTimeoutMillis, heartbeatIntervalMillis * 2, 3_600_000);
         range("--failure-timeout-ms", failureTimeoutMillis, 100, 3_600_000);
+        range("--stream-snapshot-entries", streamSnapshotEntries, 100, 100_000_000);
         if (seeds == null) {
             seeds = new ArrayList<>();
         }

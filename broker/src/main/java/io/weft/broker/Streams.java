@@ -149,7 +149,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         if (port == 0 && Files.exists(portFile)) {
             port = Integer.parseInt(Files.readString(portFile).trim());
         }
-        host = new StreamHost(config.node, dir, config.host, port, this, StreamHost.Settings.defaults());
+        host = new StreamHost(config.node, dir, config.host, port, this, StreamHost.Settings.defaults().withSnapshotEveryEntries(config.streamSnapshotEntries));
         host.start();
         raftPort = host.port();
         Files.writeString(portFile, Integer.toString(raftPort));
@@ -408,6 +408,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         m.put("maxEvents", c.maxEvents());
         m.put("dedupeWindow", c.dedupeWindow().toString());
         m.put("consumers", sm.consumers().stream().map(StreamJson::consumerDoc).toList());
+        m.put("raft", host.raftStatus(stream));
         return m;
     }
 
@@ -460,6 +461,13 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             }
             String stream = parts[2];
             ObjectNode req = JSON.createObjectNode();
+            if (parts.length == 3 && method.equals("GET") && "true".equals(query.get("local"))) {
+                // this node's own replica, leader or not: its settings, contents and Raft state
+                if (host.replica(stream).isEmpty()) {
+                    return done(404, Map.of("error", "this node holds no replica of " + stream));
+                }
+                return done(200, info(stream));
+            }
             if (parts.length == 3) {
                 req.put("op", switch (method) {
                     case "GET" -> "info";
