@@ -349,6 +349,16 @@ final class StreamCommand implements Runnable {
                 text(s.path("firstSeq")), text(s.path("lastSeq")));
         System.out.printf("  limits:     max-age %s, max-bytes %s, max-events %s, dedupe-window %s%n", text(s.path("maxAge")),
                 text(s.path("maxBytes")), text(s.path("maxEvents")), text(s.path("dedupeWindow")));
+        JsonNode raft = s.path("raft");
+        if (raft.isObject()) {
+            long commit = raft.path("commitIndex").asLong();
+            StringBuilder lag = new StringBuilder();
+            raft.path("peerCommitIndex").fields().forEachRemaining(e -> lag.append(lag.length() == 0 ? "" : ", ")
+                    .append(e.getKey()).append(' ').append(Math.max(0, commit - e.getValue().asLong())));
+            System.out.printf("  raft:       term %s, log %s..%s, commit %s, applied %s, snapshot %s; entries behind: %s%n",
+                    text(raft.path("term")), text(raft.path("logStart")), text(raft.path("logLast")), commit,
+                    text(raft.path("appliedIndex")), text(raft.path("snapshotIndex")), lag.length() == 0 ? "-" : lag);
+        }
         JsonNode consumers = s.path("consumers");
         if (consumers.isEmpty()) {
             System.out.println("  consumers:  none");
