@@ -167,6 +167,69 @@ final class Cluster implements AutoCloseable {
         launch(n, seeds);
     }
 
+    /**
+     * The last {@code max} warning and error lines of a node's logs (older runs of it first), for
+     * failure messages: CI shows only the test output.
+     */
+    String warnings(String name, int max) {
+        List<String> out = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            List<Path> logs = files.filter(p -> p.getFileName().toString().startsWith(name + ".")
+                    && p.getFileName().toString().endsWith(".log")).sorted((a, b) -> {
+                        // name.log is the current run; name.<millis>.log are earlier ones
+                        String x = a.getFileName().toString();
+                        String y = b.getFileName().toString();
+                        return x.equals(name + ".log") ? 1 : y.equals(name + ".log") ? -1 : x.compareTo(y);
+                    }).toList();
+            for (Path p : logs) {
+                out.add("--- " + p.getFileName());
+                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                    if (line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("Exception")) {
+                        out.add(line);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            out.add("cannot read the logs of " + name + ": " + e);
+        }
+        return String.join("\n", out.subList(Math.max(0, out.size() - max), out.size()));
+    }
+
+    /**
+     * The stacks of a node's threads that apply, snapshot or wait on a lock (from {@code jcmd
+     * Thread.print}, each cut to {@code depth} frames), for failure messages about a stalled replica.
+     */
+    String stalledThreads(String name, int depth) {
+        Node n = nodes.get(name);
+        if (n == null || n.process == null || !n.process.isAlive()) {
+            return name + " is not running";
+        }
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(n.process.pid()), "Thread.print")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            StringBuilder b = new StringBuilder();
+            for (String block : out.split("\n\n")) {
+                String head = block.strip();
+                if (head.contains("StateMachineUpdater") || head.contains("weft-stream-checkpoint")
+                        || head.contains("BLOCKED") || head.contains("waiting to lock")) {
+                    String[] lines = head.split("\n");
+                    for (int i = 0; i < Math.min(lines.length, depth + 2); i++) {
+                        b.append(lines[i]).append('\n');
+                    }
+                }
+            }
+            return b.length() == 0 ? "(no applying, checkpointing or blocked threads)" : b.toString();
+        } catch (IOException e) {
+            return "jcmd failed: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
     private void launch(Node n, List<String> seeds) throws IOException {
         Path log = dir.resolve(n.name + ".log");
         if (Files.exists(log)) {
@@ -179,14 +242,24 @@ final class Cluster implements AutoCloseable {
         cmd.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
+                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4"));
+        // extra JVM options for every node when investigating, e.g. -Dchaos.node.jvm=-Dorg.slf4j.simpleLogger.log.org.apache.ratis=info
+        for (String o : System.getProperty("chaos.node.jvm", "").trim().split("\\s+")) {
+            if (!o.isEmpty()) {
+                cmd.add(o);
+            }
+        }
+        cmd.addAll(List.of(
                 "-cp", System.getProperty("java.class.path"), MESHD_MAIN,
                 "--node", n.name, "--site", n.site, "--host", n.ip,
                 "--client-port", Integer.toString(n.clientPort), "--http-port", Integer.toString(n.httpPort),
                 "--mesh-port", Integer.toString(n.meshPort), "--raft-port", Integer.toString(n.raftPort),
                 "--data-dir", dir.resolve(n.name).toString(),
                 "--gossip-interval-ms", "200", "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "1500",
-                "--failure-timeout-ms", "1500"));
+                "--failure-timeout-ms", "1500",
+                // snapshots (and log purges, and snapshot installs on followers that fell behind) every
+                // few seconds of load instead of once a run: the scenarios exercise them
+                "--stream-snapshot-entries", System.getProperty("chaos.snapshot.entries", "2000")));
         if (n.proxy != null) {
             cmd.add("--advertise-mesh-port");
             cmd.add(Integer.toString(n.proxy.port()));

@@ -104,7 +104,8 @@ final class StreamOps {
         List<Checker.Stored> first = null;
         for (String n : replicas) {
             Await.until(Duration.ofSeconds(90), () -> localLastSeq(cluster, n, stream) >= lastSeq,
-                    () -> n + " replica of " + stream + " behind " + lastSeq + ": at " + localLastSeq(cluster, n, stream));
+                    () -> n + " replica of " + stream + " behind " + lastSeq + ": at " + localLastSeq(cluster, n, stream)
+                            + lagReport(cluster, n, stream));
             List<Checker.Stored> copy = replica(cluster, n, stream);
             Checker.StreamResult r = Checker.stream(acked, copy);
             if (first == null) {
@@ -120,6 +121,21 @@ final class StreamOps {
         }
         Checker.StreamResult replay = Checker.stream(acked, replay(client, stream));
         return worse(worst, replay, "replay");
+    }
+
+    /** What a replica that does not catch up is doing: Raft state here and on the leader, threads, warnings. */
+    static String lagReport(Cluster cluster, String node, String stream) {
+        StringBuilder b = new StringBuilder();
+        JsonNode mine = cluster.get(node, "/v1/streams/" + stream + "?local=true");
+        b.append("\n").append(node).append(" raft: ").append(mine == null ? "no answer" : mine.path("raft"));
+        String leader = mine == null ? "" : mine.path("leader").asText("");
+        if (!leader.isEmpty() && !leader.equals(node)) {
+            JsonNode l = cluster.get(leader, "/v1/streams/" + stream + "?local=true");
+            b.append("\nleader ").append(leader).append(" raft: ").append(l == null ? "no answer" : l.path("raft"));
+        }
+        b.append("\n").append(node).append(" threads:\n").append(cluster.stalledThreads(node, 14));
+        b.append("\n").append(node).append(" warnings:\n").append(cluster.warnings(node, 40));
+        return b.toString();
     }
 
     private static Checker.StreamResult worse(Checker.StreamResult a, Checker.StreamResult b, String where) {
