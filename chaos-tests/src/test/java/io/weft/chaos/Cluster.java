@@ -184,7 +184,7 @@ final class Cluster implements AutoCloseable {
             for (Path p : logs) {
                 out.add("--- " + p.getFileName());
                 for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-                    if (line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("Exception")) {
+                    if (line.contains(" WARN ") || line.contains(" ERROR ")) {
                         out.add(line);
                     }
                 }
@@ -213,8 +213,9 @@ final class Cluster implements AutoCloseable {
             StringBuilder b = new StringBuilder();
             for (String block : out.split("\n\n")) {
                 String head = block.strip();
-                if (head.contains("StateMachineUpdater") || head.contains("weft-stream-checkpoint")
-                        || head.contains("BLOCKED") || head.contains("waiting to lock")) {
+                boolean idle = head.contains("ThreadPoolExecutor.getTask");
+                if (!idle && (head.contains("StateMachineUpdater") || head.contains("weft-stream-checkpoint")
+                        || head.contains("BLOCKED") || head.contains("waiting to lock"))) {
                     String[] lines = head.split("\n");
                     for (int i = 0; i < Math.min(lines.length, depth + 2); i++) {
                         b.append(lines[i]).append('\n');

@@ -133,8 +133,8 @@ final class StreamOps {
             JsonNode l = cluster.get(leader, "/v1/streams/" + stream + "?local=true");
             b.append("\nleader ").append(leader).append(" raft: ").append(l == null ? "no answer" : l.path("raft"));
         }
-        b.append("\n").append(node).append(" threads:\n").append(cluster.stalledThreads(node, 14));
-        b.append("\n").append(node).append(" warnings:\n").append(cluster.warnings(node, 40));
+        b.append("\n").append(node).append(" threads:\n").append(cluster.stalledThreads(node, 10));
+        b.append("\n").append(node).append(" warnings:\n").append(cluster.warnings(node, 25));
         return b.toString();
     }
 
