@@ -184,6 +184,14 @@ class MeshProcessTest {
         sub.subscribe("alerts.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS);
         awaitInterest("alerts.>", true);
         mesh.kill9("onprem-3");
+        // every live node must see the death before interest is judged: a site peer that has not yet
+        // (membership timing differs per node) still holds the dead node's interest, and for up to one
+        // anti-entropy round may hand a remote node that stale site view again
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            if (n.process.isAlive()) {
+                Await.until(WAIT, () -> knowsAll(n.name, 5), () -> n.name + ": " + mesh.get(n.name, "/v1/nodes"));
+            }
+        }
         awaitInterest("alerts.>", false);
         long sentBefore = mesh.eventsSentToSite("cloud-1", "onprem");
         try (MeshClient pub = client("cloud-1")) {
