@@ -113,6 +113,16 @@ class MeshctlTest {
     }
 
     @Test
+    void benchMeasuresInterestPropagationAfterUnmeasuredTrials() throws Exception {
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--propagation", "5", "--warmup", "3", "--json"));
+        JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertEquals(5, n.get("trials").asInt());
+        assertTrue(n.get("minMicros").asDouble() > 0, n.toString());
+        assertTrue(n.get("minMicros").asDouble() <= n.get("medianMicros").asDouble(), n.toString());
+        assertTrue(n.get("medianMicros").asDouble() <= n.get("maxMicros").asDouble(), n.toString());
+    }
+
+    @Test
     void badInputGivesAClearErrorAndExitCode() {
         assertEquals(1, Meshctl.run("pub", "-s", server, "bad topic", "x"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid topic 'bad topic'"), err.toString(StandardCharsets.UTF_8));
