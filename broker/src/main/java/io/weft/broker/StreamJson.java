@@ -14,6 +14,8 @@ import io.weft.storage.InvalidStreamConfigException;
 import io.weft.storage.StartPosition;
 import io.weft.storage.StoredEvent;
 import io.weft.storage.StreamConfig;
+import io.weft.storage.raft.StreamHost;
+import io.weft.storage.raft.StreamStateMachine;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -171,5 +173,37 @@ final class StreamJson {
         CloudEvent ce = EventCodec.decode(Unpooled.wrappedBuffer(e.event()));
         g.writeRawValue(new String(EVENT_JSON.serialize(ce), StandardCharsets.UTF_8));
         g.writeEndObject();
+    }
+
+    /** A stream's settings, contents, consumers and Raft state as this node's replica holds them. */
+    static Map<String, Object> info(StreamHost host, String stream) {
+        StreamStateMachine sm = host.replica(stream).orElseThrow(() -> new IllegalStateException("no replica of " + stream));
+        StreamConfig c = sm.config();
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (c == null) {
+            m.put("name", stream);
+            return m;
+        }
+        m.put("name", c.name());
+        m.put("subjects", c.subjects());
+        m.put("replicas", c.replicas());
+        m.put("site", c.site());
+        m.put("leader", host.leader(stream).orElse(""));
+        m.put("peers", host.group(stream).map(g -> g.getPeers().stream().map(p -> p.getId().toString()).sorted().toList())
+                .orElse(List.of()));
+        sm.read(l -> {
+            m.put("firstSeq", l.firstSeq());
+            m.put("lastSeq", l.lastSeq());
+            m.put("events", l.count());
+            m.put("bytes", l.bytes());
+            return null;
+        });
+        m.put("maxAge", c.maxAge().toString());
+        m.put("maxBytes", c.maxBytes());
+        m.put("maxEvents", c.maxEvents());
+        m.put("dedupeWindow", c.dedupeWindow().toString());
+        m.put("consumers", sm.consumers().stream().map(StreamJson::consumerDoc).toList());
+        m.put("raft", host.raftStatus(stream));
+        return m;
     }
 }

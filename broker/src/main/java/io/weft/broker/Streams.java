@@ -279,7 +279,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     private void listed(String stream, String replyTo) {
         if (replyTo != null) {
-            work.execute(() -> reply(replyTo, statusJson(200, info(stream))));
+            work.execute(() -> reply(replyTo, statusJson(200, StreamJson.info(host, stream))));
         }
     }
 
@@ -306,7 +306,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         String op = req.path("op").asText();
         switch (op) {
             case "info":
-                return done(200, info(stream));
+                return done(200, StreamJson.info(host, stream));
             case "delete":
                 return host.delete(stream).thenApply(v -> Response.of(200, Map.of("deleted", stream)));
             case "events":
@@ -381,37 +381,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         return CompletableFuture.completedFuture(Response.of(status, doc));
     }
 
-    private Map<String, Object> info(String stream) {
-        StreamStateMachine sm = host.replica(stream).orElseThrow(() -> new IllegalStateException("no replica of " + stream));
-        StreamConfig c = sm.config();
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (c == null) {
-            m.put("name", stream);
-            return m;
-        }
-        m.put("name", c.name());
-        m.put("subjects", c.subjects());
-        m.put("replicas", c.replicas());
-        m.put("site", c.site());
-        m.put("leader", host.leader(stream).orElse(""));
-        m.put("peers", host.group(stream).map(g -> g.getPeers().stream().map(p -> p.getId().toString()).sorted().toList())
-                .orElse(List.of()));
-        sm.read(l -> {
-            m.put("firstSeq", l.firstSeq());
-            m.put("lastSeq", l.lastSeq());
-            m.put("events", l.count());
-            m.put("bytes", l.bytes());
-            return null;
-        });
-        m.put("maxAge", c.maxAge().toString());
-        m.put("maxBytes", c.maxBytes());
-        m.put("maxEvents", c.maxEvents());
-        m.put("dedupeWindow", c.dedupeWindow().toString());
-        m.put("consumers", sm.consumers().stream().map(StreamJson::consumerDoc).toList());
-        m.put("raft", host.raftStatus(stream));
-        return m;
-    }
-
     private byte[] events(String stream, JsonNode req) throws IOException {
         StreamStateMachine sm = host.replica(stream).orElseThrow();
         int count = Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1000)));
@@ -466,7 +435,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 if (host.replica(stream).isEmpty()) {
                     return done(404, Map.of("error", "this node holds no replica of " + stream));
                 }
-                return done(200, info(stream));
+                return done(200, StreamJson.info(host, stream));
             }
             if (parts.length == 3) {
                 req.put("op", switch (method) {

@@ -154,19 +154,9 @@ class StreamHostTest {
 
     @Test
     void snapshotsAreTakenWhileEntriesApplyAndARestartedReplicaCatchesUp() throws Exception {
-        StreamHost.Settings d = StreamHost.Settings.defaults();
-        StreamHost.Settings snapEvery50 = new StreamHost.Settings(d.maxBatchEvents(), d.maxBatchBytes(),
-                d.maxInFlight(), d.lingerMicros(), d.maxQueuedEvents(), 50);
+        StreamHost.Settings snapEvery50 = StreamHost.Settings.defaults().withSnapshotEveryEntries(50);
         List<StreamHost.Peer> peers = new ArrayList<>();
-        for (String n : List.of("a", "b", "c")) {
-            StreamHost h = start(n, 0, snapEvery50);
-            peers.add(new StreamHost.Peer(n, "127.0.0.1:" + h.port()));
-        }
-        hosts.get(0).create(StreamConfig.of("orders", "cloud", "orders.>").withReplicas(3), peers)
-                .get(30, TimeUnit.SECONDS);
-        await("a leader", () -> leaders.containsKey("orders"));
-        StreamHost leader = hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
-                .orElse(false)).findFirst().orElseThrow();
+        StreamHost leader = threeReplicasOfOrders(snapEvery50, peers);
         for (int i = 0; i < 600; i++) { // one entry each
             assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
         }
@@ -207,15 +197,7 @@ class StreamHostTest {
     void aLiveStoreOlderThanTheLatestSnapshotIsRestoredFromItOnStart() throws Exception {
         StreamHost.Settings snapEvery50 = StreamHost.Settings.defaults().withSnapshotEveryEntries(50);
         List<StreamHost.Peer> peers = new ArrayList<>();
-        for (String n : List.of("a", "b", "c")) {
-            StreamHost h = start(n, 0, snapEvery50);
-            peers.add(new StreamHost.Peer(n, "127.0.0.1:" + h.port()));
-        }
-        hosts.get(0).create(StreamConfig.of("orders", "cloud", "orders.>").withReplicas(3), peers)
-                .get(30, TimeUnit.SECONDS);
-        await("a leader", () -> leaders.containsKey("orders"));
-        StreamHost leader = hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
-                .orElse(false)).findFirst().orElseThrow();
+        StreamHost leader = threeReplicasOfOrders(snapEvery50, peers);
         StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
         String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
                 .orElseThrow().node();
@@ -253,6 +235,19 @@ class StreamHostTest {
             assertEquals(i + 1, events.get(i).seq());
             assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
         }
+    }
+
+    /** Starts hosts a, b and c (adding them to {@code peers}), creates R3 stream orders; returns its leader. */
+    private StreamHost threeReplicasOfOrders(StreamHost.Settings settings, List<StreamHost.Peer> peers) throws Exception {
+        for (String n : List.of("a", "b", "c")) {
+            StreamHost h = start(n, 0, settings);
+            peers.add(new StreamHost.Peer(n, "127.0.0.1:" + h.port()));
+        }
+        hosts.get(0).create(StreamConfig.of("orders", "cloud", "orders.>").withReplicas(3), peers)
+                .get(30, TimeUnit.SECONDS);
+        await("a leader", () -> leaders.containsKey("orders"));
+        return hosts.stream().filter(h -> h.replica("orders").map(StreamStateMachine::isLeader)
+                .orElse(false)).findFirst().orElseThrow();
     }
 
     /** The snapshot directories of {@code node}'s replica, oldest first. */
