@@ -25,12 +25,12 @@ class LeaderKillChaosTest {
 
     @Test
     void leaderKilledFiveTimesUnderAckedLoad() throws Exception {
-        Scenario.run(1, "stream leader kill -9 x5 under acked load", Cluster.loopback(dir), (cluster, row) -> {
+        int kills = Profile.times(5, 20);
+        Scenario.run(1, "stream leader kill -9 x" + kills + " under acked load", Cluster.loopback(dir), (cluster, row) -> {
             cluster.cloudAndOnprem(3, 1);
             try (MeshClient client = MeshClient.connect(ClientOptions.builder().servers(cluster.node("o1").client())
                     .discover(false).build())) {
                 StreamOps.create(client, "orders", "orders.>", 3, "cloud");
-                int kills = Profile.times(5, 20);
                 Duration between = Profile.phase(2, 10);
                 List<Long> recoveries = new ArrayList<>();
                 Workload.DurableProducer producer = new Workload.DurableProducer(client, "orders.created", "p", 64,
