@@ -2,36 +2,67 @@ package io.weft.storage;
 
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
-import org.rocksdb.Options;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * A {@link StreamStore} in one RocksDB directory per stream replica. Each {@link Batch} becomes one
- * {@link WriteBatch}. Writes are not fsynced: the Raft log is the durable record and the last-applied
- * index travels in every batch, so after a crash the state machine re-applies what RocksDB lost.
+ * {@link WriteBatch}.
+ *
+ * <p>Events (keys of {@link Keys#EVENT}) live in a column family of their own, everything else in
+ * the default one. Event keys only grow, so their table files never overlap and RocksDB moves them
+ * down the levels without rewriting them; mixed with the dedupe records (random keys) every
+ * compaction rewrote the events too, and compaction was the largest CPU user of a busy replica.
+ * A store written before the split (one column family) is moved over when it is opened.
+ *
+ * <p>Writes skip RocksDB's write-ahead log and are not fsynced: the Raft log is the durable
+ * record, the last-applied index travels in every batch, and the column families are flushed
+ * together ({@code atomic_flush}). After a crash the store is as of its last flush (every snapshot
+ * flushes), and the state machine re-applies the entries after it from the Raft log, which keeps
+ * every entry after the latest snapshot.
  */
 public final class RocksStreamStore implements StreamStore {
     static {
         RocksDB.loadLibrary();
     }
 
+    private static final byte[] EVENTS_FAMILY = "events".getBytes(StandardCharsets.UTF_8);
+    /** Events moved per batch when an old store is opened. */
+    private static final int MOVE_CHUNK = 10_000;
+    private static final byte[] EVENTS_FROM = Keys.first(Keys.EVENT);
+    private static final byte[] EVENTS_TO = Keys.after(Keys.EVENT);
+
     private final Path dir;
-    private final Options options;
+    private final DBOptions options;
+    private final ColumnFamilyOptions familyOptions;
     private final WriteOptions writeOptions;
     private final RocksDB db;
+    private final ColumnFamilyHandle rest;
+    private final ColumnFamilyHandle events;
 
-    private RocksStreamStore(Path dir, Options options, WriteOptions writeOptions, RocksDB db) {
+    private RocksStreamStore(Path dir, DBOptions options, ColumnFamilyOptions familyOptions, WriteOptions writeOptions,
+                             RocksDB db, List<ColumnFamilyHandle> handles) {
         this.dir = dir;
         this.options = options;
+        this.familyOptions = familyOptions;
         this.writeOptions = writeOptions;
         this.db = db;
+        this.rest = handles.get(0);
+        this.events = handles.get(1);
     }
 
     /**
@@ -42,23 +73,31 @@ public final class RocksStreamStore implements StreamStore {
      * @throws StorageException     when RocksDB cannot open the directory
      */
     public static RocksStreamStore open(Path dir) {
+        DBOptions options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setKeepLogFileNum(2).setAtomicFlush(true);
         // a bloom filter per table file: every publish looks up its dedupe key, which is almost
         // always absent, and without a filter each lookup reads a block of every level
-        Options options = new Options().setCreateIfMissing(true).setKeepLogFileNum(2)
+        ColumnFamilyOptions familyOptions = new ColumnFamilyOptions()
                 .setMemtablePrefixBloomSizeRatio(0.05).setMemtableWholeKeyFiltering(true)
                 .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10, false)));
-        WriteOptions writeOptions = new WriteOptions().setSync(false);
+        WriteOptions writeOptions = new WriteOptions().setSync(false).setDisableWAL(true);
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
-            db = RocksDB.open(options, dir.toString());
+            db = RocksDB.open(options, dir.toString(), List.of(
+                    new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(EVENTS_FAMILY, familyOptions)), handles);
         } catch (RocksDBException e) {
             writeOptions.close();
+            familyOptions.close();
             options.close();
             throw new StorageException("cannot open stream store " + dir + ": " + e.getMessage(), e);
         }
-        RocksStreamStore store = new RocksStreamStore(dir, options, writeOptions, db);
+        RocksStreamStore store = new RocksStreamStore(dir, options, familyOptions, writeOptions, db, handles);
         try {
+            store.moveEventsOutOfDefaultFamily();
             StoreFormat.checkOrInit(store, "stream store " + dir);
+            store.flush(); // without a write-ahead log, what was just written exists only once flushed
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -66,10 +105,45 @@ public final class RocksStreamStore implements StreamStore {
         return store;
     }
 
+    /** Moves events a store kept in the default column family (before the split) to their own. */
+    private void moveEventsOutOfDefaultFamily() {
+        boolean moved = false;
+        try (WriteOptions logged = new WriteOptions()) { // logged: an interrupted move resumes on the next open
+            while (true) {
+                List<byte[][]> chunk = new ArrayList<>();
+                scanFamily(rest, EVENTS_FROM, EVENTS_TO, (k, v) -> chunk.add(new byte[][] {k, v}) && chunk.size() < MOVE_CHUNK);
+                if (chunk.isEmpty()) {
+                    break;
+                }
+                try (WriteBatch wb = new WriteBatch()) {
+                    for (byte[][] kv : chunk) {
+                        wb.put(events, kv[0], kv[1]);
+                        wb.delete(rest, kv[0]);
+                    }
+                    db.write(logged, wb);
+                }
+                moved = true;
+            }
+        } catch (RocksDBException e) {
+            throw new StorageException("moving events to their column family failed in " + dir + ": " + e.getMessage(), e);
+        }
+        if (moved) {
+            flush();
+        }
+    }
+
+    private ColumnFamilyHandle familyOf(byte[] key) {
+        return key.length > 0 && key[0] == Keys.EVENT ? events : rest;
+    }
+
     @Override
-    public java.util.List<byte[]> getAll(java.util.List<byte[]> keys) {
+    public List<byte[]> getAll(List<byte[]> keys) {
+        List<ColumnFamilyHandle> families = new ArrayList<>(keys.size());
+        for (byte[] k : keys) {
+            families.add(familyOf(k));
+        }
         try {
-            return db.multiGetAsList(keys);
+            return db.multiGetAsList(families, keys);
         } catch (RocksDBException e) {
             throw new StorageException("read failed in " + dir + ": " + e.getMessage(), e);
         }
@@ -78,7 +152,7 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public byte[] get(byte[] key) {
         try {
-            return db.get(key);
+            return db.get(familyOf(key), key);
         } catch (RocksDBException e) {
             throw new StorageException("read failed in " + dir + ": " + e.getMessage(), e);
         }
@@ -89,9 +163,13 @@ public final class RocksStreamStore implements StreamStore {
         try (WriteBatch wb = new WriteBatch()) {
             for (Batch.Op op : batch.ops()) {
                 switch (op.kind()) {
-                    case PUT -> wb.put(op.key(), op.value());
-                    case DELETE -> wb.delete(op.key());
-                    case DELETE_RANGE -> wb.deleteRange(op.key(), op.value());
+                    case PUT -> wb.put(familyOf(op.key()), op.key(), op.value());
+                    case DELETE -> wb.delete(familyOf(op.key()), op.key());
+                    case DELETE_RANGE -> {
+                        for (Range r : split(op.key(), op.value())) {
+                            wb.deleteRange(r.family, r.from, r.to);
+                        }
+                    }
                     default -> throw new IllegalStateException("unknown op " + op.kind());
                 }
             }
@@ -103,13 +181,66 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public void scan(byte[] from, byte[] to, Visitor visitor) {
-        try (RocksIterator it = db.newIterator()) {
+        for (Range r : split(from, to)) {
+            if (!scanFamily(r.family, r.from, r.to, visitor)) {
+                return;
+            }
+        }
+    }
+
+    /** Visits [from, to) of one family; false when the visitor stopped it. */
+    private boolean scanFamily(ColumnFamilyHandle family, byte[] from, byte[] to, Visitor visitor) {
+        try (RocksIterator it = db.newIterator(family)) {
             for (it.seek(from); it.isValid(); it.next()) {
                 byte[] key = it.key();
-                if (Arrays.compareUnsigned(key, to) >= 0 || !visitor.visit(key, it.value())) {
-                    return;
+                if (Arrays.compareUnsigned(key, to) >= 0) {
+                    return true;
+                }
+                if (!visitor.visit(key, it.value())) {
+                    return false;
                 }
             }
+        }
+        return true;
+    }
+
+    private record Range(ColumnFamilyHandle family, byte[] from, byte[] to) {
+    }
+
+    /** [from, to) cut at the bounds of the event keys, in key order, empty parts left out. */
+    private List<Range> split(byte[] from, byte[] to) {
+        if (Arrays.compareUnsigned(from, to) >= 0) {
+            return Collections.emptyList();
+        }
+        List<Range> out = new ArrayList<>(3);
+        if (Arrays.compareUnsigned(from, EVENTS_FROM) < 0) {
+            out.add(new Range(rest, from, min(to, EVENTS_FROM)));
+        }
+        byte[] eFrom = max(from, EVENTS_FROM);
+        byte[] eTo = min(to, EVENTS_TO);
+        if (Arrays.compareUnsigned(eFrom, eTo) < 0) {
+            out.add(new Range(events, eFrom, eTo));
+        }
+        if (Arrays.compareUnsigned(to, EVENTS_TO) > 0) {
+            out.add(new Range(rest, max(from, EVENTS_TO), to));
+        }
+        return out;
+    }
+
+    private static byte[] min(byte[] a, byte[] b) {
+        return Arrays.compareUnsigned(a, b) <= 0 ? a : b;
+    }
+
+    private static byte[] max(byte[] a, byte[] b) {
+        return Arrays.compareUnsigned(a, b) >= 0 ? a : b;
+    }
+
+    /** True when the events column family holds {@code key} (tests: the split of the layout). */
+    boolean inEventsFamily(byte[] key) {
+        try {
+            return db.get(events, key) != null;
+        } catch (RocksDBException e) {
+            throw new StorageException("read failed in " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -128,6 +259,7 @@ public final class RocksStreamStore implements StreamStore {
      * hard-linked, so this is cheap whatever the store's size.
      */
     public void checkpoint(Path target) {
+        flush(); // no write-ahead log: what the checkpoint holds is what was flushed
         try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
             cp.createCheckpoint(target.toString());
         } catch (RocksDBException e) {
@@ -135,10 +267,10 @@ public final class RocksStreamStore implements StreamStore {
         }
     }
 
-    /** Flushes the memtable to an SST file (used when writing test fixtures). */
+    /** Writes the memtables of both column families to table files, together. */
     public void flush() {
         try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
-            db.flush(fo);
+            db.flush(fo, List.of(rest, events));
         } catch (RocksDBException e) {
             throw new StorageException("flush failed in " + dir + ": " + e.getMessage(), e);
         }
@@ -146,8 +278,16 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public void close() {
+        try {
+            flush(); // nothing written since the last flush is in a log: keep it
+        } catch (StorageException e) {
+            // closing after a failure: the Raft log still has every entry after the last flush
+        }
+        events.close();
+        rest.close();
         db.close();
         writeOptions.close();
+        familyOptions.close();
         options.close();
     }
 }
