@@ -5,6 +5,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactionStyle;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -16,18 +17,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 
 /**
  * A {@link StreamStore} in one RocksDB directory per stream replica. Each {@link Batch} becomes one
  * {@link WriteBatch}.
  *
- * <p>Events (keys of {@link Keys#EVENT}) live in a column family of their own, everything else in
- * the default one. Event keys only grow, so their table files never overlap and RocksDB moves them
- * down the levels without rewriting them; mixed with the dedupe records (random keys) every
- * compaction rewrote the events too, and compaction was the largest CPU user of a busy replica.
- * A store written before the split (one column family) is moved over when it is opened.
+ * <p>Three column families: events (keys of {@link Keys#EVENT}); the dedupe records and their
+ * expiry index ({@link Keys#DEDUPE}, {@link Keys#DEDUPE_EXPIRY}); everything else (default). Event
+ * keys only grow, so their table files never overlap and RocksDB moves them down the levels without
+ * rewriting them; mixed with the dedupe records (random keys) every compaction rewrote the events
+ * too, and compaction was the largest CPU user of a busy replica. Dedupe records are random and
+ * short-lived, so their family compacts size-tiered (universal), which rewrites each record a few
+ * times rather than once per level. Keys are the same in every family; a store written before the
+ * split (one column family) is moved over when it is opened.
  *
  * <p>Writes skip RocksDB's write-ahead log and are not fsynced: the Raft log is the durable
  * record, the last-applied index travels in every batch, and the column families are flushed
@@ -41,28 +44,40 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     private static final byte[] EVENTS_FAMILY = "events".getBytes(StandardCharsets.UTF_8);
-    /** Events moved per batch when an old store is opened. */
+    private static final byte[] DEDUPE_FAMILY = "dedupe".getBytes(StandardCharsets.UTF_8);
+    /** Keys moved per batch when an old store is opened. */
     private static final int MOVE_CHUNK = 10_000;
-    private static final byte[] EVENTS_FROM = Keys.first(Keys.EVENT);
-    private static final byte[] EVENTS_TO = Keys.after(Keys.EVENT);
+    /** The key prefixes kept outside the default family: [first prefix, last prefix] per family. */
+    private static final byte[][] MOVED_PREFIXES = {{Keys.EVENT, Keys.EVENT}, {Keys.DEDUPE, Keys.DEDUPE_EXPIRY}};
 
     private final Path dir;
     private final DBOptions options;
     private final ColumnFamilyOptions familyOptions;
+    private final ColumnFamilyOptions dedupeOptions;
     private final WriteOptions writeOptions;
     private final RocksDB db;
     private final ColumnFamilyHandle rest;
     private final ColumnFamilyHandle events;
+    private final ColumnFamilyHandle dedupe;
+    /** The family of each key prefix byte. */
+    private final ColumnFamilyHandle[] familyByPrefix = new ColumnFamilyHandle[256];
 
-    private RocksStreamStore(Path dir, DBOptions options, ColumnFamilyOptions familyOptions, WriteOptions writeOptions,
-                             RocksDB db, List<ColumnFamilyHandle> handles) {
+    private RocksStreamStore(Path dir, DBOptions options, ColumnFamilyOptions familyOptions,
+                             ColumnFamilyOptions dedupeOptions, WriteOptions writeOptions, RocksDB db,
+                             List<ColumnFamilyHandle> handles) {
         this.dir = dir;
         this.options = options;
         this.familyOptions = familyOptions;
+        this.dedupeOptions = dedupeOptions;
         this.writeOptions = writeOptions;
         this.db = db;
         this.rest = handles.get(0);
         this.events = handles.get(1);
+        this.dedupe = handles.get(2);
+        Arrays.fill(familyByPrefix, rest);
+        familyByPrefix[Keys.EVENT] = events;
+        familyByPrefix[Keys.DEDUPE] = dedupe;
+        familyByPrefix[Keys.DEDUPE_EXPIRY] = dedupe;
     }
 
     /**
@@ -80,22 +95,29 @@ public final class RocksStreamStore implements StreamStore {
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions()
                 .setMemtablePrefixBloomSizeRatio(0.05).setMemtableWholeKeyFiltering(true)
                 .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10, false)));
+        ColumnFamilyOptions dedupeOptions = new ColumnFamilyOptions()
+                .setMemtablePrefixBloomSizeRatio(0.05).setMemtableWholeKeyFiltering(true)
+                .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10, false)))
+                .setCompactionStyle(CompactionStyle.UNIVERSAL);
         WriteOptions writeOptions = new WriteOptions().setSync(false).setDisableWAL(true);
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
             db = RocksDB.open(options, dir.toString(), List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
-                    new ColumnFamilyDescriptor(EVENTS_FAMILY, familyOptions)), handles);
+                    new ColumnFamilyDescriptor(EVENTS_FAMILY, familyOptions),
+                    new ColumnFamilyDescriptor(DEDUPE_FAMILY, dedupeOptions)), handles);
         } catch (RocksDBException e) {
             writeOptions.close();
+            dedupeOptions.close();
             familyOptions.close();
             options.close();
             throw new StorageException("cannot open stream store " + dir + ": " + e.getMessage(), e);
         }
-        RocksStreamStore store = new RocksStreamStore(dir, options, familyOptions, writeOptions, db, handles);
+        RocksStreamStore store = new RocksStreamStore(dir, options, familyOptions, dedupeOptions, writeOptions, db,
+                handles);
         try {
-            store.moveEventsOutOfDefaultFamily();
+            store.moveOutOfDefaultFamily();
             StoreFormat.checkOrInit(store, "stream store " + dir);
             store.flush(); // without a write-ahead log, what was just written exists only once flushed
         } catch (RuntimeException e) {
@@ -105,27 +127,32 @@ public final class RocksStreamStore implements StreamStore {
         return store;
     }
 
-    /** Moves events a store kept in the default column family (before the split) to their own. */
-    private void moveEventsOutOfDefaultFamily() {
+    /** Moves the keys a store kept in the default column family (before the split) to their family. */
+    private void moveOutOfDefaultFamily() {
         boolean moved = false;
         try (WriteOptions logged = new WriteOptions()) { // logged: an interrupted move resumes on the next open
-            while (true) {
-                List<byte[][]> chunk = new ArrayList<>();
-                scanFamily(rest, EVENTS_FROM, EVENTS_TO, (k, v) -> chunk.add(new byte[][] {k, v}) && chunk.size() < MOVE_CHUNK);
-                if (chunk.isEmpty()) {
-                    break;
-                }
-                try (WriteBatch wb = new WriteBatch()) {
-                    for (byte[][] kv : chunk) {
-                        wb.put(events, kv[0], kv[1]);
-                        wb.delete(rest, kv[0]);
+            for (byte[] prefixes : MOVED_PREFIXES) {
+                byte[] from = Keys.first(prefixes[0]);
+                byte[] to = Keys.after(prefixes[1]);
+                ColumnFamilyHandle target = familyOf(from);
+                while (true) {
+                    List<byte[][]> chunk = new ArrayList<>();
+                    scanFamily(rest, from, to, (k, v) -> chunk.add(new byte[][] {k, v}) && chunk.size() < MOVE_CHUNK);
+                    if (chunk.isEmpty()) {
+                        break;
                     }
-                    db.write(logged, wb);
+                    try (WriteBatch wb = new WriteBatch()) {
+                        for (byte[][] kv : chunk) {
+                            wb.put(target, kv[0], kv[1]);
+                            wb.delete(rest, kv[0]);
+                        }
+                        db.write(logged, wb);
+                    }
+                    moved = true;
                 }
-                moved = true;
             }
         } catch (RocksDBException e) {
-            throw new StorageException("moving events to their column family failed in " + dir + ": " + e.getMessage(), e);
+            throw new StorageException("moving keys to their column family failed in " + dir + ": " + e.getMessage(), e);
         }
         if (moved) {
             flush();
@@ -133,7 +160,7 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     private ColumnFamilyHandle familyOf(byte[] key) {
-        return key.length > 0 && key[0] == Keys.EVENT ? events : rest;
+        return key.length == 0 ? rest : familyByPrefix[key[0] & 0xff];
     }
 
     @Override
@@ -207,22 +234,22 @@ public final class RocksStreamStore implements StreamStore {
     private record Range(ColumnFamilyHandle family, byte[] from, byte[] to) {
     }
 
-    /** [from, to) cut at the bounds of the event keys, in key order, empty parts left out. */
+    /** [from, to) cut where the family changes, in key order. */
     private List<Range> split(byte[] from, byte[] to) {
-        if (Arrays.compareUnsigned(from, to) >= 0) {
-            return Collections.emptyList();
-        }
         List<Range> out = new ArrayList<>(3);
-        if (Arrays.compareUnsigned(from, EVENTS_FROM) < 0) {
-            out.add(new Range(rest, from, min(to, EVENTS_FROM)));
-        }
-        byte[] eFrom = max(from, EVENTS_FROM);
-        byte[] eTo = min(to, EVENTS_TO);
-        if (Arrays.compareUnsigned(eFrom, eTo) < 0) {
-            out.add(new Range(events, eFrom, eTo));
-        }
-        if (Arrays.compareUnsigned(to, EVENTS_TO) > 0) {
-            out.add(new Range(rest, max(from, EVENTS_TO), to));
+        byte[] start = from;
+        while (Arrays.compareUnsigned(start, to) < 0) {
+            // the family of start's prefix holds keys up to the next prefix of another family
+            ColumnFamilyHandle family = familyOf(start);
+            int prefix = start.length == 0 ? 0 : start[0] & 0xff;
+            int next = prefix + 1;
+            while (next < 256 && familyByPrefix[next] == family) {
+                next++;
+            }
+            byte[] end = next < 256 ? new byte[] {(byte) next} : to;
+            end = min(end, to);
+            out.add(new Range(family, start, end));
+            start = end;
         }
         return out;
     }
@@ -231,14 +258,15 @@ public final class RocksStreamStore implements StreamStore {
         return Arrays.compareUnsigned(a, b) <= 0 ? a : b;
     }
 
-    private static byte[] max(byte[] a, byte[] b) {
-        return Arrays.compareUnsigned(a, b) >= 0 ? a : b;
-    }
-
-    /** True when the events column family holds {@code key} (tests: the split of the layout). */
-    boolean inEventsFamily(byte[] key) {
+    /** The name of the column family that holds {@code key} (tests: the split of the layout), or null. */
+    String familyHolding(byte[] key) {
         try {
-            return db.get(events, key) != null;
+            for (ColumnFamilyHandle f : List.of(rest, events, dedupe)) {
+                if (db.get(f, key) != null) {
+                    return new String(f.getName(), StandardCharsets.UTF_8);
+                }
+            }
+            return null;
         } catch (RocksDBException e) {
             throw new StorageException("read failed in " + dir + ": " + e.getMessage(), e);
         }
@@ -270,7 +298,7 @@ public final class RocksStreamStore implements StreamStore {
     /** Writes the memtables of both column families to table files, together. */
     public void flush() {
         try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
-            db.flush(fo, List.of(rest, events));
+            db.flush(fo, List.of(rest, events, dedupe));
         } catch (RocksDBException e) {
             throw new StorageException("flush failed in " + dir + ": " + e.getMessage(), e);
         }
@@ -283,10 +311,12 @@ public final class RocksStreamStore implements StreamStore {
         } catch (StorageException e) {
             // closing after a failure: the Raft log still has every entry after the last flush
         }
+        dedupe.close();
         events.close();
         rest.close();
         db.close();
         writeOptions.close();
+        dedupeOptions.close();
         familyOptions.close();
         options.close();
     }

@@ -15,11 +15,10 @@ import java.util.List;
 
 import static io.weft.storage.Events.pubs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The physical layout of {@link RocksStreamStore}: events in a column family of their own. */
+/** The physical layout of {@link RocksStreamStore}: events, dedupe records and the rest in three column families. */
 class RocksStreamStoreTest {
     private static final StreamConfig ORDERS = StreamConfig.of("orders", "cloud", "orders.>");
     private static final long T0 = 1_700_000_000_000L;
@@ -29,8 +28,11 @@ class RocksStreamStoreTest {
         try (RocksStreamStore store = RocksStreamStore.open(dir)) {
             StreamLog log = StreamLog.open(store, ORDERS);
             log.apply(1, pubs("a", "b"), T0);
-            assertTrue(store.inEventsFamily(Keys.event(1)));
-            assertFalse(store.inEventsFamily(Keys.STATE));
+            assertEquals("events", store.familyHolding(Keys.event(1)));
+            assertEquals("dedupe", store.familyHolding(Keys.dedupe("src", "a")));
+            assertEquals("dedupe", store.familyHolding(Keys.dedupeExpiry(1)));
+            assertEquals("default", store.familyHolding(Keys.STATE));
+            assertEquals("default", store.familyHolding(Keys.time(T0)));
 
             List<Integer> prefixes = new ArrayList<>();
             store.scan(new byte[0], Keys.END, (k, v) -> prefixes.add((int) k[0]));
@@ -69,23 +71,30 @@ class RocksStreamStoreTest {
         }
         // an interrupted move (or a store from before the split): some events still in the default family
         byte[] second;
+        byte[] dedupeB;
         try (RocksStreamStore store = RocksStreamStore.open(dir)) {
             second = store.get(Keys.event(2));
+            dedupeB = store.get(Keys.dedupe("src", "b"));
         }
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try (DBOptions o = new DBOptions();
              RocksDB db = RocksDB.open(o, dir.toString(), List.of(
                      new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
-                     new ColumnFamilyDescriptor("events".getBytes(StandardCharsets.UTF_8))), handles)) {
+                     new ColumnFamilyDescriptor("events".getBytes(StandardCharsets.UTF_8)),
+                     new ColumnFamilyDescriptor("dedupe".getBytes(StandardCharsets.UTF_8))), handles)) {
             db.delete(handles.get(1), Keys.event(2));
             db.put(handles.get(0), Keys.event(2), second);
+            db.delete(handles.get(2), Keys.dedupe("src", "b"));
+            db.put(handles.get(0), Keys.dedupe("src", "b"), dedupeB);
             handles.forEach(ColumnFamilyHandle::close);
         }
         try (RocksStreamStore store = RocksStreamStore.open(dir)) {
-            assertTrue(store.inEventsFamily(Keys.event(2)), "moved");
+            assertEquals("events", store.familyHolding(Keys.event(2)), "moved");
+            assertEquals("dedupe", store.familyHolding(Keys.dedupe("src", "b")), "moved");
             StreamLog log = StreamLog.open(store, ORDERS);
             assertEquals(List.of("event-src-a", "event-src-b", "event-src-c"),
                     log.readFrom(1, 10).stream().map(Events::payload).toList());
+            assertEquals(List.of(new PublishAck(2, true)), log.apply(2, pubs("b"), T0 + 1), "the moved record still dedupes");
         }
     }
 }
