@@ -7,6 +7,8 @@ import java.util.List;
 /**
  * Writes that a {@link StreamStore} applies atomically, in the order they were added (a put
  * followed by a delete of the same key leaves the key absent). Keys compare as unsigned bytes.
+ * A batch keeps the arrays it is given, without copying them (it is on the path of every stored
+ * event): do not change them afterwards.
  */
 public final class Batch {
     /** What an {@link Op} does. */
@@ -26,19 +28,19 @@ public final class Batch {
 
     /** Sets {@code key} to {@code value}. */
     public Batch put(byte[] key, byte[] value) {
-        ops.add(new Op(Kind.PUT, key.clone(), value.clone()));
+        ops.add(new Op(Kind.PUT, key, value));
         return this;
     }
 
     /** Removes {@code key}. */
     public Batch delete(byte[] key) {
-        ops.add(new Op(Kind.DELETE, key.clone(), null));
+        ops.add(new Op(Kind.DELETE, key, null));
         return this;
     }
 
     /** Removes every key {@code k} with {@code from <= k < to}. */
     public Batch deleteRange(byte[] from, byte[] to) {
-        ops.add(new Op(Kind.DELETE_RANGE, from.clone(), to.clone()));
+        ops.add(new Op(Kind.DELETE_RANGE, from, to));
         return this;
     }
 

@@ -89,7 +89,7 @@ public final class StreamLog {
             Batch b = new Batch();
             long dedupeCutoff = expireDedupe(b, now);
             NewEvents added = new NewEvents(lastSeq + 1);
-            Map<ByteBuffer, Long> seenInBatch = new HashMap<>();
+            Map<SourceId, Long> seenInBatch = new HashMap<>();
             List<PublishAck> acks = new ArrayList<>(batch.size());
             boolean dedupe = dedupeCutoff != Long.MIN_VALUE;
             List<byte[]> dedupeKeys = new ArrayList<>(dedupe ? batch.size() : 0);
@@ -102,8 +102,9 @@ public final class StreamLog {
             for (int i = 0; i < batch.size(); i++) {
                 Publish p = batch.get(i);
                 byte[] dk = dedupe ? dedupeKeys.get(i) : null;
+                SourceId sid = dedupe ? new SourceId(p.source(), p.id()) : null;
                 Long original = records == null ? null
-                        : seenInBatch.getOrDefault(ByteBuffer.wrap(dk), liveDedupe(records.get(i), dedupeCutoff));
+                        : seenInBatch.getOrDefault(sid, liveDedupe(records.get(i), dedupeCutoff));
                 if (original != null) {
                     acks.add(new PublishAck(original, true));
                     continue;
@@ -112,7 +113,7 @@ public final class StreamLog {
                 if (dedupe) {
                     b.put(dk, ByteBuffer.allocate(16).putLong(seq).putLong(now).array());
                     b.put(Keys.dedupeExpiry(seq), ByteBuffer.allocate(8 + dk.length).putLong(now).put(dk).array());
-                    seenInBatch.put(ByteBuffer.wrap(dk), seq);
+                    seenInBatch.put(sid, seq);
                     if (dedupeFirstExpiryTime == Long.MAX_VALUE) {
                         dedupeFirstExpiryTime = now;
                         dedupeScanFrom = seq;
@@ -444,5 +445,9 @@ public final class StreamLog {
             }
             return v;
         }
+    }
+
+    /** An event's dedupe identity within one entry (Strings cache their hash; byte keys would hash per lookup). */
+    private record SourceId(String source, String id) {
     }
 }

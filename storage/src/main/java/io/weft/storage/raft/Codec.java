@@ -12,14 +12,14 @@ import io.weft.storage.StartPosition;
 import io.weft.storage.StoredEvent;
 import io.weft.storage.StreamConfig;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,6 +37,11 @@ import java.util.List;
  * </pre>
  */
 public final class Codec {
+    /** Big-endian views of a byte[] (Out writes numbers in place). */
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     public static final byte CREATE = 0x01;
     public static final byte PUBLISH = 0x02;
     public static final byte CONSUMER = 0x03;
@@ -318,28 +323,35 @@ public final class Codec {
 
     /** A growable big-endian writer. */
     public static final class Out {
-        private final ByteArrayOutputStream buf;
-        private final DataOutputStream out;
+        private byte[] buf;
+        private int size;
 
         public Out() {
             this(64);
         }
 
         public Out(int size) {
-            buf = new ByteArrayOutputStream(Math.max(16, size));
-            out = new DataOutputStream(buf);
+            buf = new byte[Math.max(16, size)];
         }
 
         public Out u8(byte b) {
-            return run(() -> out.writeByte(b));
+            room(1);
+            buf[size++] = b;
+            return this;
         }
 
         public Out i32(int v) {
-            return run(() -> out.writeInt(v));
+            room(4);
+            INT.set(buf, size, v);
+            size += 4;
+            return this;
         }
 
         public Out i64(long v) {
-            return run(() -> out.writeLong(v));
+            room(8);
+            LONG.set(buf, size, v);
+            size += 8;
+            return this;
         }
 
         public Out str(String s) {
@@ -347,98 +359,93 @@ public final class Codec {
             if (b.length > 0xffff) {
                 throw new IllegalArgumentException("string longer than 65535 bytes");
             }
-            return run(() -> {
-                out.writeShort(b.length);
-                out.write(b);
-            });
-        }
-
-        public Out bytes(byte[] b) {
-            return run(() -> {
-                out.writeInt(b.length);
-                out.write(b);
-            });
-        }
-
-        public byte[] bytes() {
-            return buf.toByteArray();
-        }
-
-        private Out run(IoAction a) {
-            try {
-                a.run();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e); // cannot happen: in memory
-            }
+            room(2 + b.length);
+            SHORT.set(buf, size, (short) b.length);
+            System.arraycopy(b, 0, buf, size + 2, b.length);
+            size += 2 + b.length;
             return this;
         }
 
-        private interface IoAction {
-            void run() throws IOException;
+        public Out bytes(byte[] b) {
+            i32(b.length);
+            room(b.length);
+            System.arraycopy(b, 0, buf, size, b.length);
+            size += b.length;
+            return this;
+        }
+
+        public byte[] bytes() {
+            return buf.length == size ? buf : Arrays.copyOf(buf, size);
+        }
+
+        private void room(int n) {
+            if (size + n > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+            }
         }
     }
 
     /** A big-endian reader that throws {@link IllegalArgumentException} on truncated input. */
     public static final class In {
-        private final DataInputStream in;
+        private final ByteBuffer in;
 
         public In(byte[] b, int offset) {
-            in = new DataInputStream(new java.io.ByteArrayInputStream(b, offset, b.length - offset));
+            this(ByteBuffer.wrap(b, offset, b.length - offset));
+        }
+
+        /** Reads {@code b} from its position on (big-endian whatever its order). */
+        public In(ByteBuffer b) {
+            in = b.slice().order(ByteOrder.BIG_ENDIAN);
         }
 
         public byte u8() {
-            try {
-                return in.readByte();
-            } catch (IOException e) {
-                throw truncated();
-            }
+            need(1);
+            return in.get();
         }
 
         public int i32() {
-            try {
-                return in.readInt();
-            } catch (IOException e) {
-                throw truncated();
-            }
+            need(4);
+            return in.getInt();
         }
 
         public long i64() {
-            try {
-                return in.readLong();
-            } catch (IOException e) {
-                throw truncated();
-            }
+            need(8);
+            return in.getLong();
         }
 
         public String str() {
-            try {
-                byte[] b = new byte[in.readUnsignedShort()];
-                in.readFully(b);
-                return new String(b, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw truncated();
+            need(2);
+            int n = in.getShort() & 0xffff;
+            need(n);
+            if (in.hasArray()) {
+                String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
+                in.position(in.position() + n);
+                return s;
             }
+            byte[] b = new byte[n];
+            in.get(b);
+            return new String(b, StandardCharsets.UTF_8);
         }
 
         public byte[] bytes() {
-            try {
-                int n = in.readInt();
-                if (n < 0 || n > in.available()) {
-                    throw truncated();
-                }
-                byte[] b = new byte[n];
-                in.readFully(b);
-                return b;
-            } catch (IOException e) {
+            need(4);
+            int n = in.getInt();
+            if (n < 0) {
                 throw truncated();
             }
+            need(n);
+            byte[] b = new byte[n];
+            in.get(b);
+            return b;
         }
 
         public boolean hasMore() {
-            try {
-                return in.available() > 0;
-            } catch (IOException e) {
-                return false;
+            return in.hasRemaining();
+        }
+
+        private void need(int n) {
+            if (in.remaining() < n) {
+                throw truncated();
             }
         }
 
@@ -446,4 +453,5 @@ public final class Codec {
             return new IllegalArgumentException("truncated entry");
         }
     }
+
 }

@@ -1,11 +1,14 @@
 package io.weft.storage.raft;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.weft.storage.ConsumerConfig;
 import io.weft.storage.ConsumerInfo;
 import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.Publish;
 import io.weft.storage.StartPosition;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,5 +51,30 @@ class CodecTest {
         ConsumerOpResult back = Codec.consumerResult(Codec.consumerReply(r));
         assertEquals(r.info(), back.info());
         assertEquals(List.of(), back.deliveries());
+    }
+
+    @Test
+    void publishEntryLayoutIsPinned() {
+        // entries in Raft logs on disk were written in this layout: big-endian numbers, u16-prefixed UTF-8
+        byte[] entry = Codec.publish(7, List.of(new Publish("s", "i", "t\u00e9", new byte[] {1, 2})));
+        assertArrayEquals(new byte[] {Codec.PUBLISH, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1,
+                0, 3, 't', (byte) 0xc3, (byte) 0xa9, 0, 1, 's', 0, 1, 'i', 0, 0, 0, 2, 1, 2}, entry);
+        Codec.In in = new Codec.In(entry, 1);
+        assertEquals(7, Codec.entryTime(in));
+        Publish back = Codec.publishes(in).get(0);
+        assertEquals("t\u00e9", back.topic());
+        assertArrayEquals(new byte[] {1, 2}, back.event());
+    }
+
+    @Test
+    void aTruncatedEntryIsRejected() {
+        byte[] entry = Codec.publish(7, List.of(new Publish("s", "i", "t", new byte[] {1, 2})));
+        for (int cut = 1; cut < entry.length; cut++) {
+            Codec.In in = new Codec.In(java.util.Arrays.copyOf(entry, cut), 1);
+            assertThrows(IllegalArgumentException.class, () -> {
+                Codec.entryTime(in);
+                Codec.publishes(in);
+            }, "cut at " + cut);
+        }
     }
 }
