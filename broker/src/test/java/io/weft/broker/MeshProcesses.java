@@ -77,10 +77,22 @@ final class MeshProcesses implements AutoCloseable {
         return n;
     }
 
-    /** Starts a killed node again with its data dir and the same ports. */
+    /**
+     * Starts a killed node again with its data dir and the same ports, or with new ones when one of
+     * them was taken meanwhile: the first start got them from the kernel's ephemeral range, from which
+     * any outgoing connection (a peer redialling this very node) may take a freed number. Peers find
+     * the node's new ports through membership; its raft port is kept in its data dir either way.
+     */
     void restart(String name) throws IOException {
         Node n = nodes.get(name);
-        launch(n, n.clientPort, n.httpPort, n.meshPort);
+        try {
+            launch(n, n.clientPort, n.httpPort, n.meshPort);
+        } catch (IllegalStateException e) {
+            if (!String.valueOf(e.getMessage()).contains("Address already in use")) {
+                throw e;
+            }
+            launch(n, 0, 0, 0);
+        }
     }
 
     private void launch(Node n, int client, int httpPort, int mesh) throws IOException {
