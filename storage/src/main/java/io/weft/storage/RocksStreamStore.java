@@ -90,15 +90,8 @@ public final class RocksStreamStore implements StreamStore {
     public static RocksStreamStore open(Path dir) {
         DBOptions options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setKeepLogFileNum(2).setAtomicFlush(true);
-        // a bloom filter per table file: every publish looks up its dedupe key, which is almost
-        // always absent, and without a filter each lookup reads a block of every level
-        ColumnFamilyOptions familyOptions = new ColumnFamilyOptions()
-                .setMemtablePrefixBloomSizeRatio(0.05).setMemtableWholeKeyFiltering(true)
-                .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10, false)));
-        ColumnFamilyOptions dedupeOptions = new ColumnFamilyOptions()
-                .setMemtablePrefixBloomSizeRatio(0.05).setMemtableWholeKeyFiltering(true)
-                .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10, false)))
-                .setCompactionStyle(CompactionStyle.UNIVERSAL);
+        ColumnFamilyOptions familyOptions = familyOptions();
+        ColumnFamilyOptions dedupeOptions = familyOptions().setCompactionStyle(CompactionStyle.UNIVERSAL);
         WriteOptions writeOptions = new WriteOptions().setSync(false).setDisableWAL(true);
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
@@ -125,6 +118,14 @@ public final class RocksStreamStore implements StreamStore {
             throw e;
         }
         return store;
+    }
+
+    private static ColumnFamilyOptions familyOptions() {
+        // a bloom filter per table file: every publish looks up its dedupe key, which is almost
+        // always absent, and without a filter each lookup reads a block of every level
+        return new ColumnFamilyOptions()
+                .setMemtablePrefixBloomSizeRatio(0.05).setMemtableWholeKeyFiltering(true)
+                .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10, false)));
     }
 
     /** Moves the keys a store kept in the default column family (before the split) to their family. */
@@ -287,7 +288,8 @@ public final class RocksStreamStore implements StreamStore {
      * hard-linked, so this is cheap whatever the store's size.
      */
     public void checkpoint(Path target) {
-        flush(); // no write-ahead log: what the checkpoint holds is what was flushed
+        // without a write-ahead log a checkpoint holds only what was flushed; createCheckpoint flushes
+        // every family first (its log_size_for_flush is 0), atomically with atomic_flush
         try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
             cp.createCheckpoint(target.toString());
         } catch (RocksDBException e) {
@@ -295,7 +297,7 @@ public final class RocksStreamStore implements StreamStore {
         }
     }
 
-    /** Writes the memtables of both column families to table files, together. */
+    /** Writes the memtables of every column family to table files, together. */
     public void flush() {
         try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
             db.flush(fo, List.of(rest, events, dedupe));

@@ -65,6 +65,22 @@ class RocksStreamStoreTest {
     }
 
     @Test
+    void aCheckpointHoldsWritesNotYetFlushed(@TempDir Path dir) {
+        Path copy = dir.resolve("checkpoint");
+        try (RocksStreamStore store = RocksStreamStore.open(dir.resolve("db"))) {
+            StreamLog log = StreamLog.open(store, ORDERS);
+            log.apply(1, pubs("a"), T0);
+            log.apply(2, pubs("b"), T0 + 1); // in the memtables only: there is no write-ahead log
+            store.checkpoint(copy);
+        }
+        try (RocksStreamStore store = RocksStreamStore.open(copy)) {
+            StreamLog log = StreamLog.open(store, ORDERS);
+            assertEquals(2, log.lastApplied());
+            assertEquals(List.of("event-src-a", "event-src-b"), log.readFrom(1, 10).stream().map(Events::payload).toList());
+        }
+    }
+
+    @Test
     void eventsLeftInTheDefaultFamilyAreMovedOnOpen(@TempDir Path dir) throws RocksDBException {
         try (RocksStreamStore store = RocksStreamStore.open(dir)) {
             StreamLog.open(store, ORDERS).apply(1, pubs("a", "b", "c"), T0);
