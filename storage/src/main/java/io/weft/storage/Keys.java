@@ -11,21 +11,26 @@ import java.nio.charset.StandardCharsets;
  * 0x00 "format"                         -> u32 format version
  * 0x01 seq:u64                          -> event: time:i64, topicLen:u16, topic, event bytes
  * 0x02 time:i64                         -> first seq:u64 stored at that time (time index)
- * 0x03 srcLen:u16 source id             -> dedupe record: seq:u64, time:i64
- * 0x04 seq:u64                          -> dedupe expiry: time:i64, dedupe key (ordered by seq = by time)
  * 0x05 consumer name                    -> consumer state (ConsumerState)
  * 0x06 "state"                          -> lastApplied, firstSeq, lastSeq, bytes, count, lastTime (i64 each)
  * 0x06 "config"                         -> the stream's settings (io.weft.storage.raft.Codec#config)
+ * 0x07 bucket:u64 srcLen:u16 source id  -> dedupe record: seq:u64, time:i64; bucket = time / window
  * </pre>
+ *
+ * <p>Format 1 kept dedupe records under 0x03 (srcLen source id, no bucket) with an expiry index
+ * under 0x04 (seq -> time, dedupe key); {@link StreamLog#open} converts them.
  */
 final class Keys {
     static final byte FORMAT_PREFIX = 0x00;
     static final byte EVENT = 0x01;
     static final byte TIME = 0x02;
-    static final byte DEDUPE = 0x03;
-    static final byte DEDUPE_EXPIRY = 0x04;
+    /** Format 1 only: dedupe records without a bucket. */
+    static final byte DEDUPE_V1 = 0x03;
+    /** Format 1 only: the expiry index of the dedupe records. */
+    static final byte DEDUPE_EXPIRY_V1 = 0x04;
     static final byte CONSUMER = 0x05;
     static final byte META = 0x06;
+    static final byte DEDUPE = 0x07;
 
     static final byte[] FORMAT = withText(FORMAT_PREFIX, "format");
     static final byte[] STATE = withText(META, "state");
@@ -44,18 +49,39 @@ final class Keys {
         return withLong(TIME, timeMillis);
     }
 
-    static byte[] dedupeExpiry(long seq) {
-        return withLong(DEDUPE_EXPIRY, seq);
-    }
-
-    static byte[] dedupe(String source, String id) {
+    /** The dedupe record of (source, id) in time bucket {@code bucket}. */
+    static byte[] dedupe(long bucket, String source, String id) {
         byte[] s = source.getBytes(StandardCharsets.UTF_8);
         byte[] i = id.getBytes(StandardCharsets.UTF_8);
         if (s.length > 0xffff) {
             throw new IllegalArgumentException("source longer than 65535 bytes");
         }
+        return ByteBuffer.allocate(11 + s.length + i.length)
+                .put(DEDUPE).putLong(bucket).putShort((short) s.length).put(s).put(i).array();
+    }
+
+    /** The first dedupe key of time bucket {@code bucket}. */
+    static byte[] dedupeBucket(long bucket) {
+        return withLong(DEDUPE, bucket);
+    }
+
+    /** Format 1: the dedupe record of (source, id). */
+    static byte[] dedupeV1(String source, String id) {
+        byte[] s = source.getBytes(StandardCharsets.UTF_8);
+        byte[] i = id.getBytes(StandardCharsets.UTF_8);
         return ByteBuffer.allocate(3 + s.length + i.length)
-                .put(DEDUPE).putShort((short) s.length).put(s).put(i).array();
+                .put(DEDUPE_V1).putShort((short) s.length).put(s).put(i).array();
+    }
+
+    /** Format 1: the expiry index entry of the record stored for event {@code seq}. */
+    static byte[] dedupeExpiryV1(long seq) {
+        return withLong(DEDUPE_EXPIRY_V1, seq);
+    }
+
+    /** A format-1 dedupe key (0x03 srcLen source id) in time bucket {@code bucket}. */
+    static byte[] dedupeFromV1(long bucket, byte[] v1Key) {
+        return ByteBuffer.allocate(8 + v1Key.length).put(DEDUPE).putLong(bucket)
+                .put(v1Key, 1, v1Key.length - 1).array();
     }
 
     static byte[] consumer(String name) {

@@ -23,8 +23,9 @@ import java.util.List;
  * A {@link StreamStore} in one RocksDB directory per stream replica. Each {@link Batch} becomes one
  * {@link WriteBatch}.
  *
- * <p>Three column families: events (keys of {@link Keys#EVENT}); the dedupe records and their
- * expiry index ({@link Keys#DEDUPE}, {@link Keys#DEDUPE_EXPIRY}); everything else (default). Event
+ * <p>Three column families: events (keys of {@link Keys#EVENT}); the dedupe records
+ * ({@link Keys#DEDUPE}, and format 1's until {@link StreamLog#open} converts them); everything else
+ * (default). Event
  * keys only grow, so their table files never overlap and RocksDB moves them down the levels without
  * rewriting them; mixed with the dedupe records (random keys) every compaction rewrote the events
  * too, and compaction was the largest CPU user of a busy replica. Dedupe records are random and
@@ -48,7 +49,7 @@ public final class RocksStreamStore implements StreamStore {
     /** Keys moved per batch when an old store is opened. */
     private static final int MOVE_CHUNK = 10_000;
     /** The key prefixes kept outside the default family: [first prefix, last prefix] per family. */
-    private static final byte[][] MOVED_PREFIXES = {{Keys.EVENT, Keys.EVENT}, {Keys.DEDUPE, Keys.DEDUPE_EXPIRY}};
+    private static final byte[][] MOVED_PREFIXES = {{Keys.EVENT, Keys.EVENT}, {Keys.DEDUPE_V1, Keys.DEDUPE_EXPIRY_V1}};
 
     private final Path dir;
     private final DBOptions options;
@@ -77,7 +78,8 @@ public final class RocksStreamStore implements StreamStore {
         Arrays.fill(familyByPrefix, rest);
         familyByPrefix[Keys.EVENT] = events;
         familyByPrefix[Keys.DEDUPE] = dedupe;
-        familyByPrefix[Keys.DEDUPE_EXPIRY] = dedupe;
+        familyByPrefix[Keys.DEDUPE_V1] = dedupe;
+        familyByPrefix[Keys.DEDUPE_EXPIRY_V1] = dedupe;
     }
 
     /**

@@ -9,8 +9,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * keep a fixture written by each old version under {@code src/test/resources/fixtures/}.
  */
 public final class StoreFormat {
-    /** The version this build writes and reads. */
-    public static final int VERSION = 1;
+    /** The version this build writes. */
+    public static final int VERSION = 2;
+    /**
+     * The oldest version this build reads: format 1 differs only in its dedupe records, which
+     * {@link StreamLog#open} converts (it knows the stream's dedupe window).
+     */
+    public static final int OLDEST_READABLE = 1;
 
     private StoreFormat() {
     }
@@ -35,9 +40,9 @@ public final class StoreFormat {
             return;
         }
         int found = v.length == 4 ? ByteBuffer.wrap(v).getInt() : -1;
-        if (found != VERSION) {
+        if (found < OLDEST_READABLE || found > VERSION) {
             throw new StoreFormatException(where + " has on-disk format version " + found
-                    + " but this build reads version " + VERSION
+                    + " but this build reads versions " + OLDEST_READABLE + " to " + VERSION
                     + ": run a build that reads it, or drop this replica and let it catch up from its peers");
         }
     }

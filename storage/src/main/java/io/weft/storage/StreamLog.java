@@ -26,7 +26,7 @@ import java.util.TreeMap;
  * serialised with it by the caller.
  */
 public final class StreamLog {
-    /** At most this many events or dedupe records are removed by one apply; the rest go later. */
+    /** At most this many events are removed by one apply (the rest go later); also the chunk of a format upgrade. */
     static final int MAX_REMOVALS_PER_APPLY = 10_000;
     /** At most this many consumers per stream: each one's state is kept in memory. */
     public static final int MAX_CONSUMERS = 10_000;
@@ -41,13 +41,10 @@ public final class StreamLog {
     private long count;
     private long lastTimeMillis = -1;
     /**
-     * Where the dedupe expiry records start (every one below this seq was deleted), and the time of
-     * the first one: {@link Long#MIN_VALUE} unknown, {@link Long#MAX_VALUE} none. Kept only in
-     * memory, so that an apply with nothing to expire reads nothing, and a scan does not start at
-     * the prefix and step over the tombstones of every record already expired.
+     * Dedupe records of time buckets below this one are deleted (kept only in memory: after a reopen
+     * the first apply deletes them again, which is cheap and changes nothing).
      */
-    private long dedupeScanFrom;
-    private long dedupeFirstExpiryTime = Long.MIN_VALUE;
+    private long dedupeClearedBelow = Long.MIN_VALUE;
 
     private StreamLog(StreamStore store, StreamConfig config) {
         this.store = store;
@@ -60,6 +57,7 @@ public final class StreamLog {
      */
     public static StreamLog open(StreamStore store, StreamConfig config) {
         StreamLog log = new StreamLog(store, config);
+        log.upgradeFormat1();
         log.loadState();
         store.scan(Keys.first(Keys.CONSUMER), Keys.after(Keys.CONSUMER), (k, v) -> {
             log.consumers.put(Keys.consumerNameOf(k), ConsumerState.decode(v));
@@ -82,42 +80,50 @@ public final class StreamLog {
             return List.of();
         }
         long[] saved = saveCounters();
-        long savedScanFrom = dedupeScanFrom;
-        long savedFirstExpiry = dedupeFirstExpiryTime;
+        long savedClearedBelow = dedupeClearedBelow;
         try {
             long now = Math.max(entryTimeMillis, lastTimeMillis);
             Batch b = new Batch();
-            long dedupeCutoff = expireDedupe(b, now);
+            boolean dedupe = !config.dedupeWindow().isZero();
+            long window = config.dedupeWindow().toMillis();
+            long cutoff = now - window; // a record at or before it is dead
+            long bucket = dedupe ? Math.floorDiv(now, window) : 0;
+            List<byte[]> records = null;
+            List<byte[]> dedupeKeys = null;
+            if (dedupe) {
+                expireDedupe(b, bucket);
+                // a live record was written within the window: in this bucket or the one before
+                dedupeKeys = new ArrayList<>(2 * batch.size());
+                for (Publish p : batch) {
+                    dedupeKeys.add(Keys.dedupe(bucket, p.source(), p.id()));
+                    dedupeKeys.add(Keys.dedupe(bucket - 1, p.source(), p.id()));
+                }
+                records = store.getAll(dedupeKeys);
+            }
             NewEvents added = new NewEvents(lastSeq + 1);
             Map<SourceId, Long> seenInBatch = new HashMap<>();
             List<PublishAck> acks = new ArrayList<>(batch.size());
-            boolean dedupe = dedupeCutoff != Long.MIN_VALUE;
-            List<byte[]> dedupeKeys = new ArrayList<>(dedupe ? batch.size() : 0);
-            if (dedupe) {
-                for (Publish p : batch) {
-                    dedupeKeys.add(Keys.dedupe(p.source(), p.id()));
-                }
-            }
-            List<byte[]> records = dedupe ? store.getAll(dedupeKeys) : null;
             for (int i = 0; i < batch.size(); i++) {
                 Publish p = batch.get(i);
-                byte[] dk = dedupe ? dedupeKeys.get(i) : null;
                 SourceId sid = dedupe ? new SourceId(p.source(), p.id()) : null;
-                Long original = records == null ? null
-                        : seenInBatch.getOrDefault(sid, liveDedupe(records.get(i), dedupeCutoff));
+                Long original = null;
+                if (dedupe) {
+                    original = seenInBatch.get(sid);
+                    if (original == null) {
+                        original = liveDedupe(records.get(2 * i), cutoff);
+                    }
+                    if (original == null) {
+                        original = liveDedupe(records.get(2 * i + 1), cutoff);
+                    }
+                }
                 if (original != null) {
                     acks.add(new PublishAck(original, true));
                     continue;
                 }
                 long seq = store(b, p, now, added);
                 if (dedupe) {
-                    b.put(dk, ByteBuffer.allocate(16).putLong(seq).putLong(now).array());
-                    b.put(Keys.dedupeExpiry(seq), ByteBuffer.allocate(8 + dk.length).putLong(now).put(dk).array());
+                    b.put(dedupeKeys.get(2 * i), ByteBuffer.allocate(16).putLong(seq).putLong(now).array());
                     seenInBatch.put(sid, seq);
-                    if (dedupeFirstExpiryTime == Long.MAX_VALUE) {
-                        dedupeFirstExpiryTime = now;
-                        dedupeScanFrom = seq;
-                    }
                 }
                 acks.add(new PublishAck(seq, false));
             }
@@ -126,8 +132,7 @@ public final class StreamLog {
             return acks;
         } catch (RuntimeException e) {
             restoreCounters(saved);
-            dedupeScanFrom = savedScanFrom;
-            dedupeFirstExpiryTime = savedFirstExpiry;
+            dedupeClearedBelow = savedClearedBelow;
             throw e;
         }
     }
@@ -249,31 +254,50 @@ public final class StreamLog {
         return seq;
     }
 
-    /** Deletes expired dedupe records; returns the cutoff (records at or before it are dead), or MIN_VALUE when off. */
-    private long expireDedupe(Batch b, long now) {
-        if (config.dedupeWindow().isZero()) {
-            return Long.MIN_VALUE;
+    /**
+     * Deletes the dedupe records of the buckets before the previous one: every record in them is
+     * older than the window. One range delete per bucket, whatever the number of records.
+     */
+    private void expireDedupe(Batch b, long bucket) {
+        if (bucket - 1 > dedupeClearedBelow && bucket - 1 > 0) {
+            b.deleteRange(Keys.first(Keys.DEDUPE), Keys.dedupeBucket(bucket - 1));
+            dedupeClearedBelow = bucket - 1;
         }
-        long cutoff = now - config.dedupeWindow().toMillis();
-        if (dedupeFirstExpiryTime > cutoff) {
-            return cutoff; // nothing expires yet (or there is nothing)
+    }
+
+    /**
+     * Converts format-1 dedupe records (no bucket, with an expiry index) to time buckets, in chunks
+     * that each convert a run of the expiry index and delete what they converted, so an interrupted
+     * conversion resumes on the next open; the last batch writes format 2.
+     */
+    private void upgradeFormat1() {
+        byte[] format = store.get(Keys.FORMAT);
+        if (format == null || ByteBuffer.wrap(format).getInt() != 1) {
+            return;
         }
-        int[] removed = {0};
-        long[] first = {Long.MAX_VALUE, Long.MAX_VALUE}; // seq and time of the first record left
-        store.scan(Keys.dedupeExpiry(dedupeScanFrom), Keys.after(Keys.DEDUPE_EXPIRY), (k, v) -> {
-            long time = ByteBuffer.wrap(v).getLong();
-            if (time > cutoff || removed[0]++ >= MAX_REMOVALS_PER_APPLY) {
-                first[0] = Keys.seqOf(k);
-                first[1] = time;
-                return false;
+        long window = config.dedupeWindow().toMillis();
+        while (true) {
+            Batch b = new Batch();
+            int[] n = {0};
+            store.scan(Keys.first(Keys.DEDUPE_EXPIRY_V1), Keys.after(Keys.DEDUPE_EXPIRY_V1), (k, v) -> {
+                ByteBuffer r = ByteBuffer.wrap(v);
+                long time = r.getLong();
+                byte[] v1Key = Arrays.copyOfRange(v, 8, v.length);
+                byte[] record = store.get(v1Key);
+                if (record != null && window > 0) {
+                    b.put(Keys.dedupeFromV1(Math.floorDiv(time, window), v1Key), record);
+                }
+                b.delete(k);
+                b.delete(v1Key);
+                return ++n[0] < MAX_REMOVALS_PER_APPLY;
+            });
+            if (n[0] == 0) {
+                break;
             }
-            b.delete(k);
-            b.delete(Arrays.copyOfRange(v, 8, v.length));
-            return true;
-        });
-        dedupeScanFrom = first[0] == Long.MAX_VALUE ? lastSeq + 1 : first[0];
-        dedupeFirstExpiryTime = first[1];
-        return cutoff;
+            store.apply(b);
+        }
+        store.apply(new Batch().deleteRange(Keys.first(Keys.DEDUPE_V1), Keys.after(Keys.DEDUPE_EXPIRY_V1))
+                .put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(StoreFormat.VERSION).array()));
     }
 
     /** The sequence of dedupe record {@code v} (null: none) while it is inside the window. */
