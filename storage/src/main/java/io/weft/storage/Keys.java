@@ -65,19 +65,6 @@ final class Keys {
         return withLong(DEDUPE, bucket);
     }
 
-    /** Format 1: the dedupe record of (source, id). */
-    static byte[] dedupeV1(String source, String id) {
-        byte[] s = source.getBytes(StandardCharsets.UTF_8);
-        byte[] i = id.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(3 + s.length + i.length)
-                .put(DEDUPE_V1).putShort((short) s.length).put(s).put(i).array();
-    }
-
-    /** Format 1: the expiry index entry of the record stored for event {@code seq}. */
-    static byte[] dedupeExpiryV1(long seq) {
-        return withLong(DEDUPE_EXPIRY_V1, seq);
-    }
-
     /** A format-1 dedupe key (0x03 srcLen source id) in time bucket {@code bucket}. */
     static byte[] dedupeFromV1(long bucket, byte[] v1Key) {
         return ByteBuffer.allocate(8 + v1Key.length).put(DEDUPE).putLong(bucket)
