@@ -60,6 +60,13 @@ final class Keys {
                 .put(DEDUPE).putLong(bucket).putShort((short) s.length).put(s).put(i).array();
     }
 
+    /** Dedupe key {@code key} moved to time bucket {@code bucket} (a copy). */
+    static byte[] dedupeInBucket(byte[] key, long bucket) {
+        byte[] k = key.clone();
+        ByteBuffer.wrap(k, 1, 8).putLong(bucket);
+        return k;
+    }
+
     /** The first dedupe key of time bucket {@code bucket}. */
     static byte[] dedupeBucket(long bucket) {
         return withLong(DEDUPE, bucket);

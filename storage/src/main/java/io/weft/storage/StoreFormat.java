@@ -36,14 +36,29 @@ public final class StoreFormat {
             if (hasData.get()) {
                 throw new StoreFormatException(where + " holds data but no format version key: not a Weft stream store");
             }
-            store.apply(new Batch().put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(VERSION).array()));
+            store.apply(stamp(new Batch(), VERSION));
             return;
         }
-        int found = v.length == 4 ? ByteBuffer.wrap(v).getInt() : -1;
+        int found = decode(v);
         if (found < OLDEST_READABLE || found > VERSION) {
             throw new StoreFormatException(where + " has on-disk format version " + found
                     + " but this build reads versions " + OLDEST_READABLE + " to " + VERSION
                     + ": run a build that reads it, or drop this replica and let it catch up from its peers");
         }
+    }
+
+    /** The version {@code store} holds, or -1 when it holds none (or an unreadable one). */
+    static int versionOf(StreamStore store) {
+        byte[] v = store.get(Keys.FORMAT);
+        return v == null ? -1 : decode(v);
+    }
+
+    /** Adds the write of format {@code version} to {@code b}. */
+    static Batch stamp(Batch b, int version) {
+        return b.put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(version).array());
+    }
+
+    private static int decode(byte[] v) {
+        return v.length == 4 ? ByteBuffer.wrap(v).getInt() : -1;
     }
 }

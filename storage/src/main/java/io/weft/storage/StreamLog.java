@@ -95,8 +95,9 @@ public final class StreamLog {
                 // a live record was written within the window: in this bucket or the one before
                 dedupeKeys = new ArrayList<>(2 * batch.size());
                 for (Publish p : batch) {
-                    dedupeKeys.add(Keys.dedupe(bucket, p.source(), p.id()));
-                    dedupeKeys.add(Keys.dedupe(bucket - 1, p.source(), p.id()));
+                    byte[] key = Keys.dedupe(bucket, p.source(), p.id());
+                    dedupeKeys.add(key);
+                    dedupeKeys.add(Keys.dedupeInBucket(key, bucket - 1));
                 }
                 records = store.getAll(dedupeKeys);
             }
@@ -271,8 +272,7 @@ public final class StreamLog {
      * conversion resumes on the next open; the last batch writes format 2.
      */
     private void upgradeFormat1() {
-        byte[] format = store.get(Keys.FORMAT);
-        if (format == null || ByteBuffer.wrap(format).getInt() != 1) {
+        if (StoreFormat.versionOf(store) != 1) {
             return;
         }
         long window = config.dedupeWindow().toMillis();
@@ -296,8 +296,8 @@ public final class StreamLog {
             }
             store.apply(b);
         }
-        store.apply(new Batch().deleteRange(Keys.first(Keys.DEDUPE_V1), Keys.after(Keys.DEDUPE_EXPIRY_V1))
-                .put(Keys.FORMAT, ByteBuffer.allocate(4).putInt(StoreFormat.VERSION).array()));
+        store.apply(StoreFormat.stamp(
+                new Batch().deleteRange(Keys.first(Keys.DEDUPE_V1), Keys.after(Keys.DEDUPE_EXPIRY_V1)), 2));
     }
 
     /** The sequence of dedupe record {@code v} (null: none) while it is inside the window. */
