@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Push consumers on real processes: the stream (three replicas, site cloud) pushes its events to a
  * subscriber on another site, with the weft* extensions; events left unacked come again after the
  * ack wait, flagged; an acked event never comes again; after a {@code kill -9} of the leader the new
- * leader goes on pushing from the replicated consumer state.
+ * leader goes on pushing from the replicated consumer state. A subscriber to {@code >} beside it
+ * all receives none of the mesh's internal traffic (API calls, acks, replies).
  */
 class PushConsumerProcessTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,7 +53,11 @@ class PushConsumerProcessTest {
             for (String n : List.of("c1", "c2", "c3", "o1")) {
                 Await.until(Duration.ofSeconds(60), () -> mesh.ready(n), () -> n + " not ready");
             }
-            try (MeshClient client = connect(mesh, "o1"); MeshClient subscriber = connect(mesh, "o1")) {
+            try (MeshClient client = connect(mesh, "o1"); MeshClient subscriber = connect(mesh, "o1");
+                 MeshClient spy = connect(mesh, "o1")) {
+                // a subscriber to '>' next to the API calls, acks and pushes sees application events only
+                Set<String> spied = ConcurrentHashMap.newKeySet();
+                spy.subscribe(">", m -> spied.add(m.topic())).confirmed().get(10, TimeUnit.SECONDS);
                 assertEquals(201, client.request("POST", "/v1/streams",
                         "{\"name\":\"orders\",\"subjects\":[\"orders.>\"],\"replicas\":3,\"site\":\"cloud\"}")
                         .get(60, TimeUnit.SECONDS).status());
@@ -97,6 +102,7 @@ class PushConsumerProcessTest {
                 awaitAllAcked(client, 300);
 
                 assertTrue(violations.isEmpty(), violations.toString());
+                assertEquals(Set.of("orders.created", "billing.deliver"), spied, "what '>' received");
                 for (long seq = 1; seq <= 300; seq++) {
                     List<Integer> d = deliveries.get(seq);
                     if (seq % 10 == 0) {

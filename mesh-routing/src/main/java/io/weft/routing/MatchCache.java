@@ -1,5 +1,7 @@
 package io.weft.routing;
 
+import io.weft.protocol.Topics;
+
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -143,6 +145,9 @@ final class MatchCache<T> {
 
     /** Does the valid pattern, split in tokens, match the valid {@code topic}? Allocates nothing. */
     static boolean matches(String[] pattern, String topic) {
+        if (Topics.isWildcard(pattern[0]) && Topics.isInternal(topic)) {
+            return false;
+        }
         int n = topic.length();
         int pos = 0;
         for (String token : pattern) {

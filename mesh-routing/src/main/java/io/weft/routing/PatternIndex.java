@@ -1,5 +1,7 @@
 package io.weft.routing;
 
+import io.weft.protocol.Topics;
+
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -8,7 +10,9 @@ import java.util.function.Consumer;
  * A set of patterns indexed as a token trie to answer the two subsumption questions of site
  * aggregation without comparing every pair: "does another pattern of the set cover this one?" and
  * "which patterns of the set does this one cover?". A pattern {@code p} <em>covers</em> {@code q}
- * when every topic {@code q} matches is matched by {@code p} ({@link #covers}). Not thread-safe.
+ * when every topic {@code q} matches is matched by {@code p} ({@link #covers}); a pattern that
+ * starts with a wildcard covers none that starts with {@link Topics#INTERNAL_TOKEN}, because it
+ * matches none of their topics. Not thread-safe.
  */
 final class PatternIndex {
     private static final String STAR = "*";
@@ -81,6 +85,10 @@ final class PatternIndex {
     }
 
     private static boolean anyCover(Node node, String[] q, int i, String self) {
+        if (i == 0 && q[0].equals(Topics.INTERNAL_TOKEN)) {
+            Node literal = node.child(q[0]); // wildcards do not cover an internal first token
+            return literal != null && anyCover(literal, q, 1, self);
+        }
         Node rest = node.child(REST);
         if (rest != null && rest.pattern != null && i < q.length && !rest.pattern.equals(self)) {
             return true; // prefix.> covers whatever q has from token i on (one or more tokens)
@@ -120,12 +128,14 @@ final class PatternIndex {
         }
         String t = p[i];
         if (t.equals(REST)) {
-            for (Node child : node.children.values()) {
-                all(child, self, out);
+            for (Map.Entry<String, Node> e : node.children.entrySet()) {
+                if (i > 0 || !e.getKey().equals(Topics.INTERNAL_TOKEN)) {
+                    all(e.getValue(), self, out);
+                }
             }
         } else if (t.equals(STAR)) {
             for (Map.Entry<String, Node> e : node.children.entrySet()) {
-                if (!e.getKey().equals(REST)) {
+                if (!e.getKey().equals(REST) && (i > 0 || !e.getKey().equals(Topics.INTERNAL_TOKEN))) {
                     coveredBelow(e.getValue(), p, i + 1, self, out);
                 }
             }
@@ -155,6 +165,9 @@ final class PatternIndex {
     static boolean covers(String p, String q) {
         String[] pt = p.split("\\.");
         String[] qt = q.split("\\.");
+        if (Topics.isWildcard(pt[0]) && qt[0].equals(Topics.INTERNAL_TOKEN)) {
+            return false; // a wildcard does not match an internal first token (Topics)
+        }
         for (int i = 0; i < pt.length; i++) {
             if (pt[i].equals(REST)) {
                 return qt.length > i;

@@ -35,7 +35,7 @@ import java.util.concurrent.locks.StampedLock;
  * before a change can never be stored after that change's invalidation.
  *
  * <p>Patterns follow {@link Topics}: {@code *} matches exactly one token and {@code >}, last token
- * only, one or more tokens. A queue group name must be non-empty and free of white space and
+ * only, one or more tokens; neither matches the first token of an internal topic. A queue group name must be non-empty and free of white space and
  * control characters; null means a plain subscription.
  *
  * @param <T> the subscriber handle (a session's subscription, a remote node...); compared with
@@ -154,7 +154,9 @@ public final class SubscriptionTrie<T> {
         long stamp = lock.readLock();
         try {
             Collector<T> out = new Collector<>();
-            collect(root, topic, tokens, 0, tokens[tokens.length - 1], out);
+            // a wildcard in the first position does not match an internal topic (see Topics)
+            boolean internal = tokens[0] == Topics.INTERNAL_TOKEN.length() && topic.startsWith(Topics.INTERNAL_TOKEN);
+            collect(root, topic, tokens, 0, tokens[tokens.length - 1], !internal, out);
             Match<T> match = out.build();
             cache.put(topic, hash, match);
             return match;
@@ -195,26 +197,26 @@ public final class SubscriptionTrie<T> {
     }
 
     /**
-     * Adds the subscribers of {@code node} and below that the topic tokens {@code i..n-1} reach.
-     * Recursion depth is bounded by {@link Topics#MAX_TOKENS}.
+     * Adds the subscribers of {@code node} and below that the topic tokens {@code i..n-1} reach,
+     * through {@code node}'s wildcard children only when {@code wildcards}. Recursion depth is bounded by {@link Topics#MAX_TOKENS}.
      */
     private static <T> void collect(Node<T> node, String topic, int[] tokens, int i, int n,
-                                    Collector<T> out) {
+                                    boolean wildcards, Collector<T> out) {
         if (i == n) {
             out.addAll(node);
             return;
         }
-        if (node.rest != null) {
+        if (node.rest != null && wildcards) {
             out.addAll(node.rest);
         }
-        if (node.star != null) {
-            collect(node.star, topic, tokens, i + 1, n, out);
+        if (node.star != null && wildcards) {
+            collect(node.star, topic, tokens, i + 1, n, true, out);
         }
         if (node.literals != null) {
             int start = i == 0 ? 0 : tokens[2 * i - 2] + 1;
             Node<T> next = node.literals.get(topic, start, tokens[2 * i], tokens[2 * i + 1]);
             if (next != null) {
-                collect(next, topic, tokens, i + 1, n, out);
+                collect(next, topic, tokens, i + 1, n, true, out);
             }
         }
     }

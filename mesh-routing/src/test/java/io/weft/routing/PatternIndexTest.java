@@ -31,6 +31,22 @@ class PatternIndexTest {
     }
 
     @Test
+    void wildcardsDoNotCoverInternalPatterns() {
+        assertFalse(PatternIndex.covers(">", "_weft.inbox.n1.*"));
+        assertFalse(PatternIndex.covers("*.>", "_weft.api.streams"));
+        assertTrue(PatternIndex.covers("_weft.>", "_weft.inbox.n1.*"));
+        PatternIndex index = new PatternIndex();
+        index.add(">");
+        index.add("_weft.inbox.n1.*");
+        index.add("orders.eu");
+        assertFalse(index.coveredByOther("_weft.inbox.n1.*"), "a site aggregate must keep the inbox pattern");
+        assertTrue(index.coveredByOther("orders.eu"));
+        List<String> covered = new ArrayList<>();
+        index.forEachCoveredBy(">", covered::add);
+        assertEquals(List.of("orders.eu"), covered);
+    }
+
+    @Test
     void coversAgreesWithBruteForce() {
         List<String> patterns = allPatterns();
         List<String> topics = universe();
@@ -85,7 +101,7 @@ class PatternIndexTest {
         }
     }
 
-    /** Every pattern of 1..3 tokens over {a_i, b_i, *} with an optional final '>'. */
+    /** Every pattern of 1..3 tokens over {a_i, b_i, *} (and the internal token first) with an optional final '>'. */
     static List<String> allPatterns() {
         List<String> out = new ArrayList<>();
         build(out, "", 0);
@@ -104,7 +120,8 @@ class PatternIndexTest {
         if (depth == 3) {
             return;
         }
-        for (String t : new String[] {"a" + depth, "b" + depth, "*"}) {
+        for (String t : depth == 0 ? new String[] {"a0", "b0", "*", Topics.INTERNAL_TOKEN}
+                : new String[] {"a" + depth, "b" + depth, "*"}) {
             build(out, prefix + sep + t, depth + 1);
         }
     }
@@ -116,7 +133,8 @@ class PatternIndexTest {
         for (int depth = 0; depth < 5; depth++) {
             List<String> next = new ArrayList<>();
             for (String prefix : level) {
-                for (String t : new String[] {"a" + depth, "b" + depth, "z"}) {
+                for (String t : depth == 0 ? new String[] {"a0", "b0", "z", Topics.INTERNAL_TOKEN}
+                        : new String[] {"a" + depth, "b" + depth, "z"}) {
                     next.add(prefix.isEmpty() ? t : prefix + "." + t);
                 }
             }

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * prints the seed, cache capacity and step, and replays exactly with that seed.
  */
 class SubscriptionTriePropertyTest {
-    private static final String[] TOKENS = {"a", "b", "c", "dd"};
+    private static final String[] TOKENS = {"a", "b", "c", "dd", Topics.INTERNAL_TOKEN};
     private static final String[] GROUPS = {null, null, null, "g1", "g2"};
     private static final int STEPS = 2000;
 

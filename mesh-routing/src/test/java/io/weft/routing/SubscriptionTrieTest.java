@@ -69,6 +69,17 @@ class SubscriptionTrieTest {
     }
 
     @Test
+    void firstTokenWildcardsSkipInternalTopics() {
+        trie.add(">", null, "all");
+        trie.add("*.inbox.>", null, "star");
+        trie.add("_weft.inbox.>", null, "inbox");
+        assertEquals(List.of("inbox"), plain(trie.match("_weft.inbox.n1.7")));
+        assertTrue(trie.match("_weft.api.streams").isEmpty());
+        assertEquals(List.of("all", "star"), plain(trie.match("app.inbox.7")));
+        assertEquals(List.of("all"), plain(trie.match("_weftish.x")));
+    }
+
+    @Test
     void subscriberOfTwoMatchingPatternsIsListedOncePerPattern() {
         trie.add("orders.*", null, "s");
         trie.add("orders.>", null, "s");

@@ -10,11 +10,18 @@ package io.weft.protocol;
  *       token only, {@code >} (one or more tokens). Partial wildcards such as {@code ord*} are
  *       rejected rather than silently treated as literals.</li>
  *   <li>At most {@link #MAX_LENGTH} characters and {@link #MAX_TOKENS} tokens.</li>
+ *   <li>Topics whose first token is {@value #INTERNAL_TOKEN} are the mesh's own traffic (stream API
+ *       calls, acks, replies). A wildcard in the first position does not match them, as nats-server
+ *       keeps {@code $}-subjects out of {@code >}: a subscriber to {@code >} or {@code *.inbox.>}
+ *       sees application events only, attracts no internal traffic to its node, and a stream cannot
+ *       capture it. A pattern that starts with the literal token does match them.</li>
  * </ul>
  */
 public final class Topics {
     public static final int MAX_LENGTH = 512;
     public static final int MAX_TOKENS = 32;
+    /** The first token of the mesh's internal topics. */
+    public static final String INTERNAL_TOKEN = "_weft";
 
     private Topics() {
     }
@@ -46,10 +53,24 @@ public final class Topics {
         return false;
     }
 
+    /** True when {@code topic} (or pattern) is internal: its first token is {@value #INTERNAL_TOKEN}. */
+    public static boolean isInternal(String topic) {
+        return topic.startsWith(INTERNAL_TOKEN)
+                && (topic.length() == INTERNAL_TOKEN.length() || topic.charAt(INTERNAL_TOKEN.length()) == '.');
+    }
+
+    /** True when {@code token} is the pattern token {@code *} or {@code >}. */
+    public static boolean isWildcard(String token) {
+        return token.equals("*") || token.equals(">");
+    }
+
     /** Reference matcher (slow, obviously correct): does valid {@code pattern} match valid {@code topic}? */
     public static boolean matches(String pattern, String topic) {
         String[] p = pattern.split("\\.", -1);
         String[] t = topic.split("\\.", -1);
+        if (isWildcard(p[0]) && t[0].equals(INTERNAL_TOKEN)) {
+            return false; // internal topics are matched by name only
+        }
         for (int i = 0; i < p.length; i++) {
             if (p[i].equals(">")) {
                 return t.length > i;

@@ -53,6 +53,15 @@ class TopicsTest {
         assertTrue(Topics.matches("orders.*.created", "orders.eu.created"));
         assertFalse(Topics.matches("orders.*", "orders.eu.created"));
         assertTrue(Topics.matches(">", "a"));
+        assertFalse(Topics.matches(">", "_weft.inbox.n1.7"), "a first-token wildcard skips internal topics");
+        assertFalse(Topics.matches("*.inbox.>", "_weft.inbox.n1.7"));
+        assertTrue(Topics.matches("_weft.>", "_weft.inbox.n1.7"));
+        assertTrue(Topics.matches("_weft.*.n1.>", "_weft.inbox.n1.7"));
+        assertTrue(Topics.matches(">", "_weftish.a"), "only the exact first token is internal");
+        assertTrue(Topics.matches("a.>", "a._weft"));
+        assertTrue(Topics.isInternal("_weft"));
+        assertTrue(Topics.isInternal("_weft.api.streams"));
+        assertFalse(Topics.isInternal("_weftish.a"));
         assertTrue(Topics.hasWildcard("a.*"));
         assertFalse(Topics.hasWildcard("a.b"));
     }

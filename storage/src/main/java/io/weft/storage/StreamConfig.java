@@ -46,6 +46,10 @@ public record StreamConfig(String name, List<String> subjects, int replicas, Str
             } catch (InvalidTopicException e) {
                 throw new InvalidStreamConfigException("subjects[" + i + "]", e.getMessage());
             }
+            if (Topics.isInternal(subjects.get(i))) {
+                throw new InvalidStreamConfigException("subjects[" + i + "]", "'" + Topics.printable(subjects.get(i))
+                        + "': topics under '" + Topics.INTERNAL_TOKEN + ".' are the mesh's own and cannot be captured");
+            }
         }
         if (replicas != 1 && replicas != 3 && replicas != 5) {
             throw new InvalidStreamConfigException("replicas", replicas + " is not 1, 3 or 5");

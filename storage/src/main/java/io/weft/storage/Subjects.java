@@ -1,5 +1,7 @@
 package io.weft.storage;
 
+import io.weft.protocol.Topics;
+
 /**
  * Pure relations between subscription patterns (syntax: {@link io.weft.protocol.Topics}).
  *
@@ -21,6 +23,9 @@ public final class Subjects {
     public static boolean overlap(String a, String b) {
         String[] x = a.split("\\.", -1);
         String[] y = b.split("\\.", -1);
+        if (internalVersusWildcard(x[0], y[0]) || internalVersusWildcard(y[0], x[0])) {
+            return false; // a wildcard does not match an internal first token (Topics)
+        }
         for (int i = 0; ; i++) {
             if (i == x.length || i == y.length) {
                 return x.length == y.length;
@@ -32,5 +37,9 @@ public final class Subjects {
                 return false;
             }
         }
+    }
+
+    private static boolean internalVersusWildcard(String first, String other) {
+        return first.equals(Topics.INTERNAL_TOKEN) && Topics.isWildcard(other);
     }
 }

@@ -28,6 +28,7 @@ class StreamConfigTest {
         assertField("name", () -> StreamConfig.of("x".repeat(65), "cloud", "a"));
         assertField("subjects", () -> StreamConfig.of("s", "cloud"));
         assertField("subjects[1]", () -> StreamConfig.of("s", "cloud", "a", "a.>.b"));
+        assertField("subjects[0]", () -> StreamConfig.of("s", "cloud", "_weft.inbox.>"));
         assertField("replicas", () -> StreamConfig.of("s", "cloud", "a").withReplicas(2));
         assertField("site", () -> StreamConfig.of("s", " ", "a"));
         assertField("maxAge", () -> StreamConfig.of("s", "c", "a").withMaxAge(Duration.ofSeconds(-1)));

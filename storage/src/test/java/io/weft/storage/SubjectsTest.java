@@ -24,6 +24,8 @@ class SubjectsTest {
         assertFalse(Subjects.overlap("orders.>", "orders"));
         assertFalse(Subjects.overlap("orders.>", "payments.>"));
         assertFalse(Subjects.overlap("a.*.c", "a.b.d"));
+        assertFalse(Subjects.overlap(">", "_weft.inbox.>"), "a wildcard does not match internal topics");
+        assertTrue(Subjects.overlap("_weft.>", "_weft.inbox.*"));
     }
 
     /** Compares with brute force: is there a topic (over a small alphabet) that both patterns match? */
@@ -31,7 +33,7 @@ class SubjectsTest {
     void overlapAgreesWithBruteForce() {
         long seed = 42;
         Random random = new Random(seed);
-        String[] tokens = {"a", "b", "*", ">"};
+        String[] tokens = {"a", "b", Topics.INTERNAL_TOKEN, "*", ">"};
         List<String> topics = allTopics(4);
         for (int n = 0; n < 2_000; n++) {
             String p = randomPattern(random, tokens);
@@ -45,20 +47,20 @@ class SubjectsTest {
         int len = 1 + random.nextInt(3);
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < len; i++) {
-            String t = tokens[random.nextInt(i == len - 1 ? 4 : 3)];
+            String t = tokens[random.nextInt(i == len - 1 ? tokens.length : tokens.length - 1)];
             b.append(i == 0 ? "" : ".").append(t);
         }
         return b.toString();
     }
 
-    /** Every topic of 1..maxLen tokens over {a, b, z}; z stands for "any other token". */
+    /** Every topic of 1..maxLen tokens over {a, b, z, _weft}; z stands for "any other token". */
     private static List<String> allTopics(int maxLen) {
         List<String> out = new ArrayList<>();
         List<String> level = List.of("");
         for (int len = 1; len <= maxLen; len++) {
             List<String> next = new ArrayList<>();
             for (String prefix : level) {
-                for (String t : new String[] {"a", "b", "z"}) {
+                for (String t : new String[] {"a", "b", "z", Topics.INTERNAL_TOKEN}) {
                     next.add(prefix.isEmpty() ? t : prefix + "." + t);
                 }
             }
