@@ -92,6 +92,12 @@ final class BenchCommand implements Callable<Integer> {
                     + "--sub-servers node until the first event a --pub-servers node publishes reaches it.")
     int propagationTrials;
 
+    @Option(names = "--platform", defaultValue = "0", paramLabel = "SECONDS",
+            description = "Instead of the mesh, measure this machine's latency floor for SECONDS: how late a "
+                    + "thread sleeping 0.5 ms wakes up (p50/p99/p99.9/max) and the CPU time stolen by the "
+                    + "hypervisor. Needs no broker.")
+    double platformSeconds;
+
     @Option(names = "--topic", defaultValue = "bench.weft.events", description = "Topic to use (default ${DEFAULT-VALUE}).")
     String topic;
 
@@ -119,6 +125,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0) {
             throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0");
+        }
+        if (platformSeconds > 0) {
+            return PlatformProbe.run(platformSeconds, json);
         }
         if (durable) {
             return new DurableBench(this).run();

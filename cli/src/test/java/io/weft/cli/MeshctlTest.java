@@ -123,6 +123,27 @@ class MeshctlTest {
     }
 
     @Test
+    void benchMeasuresThePlatformWithoutABroker() throws Exception {
+        assertEquals(0, Meshctl.run("bench", "-s", "127.0.0.1:1", "--platform", "0.2", "--json"));
+        JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertTrue(n.get("wakeups").asLong() > 0, n.toString());
+        assertTrue(n.get("lateP50Micros").asDouble() <= n.get("lateP99Micros").asDouble(), n.toString());
+        assertTrue(n.get("lateP99Micros").asDouble() <= n.get("lateMaxMicros").asDouble(), n.toString());
+    }
+
+    @Test
+    void stealIsTheShareOfAllCpuTimeBetweenTwoReadings() {
+        PlatformProbe.CpuTimes a = PlatformProbe.CpuTimes.parse(java.util.List.of(
+                "cpu  100 0 50 800 10 0 0 40 0 0", "cpu0 50 0 25 400 5 0 0 20 0 0"));
+        PlatformProbe.CpuTimes b = PlatformProbe.CpuTimes.parse(java.util.List.of(
+                "cpu  130 0 60 850 10 0 0 50 7 0"));
+        assertEquals(1000, a.total());
+        assertEquals(40, a.steal());
+        assertEquals(10.0, b.stealPercentSince(a), 1e-9); // 10 of 100 ticks
+        assertEquals(null, PlatformProbe.CpuTimes.parse(java.util.List.of("intr 1 2 3")));
+    }
+
+    @Test
     void badInputGivesAClearErrorAndExitCode() {
         assertEquals(1, Meshctl.run("pub", "-s", server, "bad topic", "x"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid topic 'bad topic'"), err.toString(StandardCharsets.UTF_8));
