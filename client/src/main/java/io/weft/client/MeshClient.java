@@ -5,7 +5,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -20,7 +19,6 @@ import io.weft.protocol.ErrorFrame;
 import io.weft.protocol.FrameDecoder;
 import io.weft.protocol.FrameType;
 import io.weft.protocol.Frames;
-import io.weft.protocol.HostPort;
 import io.weft.protocol.Hello;
 import io.weft.protocol.Info;
 import io.weft.protocol.NodeAddress;
@@ -30,7 +28,6 @@ import io.weft.protocol.Transports;
 import io.weft.protocol.Wire;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -91,18 +88,15 @@ public final class MeshClient implements AutoCloseable {
     private final Outbox outbox;
     private final Dispatcher dispatcher;
     private final ScheduledExecutorService reconnector;
-    private final BrokerConnector<Attempt> connector;
+    private final BrokerConnector<HandshakeAttempt> connector;
     private final Map<Long, Subscription> subs = new ConcurrentHashMap<>();
-    private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
-    private final Map<Long, CompletableFuture<String>> adminRequests = new ConcurrentHashMap<>();
-    private final Map<Long, CompletableFuture<AdminResponse>> requests = new ConcurrentHashMap<>();
+    private final PendingReplies replies = new PendingReplies(this::completeLater);
     private final DurableTracker durables;
     /** Durable retries and request timeouts; started on first use. */
     private ScheduledThreadPoolExecutor timer;
     /** Completes durable publish and request futures off the I/O thread; started on first use. */
     private ExecutorService completer;
     private final AtomicLong sids = new AtomicLong();
-    private final AtomicLong pingTokens = new AtomicLong();
     private volatile Channel channel;
     private volatile Info info;
     private volatile String server;
@@ -136,7 +130,10 @@ public final class MeshClient implements AutoCloseable {
                 options.durablePublishTimeout.toNanos(), options.durableRetryWaitMin.toNanos(),
                 options.durableRetryWaitMax.toNanos(), System::nanoTime, this::completeLater, this::sendRetry);
         long connectNanos = options.connectTimeout.toNanos();
-        this.connector = new BrokerConnector<>(Attempt::new, new BrokerSelector(options.site),
+        Hello hello = new Hello(Frames.MIN_PROTOCOL_VERSION, Frames.PROTOCOL_VERSION, options.name, options.site);
+        this.connector = new BrokerConnector<>(
+                address -> new HandshakeAttempt(address, bootstrap, hello, ch -> ch.pipeline().get(Handler.class).handshake),
+                new BrokerSelector(options.site),
                 Math.min(connectNanos / 2, TimeUnit.SECONDS.toNanos(1)), connectNanos);
     }
 
@@ -243,27 +240,26 @@ public final class MeshClient implements AutoCloseable {
         byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
         checkOpen();
         ScheduledThreadPoolExecutor t = startTimer();
-        long ref = pingTokens.incrementAndGet();
         CompletableFuture<AdminResponse> f = new CompletableFuture<>();
-        requests.put(ref, f);
+        long ref = replies.addRequest(f);
         long timeoutMs = options.requestTimeout.toMillis();
         try {
             ScheduledFuture<?> timeout = t.schedule(() -> {
-                if (requests.remove(ref, f)) {
+                if (replies.forgetRequest(ref, f)) {
                     f.completeExceptionally(new MeshException(method + " " + path + ": no reply from the broker within "
                             + timeoutMs + " ms"));
                 }
             }, timeoutMs, TimeUnit.MILLISECONDS);
             f.whenComplete((r, e) -> timeout.cancel(false));
         } catch (RejectedExecutionException e) {
-            requests.remove(ref);
+            replies.forget(ref);
             f.completeExceptionally(new MeshException("client is closed"));
             return f;
         }
         try {
             append(buf -> Frames.writeRequest(buf, ref, method, path, body));
         } catch (RuntimeException e) {
-            requests.remove(ref);
+            replies.forget(ref);
             f.completeExceptionally(e);
         }
         return f;
@@ -334,10 +330,6 @@ public final class MeshClient implements AutoCloseable {
     }
 
     /**
-     * Completes when the broker has processed everything this client sent before the call (a PING
-     * answered by PONG). Fails if the connection is lost first.
-     */
-    /**
      * Reads an admin document of the connected broker as JSON: {@code /v1/node}, {@code /v1/nodes},
      * {@code /v1/interest}, {@code /v1/links} (the same documents as its HTTP admin API).
      *
@@ -345,26 +337,28 @@ public final class MeshClient implements AutoCloseable {
      *     connection lost)
      */
     public CompletableFuture<String> admin(String path) {
-        long ref = pingTokens.incrementAndGet();
         CompletableFuture<String> f = new CompletableFuture<>();
-        adminRequests.put(ref, f);
+        long ref = replies.addAdmin(f);
         try {
             append(buf -> Frames.writeAdmin(buf, ref, path));
         } catch (RuntimeException e) {
-            adminRequests.remove(ref);
+            replies.forget(ref);
             f.completeExceptionally(e);
         }
         return f;
     }
 
+    /**
+     * Completes when the broker has processed everything this client sent before the call (a PING
+     * answered by PONG). Fails if the connection is lost first.
+     */
     public CompletableFuture<Void> flush() {
-        long token = pingTokens.incrementAndGet();
         CompletableFuture<Void> f = new CompletableFuture<>();
-        pings.put(token, f);
+        long token = replies.addPing(f);
         try {
             append(buf -> Frames.writePing(buf, token));
         } catch (RuntimeException e) {
-            pings.remove(token);
+            replies.forget(token);
             f.completeExceptionally(e);
         }
         return f;
@@ -449,7 +443,7 @@ public final class MeshClient implements AutoCloseable {
         outbox.close();
         dispatcher.stop();
         reconnector.shutdownNow();
-        failPings(new MeshException("client closed"));
+        replies.failAll(new MeshException("client closed"));
         durables.close(new MeshException("client closed before the broker acknowledged the durable publish"));
         synchronized (this) {
             if (timer != null) {
@@ -545,14 +539,14 @@ public final class MeshClient implements AutoCloseable {
      * @param avoid the broker not to try (the one just lost), or null
      */
     private void connectAny(String avoid) {
-        BrokerConnector.Pick<Attempt> pick = connector.pick(options.servers, nodes, options.discover, avoid);
-        Attempt kept = null;
+        BrokerConnector.Pick<HandshakeAttempt> pick = connector.pick(options.servers, nodes, options.discover, avoid);
+        HandshakeAttempt kept = null;
         try {
             candidates = pick.ranked;
             if (options.discover && !pick.nodes.isEmpty()) {
                 nodes = pick.nodes;
             }
-            for (Attempt a : pick.answered()) {
+            for (HandshakeAttempt a : pick.answered()) {
                 if (adopt(a)) {
                     kept = a;
                     return;
@@ -565,7 +559,7 @@ public final class MeshClient implements AutoCloseable {
     }
 
     /** Makes the answered attempt {@code a} the client's connection; false if it closed meanwhile. */
-    private boolean adopt(Attempt a) {
+    private boolean adopt(HandshakeAttempt a) {
         Channel ch = a.channel;
         Info i = a.info.getNow(null);
         if (ch == null || i == null || !ch.isActive()) {
@@ -595,78 +589,6 @@ public final class MeshClient implements AutoCloseable {
         return true;
     }
 
-    private static HostPort parse(String address) {
-        try {
-            return HostPort.parse(address);
-        } catch (IllegalArgumentException e) {
-            throw new MeshException(e.getMessage());
-        }
-    }
-
-    /**
-     * One connection attempt: TCP connect, HELLO, until the broker's INFO (or failure). Answered
-     * attempts are measurements; the best one becomes the client's connection ({@link #adopt}).
-     */
-    private final class Attempt implements BrokerConnector.Attempt {
-        final String address;
-        final CompletableFuture<Info> info = new CompletableFuture<>();
-        volatile Channel channel;
-        private volatile long rttNanos = BrokerCandidate.UNMEASURED;
-
-        Attempt(String address) {
-            this.address = address;
-            HostPort hp;
-            try {
-                hp = parse(address);
-            } catch (MeshException e) {
-                info.completeExceptionally(e);
-                return;
-            }
-            long startNanos = System.nanoTime();
-            ChannelFuture cf = bootstrap.connect(hp.host(), hp.port());
-            channel = cf.channel();
-            cf.addListener(f -> {
-                if (!f.isSuccess()) {
-                    Throwable c = f.cause();
-                    info.completeExceptionally(new MeshException("connect failed: "
-                            + (c == null ? "cancelled" : c.getMessage() != null ? c.getMessage() : c.toString()), c));
-                    return;
-                }
-                Handler h = cf.channel().pipeline().get(Handler.class);
-                h.handshake.whenComplete((i, e) -> {
-                    if (e != null) {
-                        info.completeExceptionally(e);
-                    } else {
-                        rttNanos = System.nanoTime() - startNanos;
-                        info.complete(i);
-                    }
-                });
-                ByteBuf hello = cf.channel().alloc().buffer(64);
-                Frames.writeHello(hello, new Hello(Frames.MIN_PROTOCOL_VERSION, Frames.PROTOCOL_VERSION,
-                        options.name, options.site));
-                cf.channel().writeAndFlush(hello);
-            });
-        }
-
-        @Override
-        public CompletableFuture<Info> info() {
-            return info;
-        }
-
-        @Override
-        public long rttNanos() {
-            return rttNanos;
-        }
-
-        @Override
-        public void close() {
-            Channel ch = channel;
-            if (ch != null) {
-                ch.close();
-            }
-        }
-    }
-
     private void lost(Channel ch) {
         outbox.detach(ch);
         synchronized (this) {
@@ -675,7 +597,7 @@ public final class MeshClient implements AutoCloseable {
             }
             channel = null;
         }
-        failPings(new MeshException("connection to " + server + " lost"));
+        replies.failAll(new MeshException("connection to " + server + " lost"));
         durables.connectionLost("connection to " + server + " lost");
         if (closed) {
             return;
@@ -726,27 +648,6 @@ public final class MeshClient implements AutoCloseable {
         }
     }
 
-    private void failPings(MeshException e) {
-        for (Long token : List.copyOf(pings.keySet())) {
-            CompletableFuture<Void> f = pings.remove(token);
-            if (f != null) {
-                f.completeExceptionally(e);
-            }
-        }
-        for (Long ref : List.copyOf(adminRequests.keySet())) {
-            CompletableFuture<String> f = adminRequests.remove(ref);
-            if (f != null) {
-                f.completeExceptionally(e);
-            }
-        }
-        for (Long ref : List.copyOf(requests.keySet())) {
-            CompletableFuture<AdminResponse> f = requests.remove(ref);
-            if (f != null) {
-                completeLater(() -> f.completeExceptionally(e));
-            }
-        }
-    }
-
     /** Inbound frames of one connection, on its event loop. */
     private final class Handler extends ChannelInboundHandlerAdapter {
         final CompletableFuture<Info> handshake = new CompletableFuture<>();
@@ -765,10 +666,7 @@ public final class MeshClient implements AutoCloseable {
                         onInfo(Frames.readInfo(frame));
                         break;
                     case FrameType.PONG:
-                        CompletableFuture<Void> f = pings.remove(Frames.readToken(frame));
-                        if (f != null) {
-                            f.complete(null);
-                        }
+                        replies.onPong(Frames.readToken(frame));
                         break;
                     case FrameType.PING:
                         ByteBuf pong = ctx.alloc().buffer(13);
@@ -785,22 +683,7 @@ public final class MeshClient implements AutoCloseable {
                         durables.onAck(Frames.readPubAck(frame));
                         break;
                     case FrameType.ADMIN_REPLY:
-                        Frames.AdminReply reply = Frames.readAdminReply(frame);
-                        CompletableFuture<AdminResponse> rf = requests.remove(reply.ref());
-                        if (rf != null) {
-                            AdminResponse response = new AdminResponse(reply.status(), reply.json());
-                            completeLater(() -> rf.complete(response));
-                            break;
-                        }
-                        CompletableFuture<String> af = adminRequests.remove(reply.ref());
-                        if (af != null) {
-                            if (reply.status() == 200) {
-                                af.complete(reply.json());
-                            } else {
-                                af.completeExceptionally(new MeshException("broker answered " + reply.status()
-                                        + ": " + reply.json()));
-                            }
-                        }
+                        replies.onAdminReply(Frames.readAdminReply(frame));
                         break;
                     case FrameType.ERR:
                         onError(Frames.readErr(frame));
