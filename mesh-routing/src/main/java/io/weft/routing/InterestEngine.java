@@ -517,7 +517,7 @@ public final class InterestEngine {
             ignoredMessages++;
             return;
         }
-        peer.pullOutstanding = false; // a pull is answered even by a full set that brings nothing new
+        peer.pullAnswered();
         if (!f.nodeVersion().newerThan(peer.nodeVersion())) {
             return;
         }
@@ -630,12 +630,7 @@ public final class InterestEngine {
     }
 
     private boolean pullDue(PeerInterest peer) {
-        if (peer.pullOutstanding && nowNanos - peer.pullSentNanos < config.gossipIntervalNanos()) {
-            return false;
-        }
-        peer.pullOutstanding = true;
-        peer.pullSentNanos = nowNanos;
-        return true;
+        return peer.startPull(nowNanos, config.gossipIntervalNanos());
     }
 
     private void sendPull(String to, List<String> nodes) {
