@@ -11,6 +11,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.weft.protocol.EventCodec;
 import io.weft.protocol.Frames;
+import io.weft.protocol.Topics;
 import io.weft.protocol.Wire;
 import io.weft.routing.Origin;
 import io.weft.routing.net.NodeInfo;
@@ -644,7 +645,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     /** A durable publish from another node reached no one here: held for a new leader ({@link HeldPublishes}). */
     private void undelivered(String topic, Origin origin, Set<String> groups, String replyTo, ByteBuf pubBody) {
-        if (!topic.startsWith("_weft.") && replyTo.startsWith(InboxAcks.ROOT) && !replyTo.startsWith(inboxPrefix + ".")) {
+        if (!Topics.isInternal(topic) && replyTo.startsWith(InboxAcks.ROOT) && !replyTo.startsWith(inboxPrefix + ".")) {
             held.holdRemote(topic, origin, groups, replyTo, pubBody);
         }
     }

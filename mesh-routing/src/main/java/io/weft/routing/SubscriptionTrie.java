@@ -35,8 +35,9 @@ import java.util.concurrent.locks.StampedLock;
  * before a change can never be stored after that change's invalidation.
  *
  * <p>Patterns follow {@link Topics}: {@code *} matches exactly one token and {@code >}, last token
- * only, one or more tokens; neither matches the first token of an internal topic. A queue group name must be non-empty and free of white space and
- * control characters; null means a plain subscription.
+ * only, one or more tokens; neither matches the first token of an internal topic. A queue group
+ * name must be non-empty and free of white space and control characters; null means a plain
+ * subscription.
  *
  * @param <T> the subscriber handle (a session's subscription, a remote node...); compared with
  *            {@code equals}, must not be null
@@ -155,8 +156,7 @@ public final class SubscriptionTrie<T> {
         try {
             Collector<T> out = new Collector<>();
             // a wildcard in the first position does not match an internal topic (see Topics)
-            boolean internal = tokens[0] == Topics.INTERNAL_TOKEN.length() && topic.startsWith(Topics.INTERNAL_TOKEN);
-            collect(root, topic, tokens, 0, tokens[tokens.length - 1], !internal, out);
+            collect(root, topic, tokens, 0, tokens[tokens.length - 1], !Topics.isInternal(topic), out);
             Match<T> match = out.build();
             cache.put(topic, hash, match);
             return match;
@@ -198,7 +198,8 @@ public final class SubscriptionTrie<T> {
 
     /**
      * Adds the subscribers of {@code node} and below that the topic tokens {@code i..n-1} reach,
-     * through {@code node}'s wildcard children only when {@code wildcards}. Recursion depth is bounded by {@link Topics#MAX_TOKENS}.
+     * through {@code node}'s wildcard children only when {@code wildcards}. Recursion depth is
+     * bounded by {@link Topics#MAX_TOKENS}.
      */
     private static <T> void collect(Node<T> node, String topic, int[] tokens, int i, int n,
                                     boolean wildcards, Collector<T> out) {
