@@ -4,6 +4,7 @@ import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
 import io.weft.storage.StreamConfig;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -171,6 +172,7 @@ public final class StreamHost implements AutoCloseable {
     static RaftProperties properties(Path dir, String host, int port, Settings s) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
+        RaftConfigKeys.Rpc.setType(p, new CatchUpGrpc()); // gRPC, with a fix for a follower left behind
         GrpcConfigKeys.Server.setHost(p, host);
         GrpcConfigKeys.Server.setPort(p, port);
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
