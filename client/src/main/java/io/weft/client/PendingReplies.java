@@ -51,7 +51,7 @@ final class PendingReplies {
 
     /** Forgets call {@code ref} (its frame could not be sent); true when it was still waiting. */
     boolean forget(long ref) {
-        return pings.remove(ref) != null | admins.remove(ref) != null | requests.remove(ref) != null;
+        return pings.remove(ref) != null || admins.remove(ref) != null || requests.remove(ref) != null; // refs are unique
     }
 
     /** Forgets request {@code ref} if {@code f} still waits for it (a timeout); true when it did. */
