@@ -23,7 +23,8 @@ final class AdminViews {
             boolean self = n.name().equals(broker.config().node);
             m.put("node", n.name());
             m.put("site", n.site());
-            m.put("state", self ? (broker.ready() ? "ready" : "starting") : mesh.isLive(n.name()) ? "alive" : "down");
+            m.put("state", self ? (broker.ready() ? "ready" : mesh.health().status().state().equals("degraded")
+                    ? "degraded" : "starting") : mesh.isLive(n.name()) ? "alive" : "down");
             m.put("self", self);
             m.put("incarnation", n.incarnation());
             m.put("client", n.clientAddress());
@@ -35,6 +36,8 @@ final class AdminViews {
         doc.put("node", broker.config().node);
         doc.put("site", broker.config().site);
         doc.put("nodes", out);
+        // members of the membership view that have not said which node they are: never silently missing
+        doc.put("unnamedMembers", mesh.unnamedMembers());
         return doc;
     }
 

@@ -228,6 +228,9 @@ public final class Broker implements AutoCloseable {
         m.put("connections", (long) metrics.connectionCount());
         m.put("subscriptions", router.subscriptionCount());
         m.put("maxPayload", config.maxPayloadBytes);
+        if (mesh != null) {
+            m.put("health", mesh.health().describe(System.nanoTime()));
+        }
         return m;
     }
 

@@ -79,6 +79,34 @@ public final class BrokerMetrics {
                 .labelNames("site")
                 .callback(cb -> bySite(mesh, 1).forEach((site, v) -> cb.call(v, site)))
                 .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_view_problems")
+                .help("Disagreements between membership and links now, by kind (unnamed_member, no_route, no_gateway,"
+                        + " linked_not_member, seed_not_member); see /v1/node health")
+                .labelNames("kind")
+                .callback(cb -> mesh.health().problemsByKind().forEach((k, v) ->
+                        cb.call(v, k.name().toLowerCase(java.util.Locale.ROOT))))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_view_stuck")
+                .help("Disagreements that lasted past 10 s: the node repairs them and is not ready while any lasts")
+                .callback(cb -> cb.call(mesh.health().status().stuck()))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_ready")
+                .help("1 when this node is ready (membership, links and interest agree), else 0")
+                .callback(cb -> cb.call(mesh.ready() ? 1 : 0))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_mesh_view_repairs")
+                .help("Repairs of a stuck view, by action (reannounce, redial, rediscover)")
+                .labelNames("action")
+                .callback(cb -> mesh.health().repairs().forEach((a, v) -> cb.call(v, a)))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_members")
+                .help("Members of the membership view, named (announced themselves) or unnamed (not yet)")
+                .labelNames("state")
+                .callback(cb -> {
+                    cb.call(mesh.liveCount(), "named");
+                    cb.call(mesh.unnamedMembers().size(), "unnamed");
+                })
+                .register(registry);
     }
 
     private static java.util.Map<String, Long> bySite(MeshNode mesh, int index) {

@@ -14,7 +14,9 @@ import io.weft.routing.net.LinkKind;
 import io.weft.routing.net.MeshFrames;
 import io.weft.routing.net.MeshLink;
 import io.weft.routing.net.MeshNetwork;
+import io.weft.routing.net.Members;
 import io.weft.routing.net.Membership;
+import io.weft.routing.net.ViewCheck;
 import io.weft.routing.net.NodeInfo;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,6 +45,8 @@ import org.slf4j.LoggerFactory;
 final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MeshNode.class);
     private static final long TICK_MILLIS = 20;
+    /** How often the view is checked against the links ({@link #checkView}). */
+    private static final long CHECK_MILLIS = 250;
 
     private final MeshdConfig config;
     private final Router router;
@@ -54,14 +58,13 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private final Map<String, RecentRequests> requestsByPeer = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<List<String>> lostRequests = l -> { };
     private final ScheduledExecutorService loop;
-    private final Set<String> seedsAnswered = ConcurrentHashMap.newKeySet();
-    private final Map<String, String> seedNames = new ConcurrentHashMap<>();
-    private final Set<String> everLive = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean flushPending = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile Set<String> live = Set.of();
+    /** Membership's view: live nodes by name (this one included), and members not named yet. */
+    private volatile Members members;
     private volatile NodeInfo self;
     private volatile Membership membership;
-    private volatile boolean membershipJoined;
+    private volatile MeshJoin join;
+    private final MeshHealth health;
     private volatile boolean closed;
 
     MeshNode(MeshdConfig config, Router router, EventLoopGroup group, long incarnation) {
@@ -75,7 +78,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         this.net = new MeshNetwork(self, new MeshNetwork.Config(config.heartbeatTimeoutMillis,
                 config.heartbeatIntervalMillis, config.heartbeatTimeoutMillis, 100, 3000,
                 config.maxPayloadBytes + 64 * 1024, (int) Math.min(Integer.MAX_VALUE, config.maxPendingBytes)),
-                group, this, () -> List.copyOf(directory.values()));
+                group, this, () -> List.copyOf(directory.values()), () -> join != null && join.joined());
+        this.members = Members.alone(self);
+        this.health = new MeshHealth(config.node, config.site);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weft-mesh");
             t.setDaemon(true);
@@ -96,91 +101,17 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         m.updateSelf(self);
         net.updateSelf(self);
         directory.put(self.name(), self);
+        members = Members.alone(self);
         membership = m;
+        join = new MeshJoin(self.name(), self.meshAddress(), config.seeds, net, m, this::membershipAddresses);
         loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(this::checkView, CHECK_MILLIS, CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> join.keepProbing(n -> members.live().containsKey(n)), 2, 2, TimeUnit.SECONDS);
         // joining waits for seeds and for JGroups; it must not hold up the mesh thread's ticks
-        Thread joiner = new Thread(this::join, "weft-mesh-join");
+        Thread joiner = new Thread(join::run, "weft-mesh-join");
         joiner.setDaemon(true);
         joiner.start();
         return meshPort;
-    }
-
-    /** Asks the seeds who they are, then joins the membership group through what they told. */
-    private void join() {
-        List<String> seeds = config.seeds;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        probeSeeds();
-        while (!seeds.isEmpty() && seedsAnswered.isEmpty() && System.nanoTime() < deadline && !closed) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-        }
-        startMembership();
-        if (!closed) {
-            loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
-        }
-    }
-
-    /**
-     * Probes seeds that have not answered yet, and seeds that answered but are not in this node's
-     * membership view (two groups formed side by side while nodes started together): their
-     * membership addresses go to discovery so MERGE3 joins the groups, and one that stopped answering
-     * no longer holds readiness back.
-     */
-    private void startMembership() {
-        if (closed) {
-            return;
-        }
-        try {
-            membership.start(membershipAddresses());
-            membershipJoined = true;
-        } catch (Exception e) {
-            LOG.error("cannot join the membership group (retrying): {}", e.toString());
-        }
-    }
-
-    private void keepProbing() {
-        if (closed) {
-            return;
-        }
-        if (!membershipJoined) {
-            startMembership();
-        }
-        probeSeeds();
-        membership.addInitialHosts(membershipAddresses());
-        loop.schedule(this::keepProbing, 2, TimeUnit.SECONDS);
-    }
-
-    private void probeSeeds() {
-        for (String seed : config.seeds) {
-            if (seed.equals(self.meshAddress())) {
-                seedsAnswered.add(seed);
-                continue;
-            }
-            String name = seedNames.get(seed);
-            if (seedsAnswered.contains(seed) && name != null && (live.contains(name) || everLive.contains(name))) {
-                continue;
-            }
-            net.probe(seed).whenComplete((w, err) -> {
-                if (err == null) {
-                    seedsAnswered.add(seed);
-                    if (!w.node().name().equals(self.name())) {
-                        seedNames.put(seed, w.node().name());
-                    }
-                } else {
-                    seedNames.remove(seed);
-                    LOG.debug("seed {} not answering: {}", seed, err.toString());
-                }
-            });
-        }
-    }
-
-    /** False while a seed that answers is missing from the membership view (a split start-up). */
-    private boolean seedsInView() {
-        for (String name : seedNames.values()) {
-            if (!live.contains(name) && !everLive.contains(name)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private List<String> membershipAddresses() {
@@ -197,14 +128,23 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         return self;
     }
 
-    /** True once membership is joined, a seed answered (if any were given) and interest is synced. */
+    /**
+     * True once membership is joined, a seed answered (if any were given), interest is synced and
+     * the view is consistent ({@link MeshHealth}).
+     */
     boolean ready() {
-        if (!membershipJoined || (!config.seeds.isEmpty() && seedsAnswered.isEmpty()) || !seedsInView()) {
+        MeshHealth.Status h = health.status();
+        if (!h.ready()) {
             return false;
         }
         synchronized (this) {
             return engine.ready();
         }
+    }
+
+    /** The view's health, for {@code /healthz}, {@code /v1/node} and metrics. */
+    MeshHealth health() {
+        return health;
     }
 
     // ---- local interest ----
@@ -413,8 +353,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         if (n.name().equals(self.name())) {
             return;
         }
-        NodeInfo old = directory.merge(n.name(), n, (a, b) -> b.incarnation() >= a.incarnation() ? b : a);
-        if (live.contains(n.name()) && old == n) {
+        NodeInfo kept = directory.merge(n.name(), n, NodeInfo::newer);
+        if (members.live().containsKey(n.name()) && kept == n) {
             synchronized (this) {
                 engine.peerUp(new NodeId(n.name(), n.site(), n.incarnation()));
             }
@@ -440,34 +380,113 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     // ---- Membership.Listener ----
 
     @Override
-    public void members(Set<String> names) {
-        Set<String> before = live;
-        live = Set.copyOf(names);
-        everLive.addAll(names);
+    public void members(Members now) {
+        Map<String, NodeInfo> before = members.live();
+        members = now;
+        List<String> left = new ArrayList<>();
         synchronized (this) {
-            for (String n : names) {
-                NodeInfo info = directory.get(n);
-                if (info != null && !n.equals(self.name()) && !before.contains(n)) {
-                    engine.peerUp(new NodeId(info.name(), info.site(), info.incarnation()));
+            for (NodeInfo n : now.live().values()) {
+                if (n.name().equals(self.name())) {
+                    continue;
+                }
+                directory.merge(n.name(), n, NodeInfo::newer);
+                NodeInfo was = before.get(n.name());
+                if (was == null || was.incarnation() != n.incarnation()) {
+                    engine.peerUp(new NodeId(n.name(), n.site(), n.incarnation()));
                 }
             }
-            for (String n : before) {
-                if (!names.contains(n)) {
+            for (String n : before.keySet()) {
+                if (!now.live().containsKey(n)) {
                     engine.peerDown(n);
+                    left.add(n);
                 }
             }
         }
-        for (String n : before) {
-            if (!names.contains(n)) {
-                LOG.info("node {} left the mesh", n);
-                net.dropLink(n, "node left the mesh");
+        for (String n : left) {
+            LOG.info("node {} left the mesh", n);
+            net.dropLink(n, "node left the mesh");
+        }
+        if (!now.unnamed().isEmpty()) {
+            LOG.debug("membership: {} member(s) not named yet, asking them: {}", now.unnamed().size(), now.unnamed());
+        }
+    }
+
+    // ---- view health ----
+
+    /** Compares membership with links and seeds; logs, counts and repairs what stays wrong. */
+    private void checkView() {
+        if (closed) {
+            return;
+        }
+        try {
+            Membership m = membership;
+            MeshJoin j = join;
+            boolean joined = j != null && j.joined();
+            if (joined) {
+                m.askUnnamed();
+            }
+            Set<String> route = new HashSet<>();
+            Set<String> gateway = new HashSet<>();
+            Set<String> linked = new HashSet<>();
+            for (MeshLink l : net.links()) {
+                if (l.isActive()) {
+                    linked.add(l.peer().name());
+                    (l.kind() == LinkKind.ROUTE ? route : gateway).add(l.peer().name());
+                }
+            }
+            Map<String, String> gateways = new java.util.TreeMap<>();
+            boolean interestReady;
+            synchronized (this) {
+                for (String site : engine.knownSites()) {
+                    if (!site.equals(self.site())) {
+                        gateways.put(site, engine.gatewayPeer(site));
+                    }
+                }
+                interestReady = engine.ready();
+            }
+            Members now = members;
+            ViewCheck.Observed o = new ViewCheck.Observed(now, route, gateway, gateways, linked,
+                    j == null ? Set.of() : j.seedsAnswering());
+            boolean seeded = j != null && j.seedAnswered();
+            for (ViewCheck.Problem p : health.check(o, joined, seeded, interestReady, System.nanoTime())) {
+                repair(p);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("mesh view check failed", e);
+        }
+    }
+
+    private void repair(ViewCheck.Problem p) {
+        Membership m = membership;
+        switch (p.kind()) {
+            case UNNAMED_MEMBER -> {
+                health.repaired("reannounce");
+                m.announce();
+                m.addInitialHosts(membershipAddresses());
+            }
+            case NO_ROUTE, NO_GATEWAY -> {
+                String peer = p.kind() == ViewCheck.Kind.NO_ROUTE ? p.subject() : gatewayOf(p.subject());
+                NodeInfo info = peer == null ? null : directory.get(peer);
+                if (info != null && net.redial(info, p.kind() == ViewCheck.Kind.NO_ROUTE ? LinkKind.ROUTE : LinkKind.GATEWAY)) {
+                    health.repaired("redial");
+                }
+            }
+            case LINKED_NOT_MEMBER, SEED_NOT_MEMBER -> {
+                health.repaired("rediscover");
+                NodeInfo info = directory.get(p.subject());
+                if (info != null) {
+                    net.probe(info.meshAddress());
+                }
+                m.announce();
+                m.addInitialHosts(membershipAddresses());
             }
         }
     }
 
-    @Override
-    public void nodeInfo(NodeInfo info) {
-        learn(info);
+    private String gatewayOf(String site) {
+        synchronized (this) {
+            return engine.gatewayPeer(site);
+        }
     }
 
     // ---- views for the admin API ----
@@ -477,7 +496,17 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     }
 
     boolean isLive(String node) {
-        return node.equals(self.name()) || live.contains(node);
+        return node.equals(self.name()) || members.live().containsKey(node);
+    }
+
+    /** Live nodes, this one included. */
+    int liveCount() {
+        return members.live().size();
+    }
+
+    /** Members of the membership view that have not said which node they are. */
+    List<String> unnamedMembers() {
+        return members.unnamed();
     }
 
     List<MeshLink> links() {
@@ -508,13 +537,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         }
     }
 
-    Set<String> liveNames() {
-        return new HashSet<>(live);
-    }
-
     @Override
     public void close() {
         closed = true;
+        if (join != null) {
+            join.close();
+        }
         loop.shutdownNow();
         net.close();
         if (membership != null) {

@@ -32,17 +32,26 @@ final class AdminEndpoints {
         return HttpResponses.json(HttpResponseStatus.OK, node.get());
     }
 
-    /** 200 {@code {"status":"ready","node":..,"site":..}} once the node is ready, 503 before. */
+    /**
+     * 200 {@code {"status":"ready","node":..,"site":..}} once the node is ready; 503 with status
+     * {@code starting} or {@code degraded} and the {@code reasons} (from the node document's
+     * {@code health} part) otherwise.
+     */
     FullHttpResponse health() {
         Map<String, Object> body = new LinkedHashMap<>();
-        if (!ready.getAsBoolean()) {
-            body.put("status", "starting");
-            return HttpResponses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, body);
-        }
+        boolean ok = ready.getAsBoolean();
         Map<String, Object> n = node.get();
-        body.put("status", "ready");
+        Object h = n.get("health");
+        Map<?, ?> health = h instanceof Map<?, ?> m ? m : Map.of();
+        body.put("status", ok ? "ready" : health.get("state") instanceof String st && !st.equals("ready") ? st : "starting");
         body.put("node", n.get("node"));
         body.put("site", n.get("site"));
+        if (!ok) {
+            Object reasons = health.get("reasons");
+            body.put("reasons", reasons instanceof java.util.List<?> l && !l.isEmpty() ? l
+                    : java.util.List.of("interest not synced with every site yet"));
+            return HttpResponses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, body);
+        }
         return HttpResponses.json(HttpResponseStatus.OK, body);
     }
 

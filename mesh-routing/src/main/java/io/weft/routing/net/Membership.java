@@ -8,11 +8,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.jgroups.Address;
 import org.jgroups.JChannel;
 import org.jgroups.Message;
@@ -29,17 +28,22 @@ import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
 import org.jgroups.stack.IpAddress;
-import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Membership and failure detection: a thin adapter over a JGroups channel (TCP only, seed-based
  * discovery with TCPPING, FD_ALL3 + VERIFY_SUSPECT2 to detect dead nodes, MERGE3 to heal
- * partitions). All nodes of all sites form one group; the JGroups logical name is the node name.
+ * partitions). All nodes of all sites form one group.
  *
- * <p>Besides views, the channel carries each node's {@link NodeInfo} (announced to everyone on every
- * view change), so a node learns every other node's addresses within milliseconds of joining.
+ * <p>Who a member is comes from the member itself: each node sends its {@link NodeInfo} to the
+ * group on every view change, and a member of the view that has not been heard from is asked, by
+ * a unicast that carries the asker's own info, until it answers ({@link MemberTable}). JGroups'
+ * logical names are only for its own logs. The listener gets {@link Members}: named members by
+ * node name, and the unnamed ones, so a peer is never silently missing.
+ *
+ * <p>Wire format of a membership message: a {@link NodeInfo}, then an optional {@code u8} of flags
+ * (bit 0: "answer with yours"). Nodes that predate the flags ignore the trailing byte.
  * Interest never travels here: it goes over our own route and gateway links.
  */
 public final class Membership implements AutoCloseable {
@@ -54,12 +58,14 @@ public final class Membership implements AutoCloseable {
         }
     }
 
-    /** Callbacks; they run on JGroups threads. */
-    public interface Listener {
-        /** The live members changed; {@code names} includes this node. */
-        void members(Set<String> names);
+    /** How often an unnamed member is asked to announce itself. */
+    static final long ASK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int FLAG_ASK = 1;
 
-        void nodeInfo(NodeInfo info);
+    /** Callbacks; they run one at a time, in order, on the membership thread. */
+    public interface Listener {
+        /** The group changed: a member joined, left, announced itself or restarted. */
+        void members(Members members);
     }
 
     private final Listener listener;
@@ -71,6 +77,9 @@ public final class Membership implements AutoCloseable {
     private volatile JChannel channel;
     private volatile TCPPING discovery;
     private boolean closed;
+    /** Guards {@link #table}; listener calls are queued on {@link #announcer} under it, so in order. */
+    private final Object lock = new Object();
+    private MemberTable<Address> table;
 
     /**
      * @param bindHost the address to bind (a concrete address, not a wildcard)
@@ -102,6 +111,11 @@ public final class Membership implements AutoCloseable {
 
     public void updateSelf(NodeInfo info) {
         this.self = info;
+        synchronized (lock) {
+            if (table != null) {
+                table.updateSelf(info);
+            }
+        }
     }
 
     /** Joins the group, discovering it through {@code initialHosts} ({@code host:port} membership addresses). */
@@ -195,40 +209,131 @@ public final class Membership implements AutoCloseable {
     }
 
     private void onView(View view) {
-        Set<String> names = new HashSet<>();
-        for (Address a : view.getMembers()) {
-            String n = NameCache.get(a);
-            names.add(n != null ? n : a.toString());
+        LOG.info("membership: view {} with {} members", view.getViewId(), view.size());
+        List<Address> ask;
+        synchronized (lock) {
+            MemberTable<Address> t = table();
+            if (t == null) {
+                return;
+            }
+            long now = System.nanoTime();
+            publish(t.view(view.getMembers(), now));
+            ask = t.dueAsks(now, ASK_INTERVAL_NANOS);
         }
-        LOG.info("membership: view {} with {} members", view.getViewId(), names.size());
-        listener.members(names);
-        announcer.execute(this::announce);
+        later(() -> {
+            send(null, false);
+            ask.forEach(a -> send(a, true));
+        });
     }
 
-    /** Sends this node's info to every member. */
+    /** The table of the current channel (a restarted channel has a new address); null before connect. */
+    private MemberTable<Address> table() {
+        JChannel ch = channel;
+        Address me = ch == null ? null : ch.getAddress();
+        if (me == null) {
+            return null;
+        }
+        if (table == null || !table.self().equals(me)) {
+            table = new MemberTable<>(me, self);
+        }
+        return table;
+    }
+
+    /** Queues a listener call; the caller holds {@link #lock}, so calls keep the order of changes. */
+    private void publish(Members changed) {
+        if (changed != null) {
+            later(() -> listener.members(changed));
+        }
+    }
+
+    /**
+     * Asks the members that have not announced themselves to do so (at most once per
+     * {@link #ASK_INTERVAL_NANOS} each); call it periodically.
+     *
+     * @return how many were asked
+     */
+    public int askUnnamed() {
+        List<Address> ask;
+        synchronized (lock) {
+            MemberTable<Address> t = table();
+            if (t == null) {
+                return 0;
+            }
+            ask = t.dueAsks(System.nanoTime(), ASK_INTERVAL_NANOS);
+        }
+        if (!ask.isEmpty()) {
+            later(() -> ask.forEach(a -> send(a, true)));
+        }
+        return ask.size();
+    }
+
+    /** Sends this node's info to every member again (a repair: some may have dropped it). */
     public void announce() {
+        later(() -> send(null, false));
+    }
+
+    /** What the group looks like now. */
+    public Members members() {
+        synchronized (lock) {
+            MemberTable<Address> t = table();
+            return t == null ? Members.alone(self) : t.snapshot();
+        }
+    }
+
+    /** Whether the channel is connected. */
+    public boolean joined() {
+        JChannel ch = channel;
+        return ch != null && ch.isConnected();
+    }
+
+    /** Runs {@code r} on the membership thread; dropped once closed. */
+    private void later(Runnable r) {
+        try {
+            announcer.execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    /** Sends this node's info to {@code to} (null: every member), asking for theirs if {@code ask}. */
+    private void send(Address to, boolean ask) {
         JChannel ch = channel;
         if (ch == null || !ch.isConnected()) {
             return;
         }
         ByteBuf b = Unpooled.buffer(256);
         self.write(b);
+        b.writeByte(ask ? FLAG_ASK : 0);
         byte[] bytes = new byte[b.readableBytes()];
         b.readBytes(bytes);
         try {
-            ch.send(new org.jgroups.BytesMessage(null, bytes));
+            ch.send(new org.jgroups.BytesMessage(to, bytes));
         } catch (Exception e) {
-            LOG.debug("membership: announce failed: {}", e.toString());
+            LOG.debug("membership: sending node info to {} failed: {}", to == null ? "all" : to, e.toString());
         }
     }
 
     private void onMessage(Message msg) {
+        NodeInfo info;
+        boolean ask;
         try {
-            byte[] bytes = msg.getArray();
-            ByteBuf b = Unpooled.wrappedBuffer(bytes, msg.getOffset(), msg.getLength());
-            listener.nodeInfo(NodeInfo.read(b));
+            ByteBuf b = Unpooled.wrappedBuffer(msg.getArray(), msg.getOffset(), msg.getLength());
+            info = NodeInfo.read(b);
+            ask = b.isReadable() && (b.readByte() & FLAG_ASK) != 0;
         } catch (RuntimeException e) {
             LOG.warn("membership: bad node info from {}: {}", msg.getSrc(), e.toString());
+            return;
+        }
+        Address from = msg.getSrc();
+        synchronized (lock) {
+            MemberTable<Address> t = table();
+            if (t == null) {
+                return;
+            }
+            publish(t.announced(from, info, System.nanoTime()));
+        }
+        if (ask) {
+            later(() -> send(from, false));
         }
     }
 

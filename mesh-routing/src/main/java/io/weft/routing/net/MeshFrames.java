@@ -14,7 +14,8 @@ import java.util.List;
  *
  * <pre>
  * 0x01 HELLO    u32 magic "WEFM", u8 version, u8 link kind (0 probe, 1 route, 2 gateway), node info
- * 0x02 WELCOME  u8 version, node info of the acceptor, u16 n, n node infos it knows
+ * 0x02 WELCOME  u8 version, node info of the acceptor, u16 n, n node infos it knows, [u8 flags: bit 0
+ *               the acceptor is a member of the membership group] (absent from older nodes: a member)
  * 0x03 CLOSE    str16 reason (the sender closes next)
  * 0x20 PING     u64 token        0x21 PONG  u64 token
  * 0x30 EVENT    u8 hop (1 route, 2 gateway; bit 0x80: a reply topic follows the groups), u8 group count,
@@ -79,7 +80,7 @@ public final class MeshFrames {
         return new Hello(LinkKind.of(in.readUnsignedByte()), NodeInfo.read(in));
     }
 
-    static void writeWelcome(ByteBuf out, NodeInfo self, Collection<NodeInfo> known) {
+    static void writeWelcome(ByteBuf out, NodeInfo self, Collection<NodeInfo> known, boolean member) {
         int s = begin(out, WELCOME);
         out.writeByte(VERSION);
         self.write(out);
@@ -87,10 +88,18 @@ public final class MeshFrames {
         for (NodeInfo n : known) {
             n.write(out);
         }
+        out.writeByte(member ? WELCOME_MEMBER : 0);
         end(out, s);
     }
 
-    public record Welcome(NodeInfo node, List<NodeInfo> known) {
+    private static final int WELCOME_MEMBER = 1;
+
+    /**
+     * A WELCOME.
+     *
+     * @param member whether the acceptor had joined the membership group when it answered
+     */
+    public record Welcome(NodeInfo node, List<NodeInfo> known, boolean member) {
     }
 
     static Welcome readWelcome(ByteBuf in) {
@@ -103,7 +112,8 @@ public final class MeshFrames {
         for (int i = 0; i < n; i++) {
             known.add(NodeInfo.read(in));
         }
-        return new Welcome(self, known);
+        boolean member = !in.isReadable() || (in.readUnsignedByte() & WELCOME_MEMBER) != 0;
+        return new Welcome(self, known, member);
     }
 
     static void writeClose(ByteBuf out, String reason) {

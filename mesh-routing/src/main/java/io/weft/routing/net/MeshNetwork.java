@@ -73,6 +73,7 @@ public final class MeshNetwork implements AutoCloseable {
     private final Config config;
     private final Listener listener;
     private final Supplier<Collection<NodeInfo>> directory;
+    private final java.util.function.BooleanSupplier member;
     private final EventLoopGroup group;
     private final Map<String, Dialer> dialers = new ConcurrentHashMap<>();
     private final Map<String, MeshLink> outbound = new ConcurrentHashMap<>();
@@ -82,9 +83,14 @@ public final class MeshNetwork implements AutoCloseable {
     private volatile InetSocketAddress localAddress;
     private Channel server;
 
+    /**
+     * @param directory the nodes this node knows, told to every node that connects (WELCOME)
+     * @param member    whether this node has joined the membership group, told likewise
+     */
     public MeshNetwork(NodeInfo self, Config config, EventLoopGroup group, Listener listener,
-                       Supplier<Collection<NodeInfo>> directory) {
+                       Supplier<Collection<NodeInfo>> directory, java.util.function.BooleanSupplier member) {
         this.self = self;
+        this.member = member;
         this.config = config;
         this.group = group;
         this.listener = listener;
@@ -149,6 +155,21 @@ public final class MeshNetwork implements AutoCloseable {
         if (d != null) {
             d.stop(reason);
         }
+    }
+
+    /**
+     * Dials {@code peer} again now, with a fresh back-off, unless a link to it is up (a repair for
+     * a link that stays down while its node is live).
+     *
+     * @return true when it redialled
+     */
+    public boolean redial(NodeInfo peer, LinkKind kind) {
+        if (closed || linkTo(peer.name()) != null) {
+            return false;
+        }
+        dropLink(peer.name(), "redialling");
+        ensureLink(peer, kind);
+        return true;
     }
 
     /** Peers this node keeps outbound links to. */
@@ -368,7 +389,7 @@ public final class MeshNetwork implements AutoCloseable {
                             + " already exists (is a node dialling itself, or are two nodes named alike?)");
                 }
                 ByteBuf w = ctx.alloc().buffer(512);
-                MeshFrames.writeWelcome(w, self, directory.get());
+                MeshFrames.writeWelcome(w, self, directory.get(), member.getAsBoolean());
                 ctx.writeAndFlush(w);
                 listener.nodesLearned(List.of(hello.node()));
                 if (hello.kind() == LinkKind.PROBE) {

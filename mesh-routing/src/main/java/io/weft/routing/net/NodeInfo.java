@@ -47,6 +47,17 @@ public record NodeInfo(String name, String site, long incarnation, String meshAd
         return name.equals(o.name);
     }
 
+    /**
+     * Which of two infos of one node to keep: the larger incarnation; within one incarnation the
+     * later one ({@code b}), unless it lacks an address {@code a} has (a third node's older copy).
+     */
+    public static NodeInfo newer(NodeInfo a, NodeInfo b) {
+        if (a.incarnation != b.incarnation) {
+            return b.incarnation > a.incarnation ? b : a;
+        }
+        return b.membershipAddress.isEmpty() && !a.membershipAddress.isEmpty() ? a : b;
+    }
+
     public NodeInfo withMembershipAddress(String addr) {
         return new NodeInfo(name, site, incarnation, meshAddress, clientAddress, httpAddress, addr, raftAddress);
     }
