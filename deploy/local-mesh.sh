@@ -320,6 +320,16 @@ cmd_up() {
     fi
     sleep 0.5
   done
+  # ready on /healthz is each node's own word; the mesh is whole only when every node sees every
+  # other, every link is up and events cross between every pair (meshctl check prints who misses whom)
+  local servers="" left
+  for i in "${all[@]}"; do servers="${servers:+$servers,}$host:${N_CLIENT[i]}"; done
+  left=$((deadline - SECONDS))
+  [ "$left" -ge 30 ] || left=30
+  if ! "$root/bin/meshctl" check -s "$servers" --expect-nodes "${#N_NAME[@]}" --timeout "${left}s"; then
+    echo "local-mesh: the nodes are up but the mesh is not whole (above); logs are in $state/NODE/meshd.log" >&2
+    up_failed ${todo[@]+"${todo[@]}"}
+  fi
   echo
   print_table
   $brief && return 0

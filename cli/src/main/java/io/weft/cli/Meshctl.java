@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bin/meshctl}: the Weft command line. Each subcommand is its own class. */
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = Meshctl.Version.class,
         description = "Command line for the Weft event mesh.",
-        subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, InterestCommand.class, BenchCommand.class,
+        subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, CheckCommand.class, InterestCommand.class, BenchCommand.class,
                 StreamCommand.class, ConsumerCommand.class, CommandLine.HelpCommand.class})
 public final class Meshctl implements Runnable {
     @CommandLine.Spec
