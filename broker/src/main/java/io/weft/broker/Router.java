@@ -94,6 +94,11 @@ public final class Router {
         }
     }
 
+    /** Whether a subscriber on this node (a client's or an internal one) matches {@code topic}. */
+    boolean hasLocalSubscriber(String topic) {
+        return !trie.match(topic).isEmpty();
+    }
+
     /** Routes a PUB body published on this node. Does not take ownership of {@code pubBody}. */
     int route(String topic, ByteBuf pubBody) {
         return dispatch(topic, pubBody, Origin.LOCAL, Set.of(), null);

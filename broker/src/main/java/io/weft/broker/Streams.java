@@ -249,6 +249,16 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                     LOG.warn("stream {}: captured event on {} not stored: {}", stream, topic, error);
                 }
             }
+
+            @Override
+            public void unknown(String error) {
+                if (replyTo != null) {
+                    reply(replyTo, ackBytes(Frames.ACK_UNKNOWN, 0, "stream " + stream + " may have stored it: "
+                            + error));
+                } else {
+                    LOG.warn("stream {}: captured event on {} may not be stored: {}", stream, topic, error);
+                }
+            }
         });
     }
 
@@ -503,9 +513,12 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     CompletableFuture<Response> call(String stream, ObjectNode req) {
         CompletableFuture<Response> f = new CompletableFuture<>();
         long id = ids.incrementAndGet();
+        String to = leaderRoute(stream);
         waiting.put(id, new Waiter(data -> f.complete(fromStatusJson(data)),
                 () -> f.complete(Response.error(504, "stream " + stream + " did not answer within "
-                        + CALL_TIMEOUT_MILLIS / 1000 + " s (its replicas may have lost their majority)")),
+                        + CALL_TIMEOUT_MILLIS / 1000 + " s: " + (to == null ? "no node took the request"
+                        : "the request went to " + to + ", where the stream's leader listens, and no answer came back"
+                        + " (meshctl status -s that node; meshctl stream info " + stream + " on it)"))),
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CALL_TIMEOUT_MILLIS), false));
         int reached = send(API_PREFIX + stream, jsonBytes(req), inboxPrefix + "." + id);
         if (reached == 0) {
@@ -513,6 +526,21 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             f.complete(Response.error(404, "no stream named " + stream + " (or it has no leader right now)"));
         }
         return f;
+    }
+
+    /**
+     * Which node a request to stream {@code stream}'s leader goes to from here, as the mesh routes
+     * it now (for error messages), or null when none takes it.
+     */
+    private String leaderRoute(String stream) {
+        String topic = API_PREFIX + stream;
+        if (router.hasLocalSubscriber(topic)) {
+            return "this node (" + config.node + ")";
+        }
+        io.weft.routing.RouteDecision d = mesh.decide(topic, Origin.LOCAL, java.util.Set.of(), java.util.Set.of());
+        List<String> to = new ArrayList<>(d.routeForwards().keySet());
+        d.gatewayNodes().forEach((site, node) -> to.add(node + " (site " + site + ")"));
+        return to.isEmpty() ? null : String.join(", ", to);
     }
 
     /** Every stream's info, from every leader in the mesh. */
@@ -634,8 +662,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             int status = b.readUnsignedByte();
             long seq = b.readLong();
             done.accept(new Frames.PubAck(0, status, seq, Wire.readStr16(b)));
-        }, () -> done.accept(new Frames.PubAck(0, Frames.ACK_FAILED, 0, "no stream acknowledged the event within "
-                + ACK_TIMEOUT_MILLIS + " ms: is a stream capturing '" + topic + "'?")),
+        }, () -> done.accept(new Frames.PubAck(0, Frames.ACK_UNKNOWN, 0, "no stream acknowledged the event within "
+                + ACK_TIMEOUT_MILLIS + " ms at " + config.node + ": a stream capturing '" + topic + "' may have stored"
+                + " it, or none captures it")),
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
         String inbox = inboxPrefix + "." + id;
         if (router.route(topic, pubBody, inbox) == 0) {
@@ -655,8 +684,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
      * on the way): their askers are told now, in one answer per asking node.
      */
     private void lost(List<String> replyTos) {
-        byte[] failed = ackBytes(Frames.ACK_FAILED, 0, "the link to the stream's leader broke while the "
-                + "event was on its way (failing over?); retry");
+        byte[] failed = ackBytes(Frames.ACK_UNKNOWN, 0, "the link to the stream's leader broke while the "
+                + "event was on its way (failing over?)");
         for (String r : replyTos) {
             acks.gather(r, failed);
         }

@@ -43,6 +43,8 @@ final class Cluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Named, not imported: the suite only launches meshd as a process (DESIGN: chaos-tests -> client). */
     private static final String MESHD_MAIN = "io.weft.broker.Main";
+    /** Likewise: meshctl runs as a process from this module's test classpath. */
+    private static final String MESHCTL_MAIN = "io.weft.cli.Meshctl";
 
     final Path dir;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
@@ -132,6 +134,64 @@ final class Cluster implements AutoCloseable {
 
     /** Starts a node that seeds from {@code seeds} (node names) and waits until its ports are bound. */
     synchronized Node start(String name, String site, String... seeds) throws IOException {
+        Node n = add(name, site);
+        List<String> seedAddrs = new ArrayList<>();
+        for (String s : seeds) {
+            seedAddrs.add(node(s).mesh());
+        }
+        launch(n, seedAddrs);
+        return n;
+    }
+
+    /** A node to start: its name, site and the nodes it seeds from. */
+    record Spec(String name, String site, List<String> seeds) {
+    }
+
+    /**
+     * Starts every node of {@code specs} at the same moment (a cold start of a whole mesh: nobody is
+     * up to join yet), then waits until each has bound its ports. Seeds may name any node of the
+     * list: on loopback peers dial the proxies, whose ports are known before any node runs.
+     */
+    synchronized List<Node> startTogether(List<Spec> specs) throws IOException {
+        if (netns != null) {
+            throw new IllegalStateException("startTogether needs the loopback layout (proxies)");
+        }
+        List<Node> added = new ArrayList<>();
+        for (Spec sp : specs) {
+            added.add(add(sp.name(), sp.site()));
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            List<String> seedAddrs = new ArrayList<>();
+            for (String s : specs.get(i).seeds()) {
+                seedAddrs.add(node(s).mesh());
+            }
+            spawn(added.get(i), seedAddrs);
+        }
+        for (Node n : added) {
+            awaitPorts(n);
+        }
+        return added;
+    }
+
+    /** Starts the stopped nodes {@code names} again at the same moment, with their data and ports. */
+    synchronized void restartTogether(List<String> names) throws IOException {
+        List<Node> todo = new ArrayList<>();
+        for (String name : names) {
+            Node n = node(name);
+            if (n.alive()) {
+                throw new IllegalStateException(name + " is running");
+            }
+            todo.add(n);
+        }
+        for (Node n : todo) {
+            spawn(n, seedsFor(n));
+        }
+        for (Node n : todo) {
+            awaitPorts(n);
+        }
+    }
+
+    private Node add(String name, String site) throws IOException {
         int siteIndex = sites.computeIfAbsent(site, s -> sites.size() + 1);
         long inSite = nodes.values().stream().filter(n -> n.site.equals(site)).count();
         String ip;
@@ -144,11 +204,6 @@ final class Cluster implements AutoCloseable {
         }
         Node n = new Node(name, site, ip, proxy);
         nodes.put(name, n);
-        List<String> seedAddrs = new ArrayList<>();
-        for (String s : seeds) {
-            seedAddrs.add(node(s).mesh());
-        }
-        launch(n, seedAddrs);
         return n;
     }
 
@@ -158,13 +213,18 @@ final class Cluster implements AutoCloseable {
         if (n.alive()) {
             throw new IllegalStateException(name + " is running");
         }
+        launch(n, seedsFor(n));
+    }
+
+    /** A restarted node seeds from every other node. */
+    private List<String> seedsFor(Node n) {
         List<String> seeds = new ArrayList<>();
         for (Node o : nodes.values()) {
             if (o != n) {
                 seeds.add(o.mesh());
             }
         }
-        launch(n, seeds);
+        return seeds;
     }
 
     /**
@@ -232,6 +292,12 @@ final class Cluster implements AutoCloseable {
     }
 
     private void launch(Node n, List<String> seeds) throws IOException {
+        spawn(n, seeds);
+        awaitPorts(n);
+    }
+
+    /** Starts the node's process; {@link #awaitPorts} waits for it to bind. */
+    private void spawn(Node n, List<String> seeds) throws IOException {
         Path log = dir.resolve(n.name + ".log");
         if (Files.exists(log)) {
             Files.move(log, dir.resolve(n.name + "." + System.currentTimeMillis() + ".log"));
@@ -270,6 +336,11 @@ final class Cluster implements AutoCloseable {
             cmd.add(String.join(",", seeds));
         }
         n.process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Waits until a spawned node has logged the ports it bound; points its proxy at its mesh port. */
+    private void awaitPorts(Node n) throws IOException {
+        Path log = dir.resolve(n.name + ".log");
         Await.until(Duration.ofSeconds(60), () -> started(n, log) || !n.process.isAlive(),
                 () -> n.name + " did not log its ports");
         if (!n.process.isAlive()) {
@@ -330,6 +401,21 @@ final class Cluster implements AutoCloseable {
         Process p = node(name).process;
         p.destroyForcibly();
         p.waitFor(20, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM to every node of {@code names} at once, then wait for all to exit. */
+    void stopTogether(List<String> names) throws InterruptedException {
+        for (String name : names) {
+            node(name).process.destroy();
+        }
+        for (String name : names) {
+            Process p = node(name).process;
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+                throw new AssertionError(name + " did not stop within 30 s of SIGTERM");
+            }
+        }
     }
 
     /** SIGTERM, then wait for the node to exit. */
@@ -426,6 +512,53 @@ final class Cluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             return null;
         }
+    }
+
+    /**
+     * What {@code meshctl check} said of the running nodes.
+     *
+     * @param report its JSON report (null when it printed none)
+     * @param output everything it printed
+     */
+    record Check(int exit, JsonNode report, String output) {
+        boolean whole() {
+            return exit == 0 && report != null && report.path("whole").asBoolean();
+        }
+    }
+
+    /**
+     * Runs {@code meshctl check} as a process (the command the demo runs) against every running
+     * node: is the mesh whole, events delivered between every pair of nodes?
+     */
+    Check meshCheck(Duration timeout) throws IOException, InterruptedException {
+        List<String> clients = new ArrayList<>();
+        for (Node n : nodes.values()) {
+            if (n.alive()) {
+                clients.add(n.client());
+            }
+        }
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), MESHCTL_MAIN, "check",
+                "-s", String.join(",", clients), "--expect-nodes", Integer.toString(clients.size()),
+                "--timeout", timeout.toSeconds() + "s", "--json");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out;
+        try {
+            out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(timeout.toSeconds() + 60, TimeUnit.SECONDS)) {
+                throw new AssertionError("meshctl check did not end within " + timeout.plusSeconds(60));
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+        String text = new String(out, StandardCharsets.UTF_8);
+        JsonNode report = null;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("{")) {
+                report = JSON.readTree(line);
+            }
+        }
+        return new Check(p.exitValue(), report, text);
     }
 
     /** A client pinned to {@code node} (no discovery): the scenarios choose where traffic enters. */

@@ -114,7 +114,9 @@ final class PubCommand implements Callable<Integer> {
                     ack = acks.get(i).get();
                 } catch (java.util.concurrent.ExecutionException e) {
                     failed++;
-                    System.err.println("error: " + ids.get(i) + ": " + Cli.message(e.getCause()));
+                    // unknown: the stream may have it (a retry of the same id is deduped); error: it has not
+                    System.err.println((e.getCause() instanceof io.weft.client.OutcomeUnknownException ? "unknown: "
+                            : "error: ") + ids.get(i) + ": " + Cli.message(e.getCause()));
                     continue;
                 }
                 System.out.println(json ? Cli.JSON.writeValueAsString(ackJson(topic, ids.get(i), ack)) : ackHuman(ack));

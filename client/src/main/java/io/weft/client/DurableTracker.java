@@ -25,7 +25,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Every attempt of one publish resends the same event (same source and id: the stream dedupes it)
  * under a fresh ref. Any attempt's STORED/DUPLICATE ack completes the publish; a FAILED ack counts
- * only for the current attempt. States: SENT (an attempt is out, waiting for its ack or the attempt
+ * only for the current attempt. A publish that gives up is reported as failed only when every
+ * attempt was refused for sure; when any attempt went out and got no answer, or the broker said
+ * the stream may have stored it, it is reported as {@link OutcomeUnknownException}. States: SENT (an attempt is out, waiting for its ack or the attempt
  * timeout), BACKOFF (waiting to resend), DISCONNECTED (waiting for the next connection). Over all of
  * them runs the overall deadline.
  *
@@ -58,6 +60,8 @@ final class DurableTracker {
         /** SENT: when the attempt times out; BACKOFF: when to resend. */
         long dueNanos;
         String lastReason = "no acknowledgement";
+        /** Some attempt may have been stored: it went out and no definite answer came back. */
+        boolean uncertain;
 
         Pending(String topic, CloudEvent event, long now, long overallNanos) {
             this.topic = topic;
@@ -153,7 +157,10 @@ final class DurableTracker {
             } else {
                 String why = ack.detail() == null || ack.detail().isEmpty() ? "the broker failed to store it" : ack.detail();
                 if (ack.status() != Frames.ACK_FAILED) {
-                    why = "unknown ack status " + ack.status() + ": " + why;
+                    p.uncertain = true; // ACK_UNKNOWN, or a status newer than this client: maybe stored
+                    if (ack.status() != Frames.ACK_UNKNOWN) {
+                        why = "unknown ack status " + ack.status() + ": " + why;
+                    }
                 }
                 if (p.state != State.SENT || p.currentRef != ack.ref()) {
                     return; // an earlier attempt's failure: the current attempt is still out
@@ -187,6 +194,7 @@ final class DurableTracker {
                 }
                 if (p.state == State.SENT && now - p.dueNanos >= 0) {
                     p.lastReason = "no acknowledgement within " + TimeUnit.NANOSECONDS.toMillis(attemptTimeoutNanos) + " ms";
+                    p.uncertain = true;
                     MeshException e = backoffLocked(p, now);
                     if (e != null) {
                         failed.add(p);
@@ -235,6 +243,9 @@ final class DurableTracker {
     synchronized void connectionLost(String reason) {
         connected = false;
         for (Pending p : pending) {
+            if (p.state == State.SENT) {
+                p.uncertain = true; // the attempt may have reached the broker before the connection went
+            }
             if (p.state != State.DISCONNECTED) {
                 p.state = State.DISCONNECTED;
                 p.lastReason = reason;
@@ -329,9 +340,17 @@ final class DurableTracker {
 
     private MeshException giveUpLocked(Pending p, long now) {
         removeLocked(p);
-        return new MeshException("durable publish of event " + p.event.getId() + " (source " + p.event.getSource()
-                + ") to " + p.topic + " not acknowledged after " + p.attempts + (p.attempts == 1 ? " attempt" : " attempts")
-                + " in " + TimeUnit.NANOSECONDS.toMillis(now - p.startNanos) + " ms: " + p.lastReason);
+        String what = "durable publish of event " + p.event.getId() + " (source " + p.event.getSource() + ") to "
+                + p.topic;
+        String tries = p.attempts + (p.attempts == 1 ? " attempt" : " attempts") + " in "
+                + String.format(java.util.Locale.ROOT, "%.1f s", (now - p.startNanos) / 1e9) + " (this client waits "
+                + String.format(java.util.Locale.ROOT, "%.0f s", overallNanos / 1e9) + " for an ack: durablePublishTimeout)";
+        if (p.uncertain) {
+            return new OutcomeUnknownException(what + ": outcome unknown after " + tries
+                    + ": the stream may have stored it; retrying is safe (the stream dedupes by source and id); last: "
+                    + p.lastReason);
+        }
+        return new MeshException(what + " failed: not stored after " + tries + ": " + p.lastReason);
     }
 
     /** Forgets {@code p}; true if it was pending. The caller releases its permit (complete/fail do). */

@@ -182,10 +182,57 @@ class DurableTrackerTest {
         }
         ExecutionException e = assertThrows(ExecutionException.class, f::get);
         assertTrue(e.getCause() instanceof MeshException);
-        assertTrue(e.getCause().getMessage().contains("no stream matches orders.eu"), e.getCause().getMessage());
-        assertTrue(e.getCause().getMessage().contains(attempts + " attempts"), e.getCause().getMessage());
+        assertFalse(e.getCause() instanceof OutcomeUnknownException, "every attempt was refused for sure");
+        String m = e.getCause().getMessage();
+        assertTrue(m.contains("failed: not stored"), m);
+        assertTrue(m.contains("no stream matches orders.eu"), m);
+        assertTrue(m.contains(attempts + " attempts"), m);
+        assertTrue(m.contains("this client waits 30 s for an ack"), "the wait is stated: " + m);
         assertEquals(0, t.inFlight());
         publish(t, "b"); // the slot is free again
+    }
+
+    @Test
+    void anAttemptThatGotNoAnswerMakesTheOutcomeUnknownNotFailed() throws Exception {
+        // issue 12: an event stored as seq 1 was reported "not acknowledged after 11 attempts"
+        DurableTracker t = tracker(10);
+        CompletableFuture<PublishAck> f = publish(t, "a");
+        advance(5000);
+        t.tick(); // the first attempt timed out: it may have been stored
+        while (!f.isDone()) {
+            t.onAck(new Frames.PubAck(lastRef(), Frames.ACK_FAILED, 0, "no stream took the event"));
+            advance(2000);
+            t.tick();
+        }
+        ExecutionException e = assertThrows(ExecutionException.class, f::get);
+        assertTrue(e.getCause() instanceof OutcomeUnknownException, e.getCause().toString());
+        String m = e.getCause().getMessage();
+        assertTrue(m.contains("outcome unknown"), m);
+        assertTrue(m.contains("the stream may have stored it; retrying is safe"), m);
+        assertTrue(m.contains("this client waits 30 s for an ack"), m);
+    }
+
+    @Test
+    void aBrokerThatSaysMaybeStoredMakesTheOutcomeUnknown() throws Exception {
+        DurableTracker t = tracker(10);
+        CompletableFuture<PublishAck> f = publish(t, "a");
+        t.onAck(new Frames.PubAck(lastRef(), Frames.ACK_UNKNOWN, 0, "the link to the stream's leader broke"));
+        advance(30_000);
+        t.tick();
+        ExecutionException e = assertThrows(ExecutionException.class, f::get);
+        assertTrue(e.getCause() instanceof OutcomeUnknownException, e.getCause().toString());
+        assertTrue(e.getCause().getMessage().contains("the link to the stream's leader broke"), e.getCause().getMessage());
+    }
+
+    @Test
+    void aConnectionLostWithAnAttemptOutMakesTheOutcomeUnknown() throws Exception {
+        DurableTracker t = tracker(10);
+        CompletableFuture<PublishAck> f = publish(t, "a");
+        t.connectionLost("connection to 127.0.0.1:1 lost");
+        advance(30_000);
+        t.tick();
+        ExecutionException e = assertThrows(ExecutionException.class, f::get);
+        assertTrue(e.getCause() instanceof OutcomeUnknownException, e.getCause().toString());
     }
 
     @Test

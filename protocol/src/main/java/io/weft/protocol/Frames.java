@@ -209,8 +209,18 @@ public final class Frames {
     public static final int ACK_STORED = 0;
     public static final int ACK_DUPLICATE = 1;
     public static final int ACK_FAILED = 2;
+    /**
+     * The outcome is not known: the event may have been stored (an entry was submitted to Raft and
+     * its fate is open, the link to the leader broke with the event on it, no ack came in time). A
+     * retry of the same event is safe: the stream dedupes by source and id. Clients that predate
+     * this status treat it as failed.
+     */
+    public static final int ACK_UNKNOWN = 3;
 
-    /** A PUB_ACK: {@code detail} is the stream name, or the reason when {@code status} is failed. */
+    /**
+     * A PUB_ACK: {@code detail} is the stream name, or the reason when {@code status} is failed or
+     * unknown.
+     */
     public record PubAck(long ref, int status, long seq, String detail) {
     }
 

@@ -80,7 +80,9 @@ final class EventsEndpoint {
         for (int i = 0; i < acks.size(); i++) {
             Frames.PubAck ack = acks.get(i);
             if (ack == null || ack.status() != Frames.ACK_STORED && ack.status() != Frames.ACK_DUPLICATE) {
-                HttpProblem p = HttpProblem.notStored(ack == null ? "no acknowledgement" : ack.detail());
+                HttpProblem p = ack == null ? HttpProblem.outcomeUnknown("no acknowledgement")
+                        : ack.status() == Frames.ACK_UNKNOWN ? HttpProblem.outcomeUnknown(ack.detail())
+                        : HttpProblem.notStored(ack.detail());
                 FullHttpResponse r = HttpResponses.problem(batch ? p.at(i) : p);
                 r.headers().setInt(HttpHeaderNames.RETRY_AFTER, 1);
                 return r;

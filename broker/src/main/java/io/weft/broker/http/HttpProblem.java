@@ -71,6 +71,13 @@ final class HttpProblem extends RuntimeException {
                         + "duplicates by source and id", null);
     }
 
+    /** 504: the stream may have stored the event; nobody can tell yet. */
+    static HttpProblem outcomeUnknown(String reason) {
+        return of(HttpResponseStatus.GATEWAY_TIMEOUT, "outcome-unknown", "Outcome unknown",
+                "unknown whether the stream stored the event: " + reason + "; retrying the same event is safe, the"
+                        + " stream drops duplicates by source and id", null);
+    }
+
     static HttpProblem payloadTooLarge(long maxPayloadBytes) {
         return of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload-too-large", "Payload too large",
                 "the request body exceeds the limit of " + maxPayloadBytes + " bytes (--max-payload)", "body");

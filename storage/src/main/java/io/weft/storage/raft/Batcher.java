@@ -32,7 +32,16 @@ public final class Batcher {
     public interface Callback {
         void acked(PublishAck ack);
 
+        /** Not stored: refused before it reached Raft. */
         void failed(String error);
+
+        /**
+         * Outcome unknown: its entry went to Raft and failed there (leadership lost, timeout); the
+         * entry may still commit under the next leader. By default reported as a failure.
+         */
+        default void unknown(String error) {
+            failed(error);
+        }
     }
 
     private record Pending(Publish publish, Callback callback) {
@@ -153,7 +162,9 @@ public final class Batcher {
         }
         f.whenComplete((reply, err) -> {
             if (err != null) {
-                fail(batch, StreamHost.messageOf(err));
+                for (Pending p : batch) {
+                    p.callback().unknown(StreamHost.messageOf(err));
+                }
             } else {
                 String e = Codec.error(reply);
                 if (e != null) {

@@ -63,6 +63,12 @@ class BatcherTest {
                     outcomes.add(i + "!" + error);
                     done.countDown();
                 }
+
+                @Override
+                public void unknown(String error) {
+                    outcomes.add(i + "?" + error);
+                    done.countDown();
+                }
             };
         }
     }
@@ -161,5 +167,22 @@ class BatcherTest {
                 "2!this node no longer leads stream orders: retry",
                 "4!this node no longer leads stream orders: retry"), r.outcomes);
         assertEquals(1, replies.size());
+    }
+
+    @Test
+    void anEntryThatRaftFailsIsUnknownNotFailed() throws Exception {
+        // Ratis failed the submit (leadership lost, timeout): the entry may still commit under the next leader
+        List<CompletableFuture<byte[]>> replies = new CopyOnWriteArrayList<>();
+        Batcher b = new Batcher("orders", (stream, entry) -> {
+            CompletableFuture<byte[]> f = new CompletableFuture<>();
+            replies.add(f);
+            return f;
+        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 10, 1000), () -> { });
+        Results r = new Results(1);
+        b.offer(event(0), r.of(0));
+        replies.get(0).completeExceptionally(new java.io.IOException("leader changed"));
+        assertTrue(r.done.await(30, TimeUnit.SECONDS));
+        assertEquals(1, r.outcomes.size());
+        assertTrue(r.outcomes.get(0).startsWith("0?"), r.outcomes.toString());
     }
 }
