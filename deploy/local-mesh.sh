@@ -31,6 +31,7 @@ stop_timeout=20
 keep=false
 brief=false
 marker=".weft-local-mesh"
+context="meshctl.servers"
 
 usage() {
   sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -330,14 +331,17 @@ cmd_up() {
     echo "local-mesh: the nodes are up but the mesh is not whole (above); logs are in $state/NODE/meshd.log" >&2
     up_failed ${todo[@]+"${todo[@]}"}
   fi
+  # bin/meshctl talks to this mesh when neither -s nor MESHCTL_SERVER says otherwise
+  echo "$servers" >"$state/$context"
   echo
   print_table
   $brief && return 0
   cat <<EOF
 
 The local mesh is up (${#N_NAME[@]} nodes; state, logs and data in $state).
-  bin/meshctl status -s $host:${N_CLIENT[0]}
-  bin/meshctl sub 'orders.>' -s $host:${N_CLIENT[${#N_NAME[@]}-1]}
+bin/meshctl talks to it by itself until 'deploy/local-mesh.sh down' (-s HOST:PORT picks a node):
+  bin/meshctl status
+  bin/meshctl sub 'orders.>' -s $host:${N_CLIENT[${#N_NAME[@]}-1]} --no-discover
   bin/meshctl pub orders.eu.created '{"id":1}' -s $host:${N_CLIENT[0]}
   curl $host:${N_HTTP[0]}/v1/node
   deploy/local-mesh.sh status        deploy/local-mesh.sh down
@@ -346,6 +350,7 @@ EOF
 
 # start-up failed: stop what this `up` started (its logs stay) and exit 1
 up_failed() {
+  rm -f "$state/$context"
   if [ "$#" -gt 0 ]; then
     stop_nodes "$@"
     echo "local-mesh: start-up failed; stopped the $STOPPED node(s) of this 'up' still running; logs are in $state" >&2
@@ -386,6 +391,7 @@ cmd_down() {
       all+=("$((${#N_NAME[@]} - 1))")
     fi
   done
+  rm -f "$state/$context"
   stop_nodes "${all[@]}"
   echo "stopped $STOPPED node(s)"
   if $keep; then

@@ -31,8 +31,10 @@ class ConnectOptions {
     }
 
     ClientOptions.Builder builder(String name) {
+        // a node named with -s is the node the command runs on when it answers; the nodes it tells of
+        // are for failover (a long `sub` outlives its node)
         return ClientOptions.builder().servers(servers).site(clientSite()).name(name).connectTimeout(connectTimeout)
-                .discover(!noDiscover);
+                .discover(!noDiscover).preferServers(true);
     }
 
     /** Options for a connection to exactly {@code address}, ignoring -s and discovery. */
@@ -42,6 +44,42 @@ class ConnectOptions {
     }
 
     MeshClient connect(String name) {
-        return MeshClient.connect(builder(name).build());
+        return connect(builder(name));
+    }
+
+    /**
+     * Connects; when one server was named and discovery took the client to another node, says so on
+     * stderr: a command "on cloud-1" must not run through cloud-2 without telling.
+     */
+    MeshClient connect(ClientOptions.Builder b) {
+        MeshClient c = MeshClient.connect(b.build());
+        String note = servedElsewhere(servers, noDiscover, c.connectedServer(), c.serverInfo() == null ? ""
+                : c.serverInfo().node(), c.candidates());
+        if (note != null) {
+            System.err.println(note);
+        }
+        return c;
+    }
+
+    private static boolean same(String a, String b) {
+        return a.trim().equalsIgnoreCase(b.trim());
+    }
+
+    /** The note {@link #connect(ClientOptions.Builder)} prints, or null when there is nothing to say. */
+    static String servedElsewhere(String servers, boolean noDiscover, String connected, String node,
+                                  java.util.List<io.weft.client.BrokerCandidate> candidates) {
+        if (noDiscover || servers == null || servers.contains(",") || connected == null
+                || same(servers, connected)) {
+            return null;
+        }
+        String named = servers.trim();
+        for (io.weft.client.BrokerCandidate c : candidates) {
+            if (same(c.address(), servers)
+                    && !c.node().isEmpty()) {
+                named = named + " (" + c.node() + ")";
+            }
+        }
+        return "meshctl: served by " + node + " (" + connected + "), the nearest broker " + named
+                + " told of; --no-discover talks to " + servers.trim() + " only";
     }
 }

@@ -83,7 +83,8 @@ final class ConsumerCommand implements Runnable {
         String ackWait;
 
         @Option(names = "--max-deliver", paramLabel = "N",
-                description = "Deliveries of an event before it goes to the dead-letter topic (default: the broker's).")
+                description = "Deliveries of an event without an ack before it goes to --dead-letter-topic (dropped without"
+                        + " one); 0 (the default) redelivers it until it is acked, with no limit.")
         Integer maxDeliver;
 
         @Option(names = "--dead-letter-topic", paramLabel = "TOPIC",
@@ -104,8 +105,11 @@ final class ConsumerCommand implements Runnable {
 
         /** The request body: {@code {"name","start","ackWait","maxDeliver","deadLetterTopic","maxAckPending"}}. */
         ObjectNode body() {
-            if (maxDeliver != null && maxDeliver < 1 || maxAckPending != null && maxAckPending < 1) {
-                throw new IllegalArgumentException("--max-deliver and --max-ack-pending must be at least 1");
+            if (maxDeliver != null && maxDeliver < 0) {
+                throw new IllegalArgumentException("--max-deliver must be 0 (no limit) or more");
+            }
+            if (maxAckPending != null && maxAckPending < 1) {
+                throw new IllegalArgumentException("--max-ack-pending must be at least 1");
             }
             ObjectNode b = Cli.JSON.createObjectNode();
             b.put("name", name);

@@ -30,11 +30,21 @@ public final class Meshctl implements Runnable {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 1;
             }
-            cmd.getErr().println("meshctl " + cmd.getCommandName() + ": " + Cli.message(ex));
+            String msg = Cli.message(ex);
+            cmd.getErr().println("meshctl " + cmd.getCommandName() + ": " + msg);
+            if (msg.startsWith("cannot connect to any broker")) {
+                cmd.getErr().println(CONNECT_HINT + " (MESHCTL_SERVER is " + (System.getenv("MESHCTL_SERVER") == null
+                        ? "not set" : "'" + System.getenv("MESHCTL_SERVER") + "'") + ").");
+            }
             return 1;
         });
         return cl.execute(args);
     }
+
+    /** Said after "cannot connect to any broker": where brokers usually are, and how to name them. */
+    static final String CONNECT_HINT = "  Is a broker running there? bin/meshd starts one (client port 7420); deploy/demo.sh"
+            + " starts the demo mesh (client ports 11420-13420 and 21420-23420), which bin/meshctl then finds by"
+            + " itself.\n  Name brokers with -s HOST:PORT[,HOST:PORT...] or MESHCTL_SERVER";
 
     private static final java.util.Set<String> GLOBAL_WITH_VALUE = java.util.Set.of("-s", "--server", "--site",
             "--connect-timeout");

@@ -88,18 +88,18 @@ final class PubCommand implements Callable<Integer> {
                 out.put("published", count);
                 out.put("id", baseId);
                 out.put("server", client.connectedServer());
+                out.put("node", client.serverInfo().node());
                 System.out.println(Cli.JSON.writeValueAsString(out));
             } else {
                 System.out.println("published " + count + (count == 1 ? " event" : " events") + " to " + topic
-                        + " (id " + baseId + ") via " + client.connectedServer());
+                        + " (id " + baseId + ") via " + client.serverInfo().node() + " (" + client.connectedServer() + ")");
             }
         }
         return 0;
     }
 
     private int publishDurable(String baseId) throws Exception {
-        try (MeshClient client = MeshClient.connect(server.builder("meshctl-pub")
-                .durablePublishTimeout(timeout).build())) {
+        try (MeshClient client = server.connect(server.builder("meshctl-pub").durablePublishTimeout(timeout))) {
             List<String> ids = new ArrayList<>();
             List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
             for (int i = 0; i < count; i++) {

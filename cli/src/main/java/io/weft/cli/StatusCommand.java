@@ -30,6 +30,7 @@ final class StatusCommand implements Callable<Integer> {
         try (MeshClient client = server.connect("meshctl-status")) {
             Info info = client.serverInfo();
             JsonNode nodes = Cli.JSON.readTree(client.admin("/v1/nodes").get(10, TimeUnit.SECONDS));
+            JsonNode health = Cli.JSON.readTree(client.admin("/v1/node").get(10, TimeUnit.SECONDS)).path("health");
             JsonNode linkDoc = links ? Cli.JSON.readTree(client.admin("/v1/links").get(10, TimeUnit.SECONDS)) : null;
             if (json) {
                 ObjectNode out = Cli.JSON.createObjectNode();
@@ -40,6 +41,8 @@ final class StatusCommand implements Callable<Integer> {
                 out.put("protocolVersion", info.version());
                 out.put("ready", info.ready());
                 out.set("nodes", nodes.path("nodes"));
+                out.set("unnamedMembers", nodes.path("unnamedMembers"));
+                out.set("health", health);
                 ArrayNode cands = out.putArray("candidates");
                 for (BrokerCandidate c : client.candidates()) {
                     ObjectNode o = cands.addObject();
@@ -63,6 +66,7 @@ final class StatusCommand implements Callable<Integer> {
             System.out.printf("connected to %s: node %s, site %s, meshd %s, protocol v%d, %s (nearest of %d candidates)%n",
                     client.connectedServer(), info.node(), info.site(), info.serverVersion(), info.version(),
                     info.ready() ? "ready" : "NOT READY", client.candidates().size());
+            printHealth(health, nodes.path("unnamedMembers"));
             System.out.printf("%n%-12s %-20s %-10s %-22s %-22s%n", "SITE", "NODE", "STATE", "CLIENT", "MESH");
             for (JsonNode n : nodes.path("nodes")) {
                 System.out.printf("%-12s %-20s %-10s %-22s %-22s%n", n.path("site").asText(),
@@ -84,5 +88,35 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The node's view of the mesh: consistent, or each disagreement between membership and links
+     * (a node that is up but unseen must show here, not as lost events).
+     */
+    static void printHealth(JsonNode health, JsonNode unnamed) {
+        if (health.isMissingNode()) {
+            return;
+        }
+        String state = health.path("state").asText();
+        JsonNode problems = health.path("problems");
+        if (state.equals("ready") && problems.isEmpty()) {
+            System.out.println("view: consistent (membership, links and interest agree)");
+            return;
+        }
+        System.out.println("view: " + (state.equals("ready") ? "ready, settling" : state.toUpperCase(java.util.Locale.ROOT)));
+        for (JsonNode r : health.path("reasons")) {
+            System.out.println("  not ready: " + r.asText());
+        }
+        for (JsonNode p : problems) {
+            System.out.printf("  %s (for %.1f s)%n", p.path("detail").asText(), p.path("seconds").asDouble());
+        }
+        if (unnamed.size() > 0) {
+            System.out.println("  unnamed membership members: " + unnamed);
+        }
+        JsonNode repairs = health.path("repairs");
+        if (repairs.size() > 0) {
+            System.out.println("  repairs so far: " + repairs);
+        }
     }
 }

@@ -240,8 +240,9 @@ final class StreamCommand implements Runnable {
         long count;
 
         @Option(names = "--rate", defaultValue = "max",
-                description = "'max' prints as fast as possible; 'original' waits between events as long as between their "
-                        + "storing (default ${DEFAULT-VALUE}).")
+                description = "'max' prints as fast as possible; 'original' replays in real time: it waits between events"
+                        + " as long as passed between their storing, so an hour of events takes an hour (default"
+                        + " ${DEFAULT-VALUE}).")
         Rate rate;
 
         @Option(names = "--batch", defaultValue = "500", description = "Events fetched per request (default ${DEFAULT-VALUE}).")
@@ -276,6 +277,10 @@ final class StreamCommand implements Runnable {
             long printed = 0;
             long lastTime = -1;
             try (MeshClient client = server.connect("meshctl-replay")) {
+                if (rate == Rate.original) {
+                    System.err.println("replaying " + name + " in real time (--rate original): events come as far apart"
+                            + " as they were stored; Ctrl-C stops");
+                }
                 while (true) {
                     JsonNode page = Api.call(client, "GET", path, null);
                     JsonNode events = page.path("events");

@@ -39,10 +39,9 @@ final class SubCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CountDownLatch done = new CountDownLatch(count > 0 ? count : Integer.MAX_VALUE);
         AtomicInteger received = new AtomicInteger();
-        try (MeshClient client = MeshClient.connect(server.builder("meshctl-sub")
+        try (MeshClient client = server.connect(server.builder("meshctl-sub")
                 .errorListener(e -> System.err.println("meshctl sub: " + (e instanceof SlowConsumerException
-                        ? "slow consumer: the broker dropped events for us (" + e.getMessage() + ")" : e.getMessage())))
-                .build())) {
+                        ? "slow consumer: the broker dropped events for us (" + e.getMessage() + ")" : e.getMessage()))))) {
             client.subscribe(pattern, queue, m -> {
                 if (count > 0 && received.get() >= count) {
                     return;
@@ -52,10 +51,9 @@ final class SubCommand implements Callable<Integer> {
                 System.out.flush();
                 done.countDown();
             }).confirmed().get(10, TimeUnit.SECONDS);
-            if (!json) {
-                System.err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue)
-                        + " on " + client.connectedServer());
-            }
+            // on stderr, also with --json: scripts wait for this line before they publish
+            System.err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue)
+                    + " on " + client.serverInfo().node() + " (" + client.connectedServer() + ")");
             return awaitEvents("meshctl sub", done, received, count, timeout);
         }
     }

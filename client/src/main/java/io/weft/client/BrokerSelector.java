@@ -14,9 +14,10 @@ import java.util.Map;
  * this decides.
  *
  * <p>Order: candidates that answered, then those not tried, then those that failed; within each,
- * ready nodes first (a node that has not synced interest yet misses remote events), then nodes of the
- * client's own site (when it has one), then the lowest round-trip time, then the address (so equal
- * candidates always rank the same way).
+ * ready nodes first (a node that has not synced interest yet misses remote events), then the
+ * configured servers when they are preferred, then nodes of the client's own site (when it has
+ * one), then the lowest round-trip time, then the address (so equal candidates always rank the
+ * same way).
  */
 final class BrokerSelector {
     /** Most candidates kept from node lists: a bound on memory and on connect work. */
@@ -27,9 +28,21 @@ final class BrokerSelector {
 
     /** @param site the client's site; empty for no site preference */
     BrokerSelector(String site) {
+        this(site, List.of());
+    }
+
+    /**
+     * @param site      the client's site; empty for no site preference
+     * @param preferred configured servers that rank before other candidates of their stage and
+     *                  readiness; empty for none
+     */
+    BrokerSelector(String site, List<String> preferred) {
         this.site = site == null ? "" : site;
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        preferred.forEach(p -> keys.add(key(p)));
         this.order = Comparator.comparingInt(BrokerSelector::stage)
                 .thenComparing(c -> !c.ready())
+                .thenComparing(c -> !keys.contains(key(c.address())))
                 .thenComparing(c -> !sameSite(c))
                 .thenComparingLong(c -> c.reachable() ? c.rttNanos() : Long.MAX_VALUE)
                 .thenComparing(BrokerCandidate::address);

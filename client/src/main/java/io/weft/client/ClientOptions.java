@@ -18,6 +18,7 @@ public final class ClientOptions {
     final boolean discover;
     final Duration connectTimeout;
     final Duration publishTimeout;
+    final boolean preferServers;
     final Duration reconnectWaitMin;
     final Duration reconnectWaitMax;
     final int maxReconnectAttempts;
@@ -41,6 +42,7 @@ public final class ClientOptions {
         this.name = b.name;
         this.site = b.site;
         this.discover = b.discover;
+        this.preferServers = b.preferServers;
         this.connectTimeout = b.connectTimeout;
         this.publishTimeout = b.publishTimeout;
         this.reconnectWaitMin = b.reconnectWaitMin;
@@ -76,6 +78,7 @@ public final class ClientOptions {
         private String name = "weft-java";
         private String site = "";
         private boolean discover = true;
+        private boolean preferServers;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration publishTimeout = Duration.ofSeconds(10);
         private Duration reconnectWaitMin = Duration.ofMillis(50);
@@ -123,6 +126,16 @@ public final class ClientOptions {
          */
         public Builder discover(boolean discover) {
             this.discover = discover;
+            return this;
+        }
+
+        /**
+         * Whether the servers given here come before discovered nodes when they answer (default
+         * false: the nearest node wins). On, discovered nodes are for failover only: for tools where
+         * naming a node means "this node" ({@code meshctl -s}).
+         */
+        public Builder preferServers(boolean prefer) {
+            this.preferServers = prefer;
             return this;
         }
 

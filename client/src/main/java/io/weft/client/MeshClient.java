@@ -133,7 +133,7 @@ public final class MeshClient implements AutoCloseable {
         Hello hello = new Hello(Frames.MIN_PROTOCOL_VERSION, Frames.PROTOCOL_VERSION, options.name, options.site);
         this.connector = new BrokerConnector<>(
                 address -> new HandshakeAttempt(address, bootstrap, hello, ch -> ch.pipeline().get(Handler.class).handshake),
-                new BrokerSelector(options.site),
+                new BrokerSelector(options.site, options.preferServers ? options.servers : List.of()),
                 Math.min(connectNanos / 2, TimeUnit.SECONDS.toNanos(1)), connectNanos);
     }
 

@@ -26,6 +26,20 @@ class BrokerSelectorTest {
     }
 
     @Test
+    void preferredServersComeBeforeNearerDiscoveredNodes() {
+        // meshctl -s cloud-1: the named node serves when it answers and is ready
+        List<BrokerCandidate> ranked = new BrokerSelector("", List.of("B:1 ")).rank(List.of(
+                measured("a:1", "cloud", true, 10),
+                measured("b:1", "cloud", true, 900),
+                measured("c:1", "cloud", false, 20)));
+        assertEquals(List.of("b:1", "a:1", "c:1"), addresses(ranked));
+        ranked = new BrokerSelector("", List.of("c:1")).rank(List.of(
+                measured("a:1", "cloud", true, 10),
+                measured("c:1", "cloud", false, 20)));
+        assertEquals(List.of("a:1", "c:1"), addresses(ranked), "a named node that is not ready does not serve");
+    }
+
+    @Test
     void sameSiteIsPreferredOverALowerRoundTrip() {
         List<BrokerCandidate> ranked = new BrokerSelector("onprem").rank(List.of(
                 measured("a:1", "cloud", true, 10),
