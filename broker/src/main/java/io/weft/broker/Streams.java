@@ -179,8 +179,11 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         }
     }
 
+    /** The queue group of a stream's capture and API subscriptions: one leader takes each event. */
+    private static final String GROUP_PREFIX = "_weft_stream_";
+
     private static String group(String stream) {
-        return "_weft_stream_" + stream;
+        return GROUP_PREFIX + stream;
     }
 
     @Override
@@ -424,86 +427,25 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     /** Routes an admin request ({@code /v1/streams...}); the answer may come from another node. */
     CompletableFuture<Response> request(String method, String path, Map<String, String> query, byte[] body) {
+        StreamApiRoute.Route r = StreamApiRoute.of(method, path, query, body);
         try {
-            String[] parts = path.substring(1).split("/");
-            // v1 streams [name [consumers [c [next|ack]] | events]]
-            if (parts.length < 2 || !parts[0].equals("v1") || !parts[1].equals("streams")) {
-                return done(404, Map.of("error", "no stream API at " + path));
+            if (r instanceof StreamApiRoute.ListAll) {
+                return list().thenApply(l -> Response.of(200, Map.of("streams", l)));
+            } else if (r instanceof StreamApiRoute.Create c) {
+                return create(c.config());
+            } else if (r instanceof StreamApiRoute.LocalInfo l) {
+                return host.replica(l.stream()).isEmpty()
+                        ? done(404, Map.of("error", "this node holds no replica of " + l.stream()))
+                        : done(200, StreamJson.info(host, l.stream()));
+            } else if (r instanceof StreamApiRoute.LocalEvents l) {
+                return host.replica(l.stream()).isEmpty()
+                        ? done(404, Map.of("error", "this node holds no replica of " + l.stream()))
+                        : CompletableFuture.completedFuture(new Response(200, events(l.stream(), l.req())));
+            } else if (r instanceof StreamApiRoute.Call c) {
+                return call(c.stream(), c.req());
             }
-            if (parts.length == 2) {
-                if (method.equals("GET")) {
-                    return list().thenApply(l -> Response.of(200, Map.of("streams", l)));
-                }
-                if (method.equals("POST")) {
-                    return create(JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body));
-                }
-                return done(405, Map.of("error", method + " not allowed on /v1/streams (use GET or POST)"));
-            }
-            String stream = parts[2];
-            ObjectNode req = JSON.createObjectNode();
-            if (parts.length == 3 && method.equals("GET") && "true".equals(query.get("local"))) {
-                // this node's own replica, leader or not: its settings, contents and Raft state
-                if (host.replica(stream).isEmpty()) {
-                    return done(404, Map.of("error", "this node holds no replica of " + stream));
-                }
-                return done(200, StreamJson.info(host, stream));
-            }
-            if (parts.length == 3) {
-                req.put("op", switch (method) {
-                    case "GET" -> "info";
-                    case "DELETE" -> "delete";
-                    default -> "";
-                });
-            } else if (parts.length == 4 && parts[3].equals("events") && method.equals("GET")) {
-                req.put("op", "events");
-                if ("true".equals(query.get("local"))) {
-                    // this node's own replica, leader or not: for checking replicas against each other
-                    if (query.containsKey("from_seq")) {
-                        req.put("fromSeq", Long.parseLong(query.get("from_seq")));
-                    }
-                    req.put("count", Integer.parseInt(query.getOrDefault("count", "1000")));
-                    if (host.replica(stream).isEmpty()) {
-                        return done(404, Map.of("error", "this node holds no replica of " + stream));
-                    }
-                    return CompletableFuture.completedFuture(new Response(200, events(stream, req)));
-                }
-                if (query.containsKey("from_seq")) {
-                    req.put("fromSeq", Long.parseLong(query.get("from_seq")));
-                }
-                if (query.containsKey("from_time")) {
-                    req.put("fromTime", query.get("from_time"));
-                }
-                req.put("count", Integer.parseInt(query.getOrDefault("count", "1000")));
-            } else if (parts.length == 4 && parts[3].equals("consumers") && method.equals("POST")) {
-                req.put("op", "consumer.create");
-                JsonNode cfg = JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body);
-                StreamJson.consumerConfig(cfg); // validate here: the error names the field before anything travels
-                req.set("config", cfg);
-            } else if (parts.length == 5 && parts[3].equals("consumers")) {
-                req.put("consumer", parts[4]);
-                req.put("op", switch (method) {
-                    case "GET" -> "consumer.info";
-                    case "DELETE" -> "consumer.delete";
-                    default -> "";
-                });
-            } else if (parts.length == 6 && parts[3].equals("consumers") && method.equals("POST")
-                    && (parts[5].equals("next") || parts[5].equals("ack"))) {
-                req.put("consumer", parts[4]);
-                req.put("op", "consumer." + parts[5]);
-                if (parts[5].equals("next")) {
-                    req.put("count", Integer.parseInt(query.getOrDefault("count", "1")));
-                } else {
-                    req.set("seqs", JSON.readTree(body).path("seqs"));
-                }
-            } else {
-                return done(404, Map.of("error", "no stream API for " + method + " " + path));
-            }
-            if (req.path("op").asText().isEmpty()) {
-                return done(405, Map.of("error", method + " not allowed on " + path));
-            }
-            return call(stream, req);
-        } catch (InvalidStreamConfigException e) {
-            return done(400, Map.of("error", e.getMessage()));
+            StreamApiRoute.Refused no = (StreamApiRoute.Refused) r;
+            return done(no.status(), Map.of("error", no.error()));
         } catch (IOException | RuntimeException e) {
             return done(400, Map.of("error", "bad request: " + StreamHost.messageOf(e)));
         }
@@ -662,14 +604,20 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             int status = b.readUnsignedByte();
             long seq = b.readLong();
             done.accept(new Frames.PubAck(0, status, seq, Wire.readStr16(b)));
-        }, () -> done.accept(new Frames.PubAck(0, Frames.ACK_UNKNOWN, 0, "no stream acknowledged the event within "
-                + ACK_TIMEOUT_MILLIS + " ms at " + config.node + ": a stream capturing '" + topic + "' may have stored"
-                + " it, or none captures it")),
+        }, () -> done.accept(capturedByAStream(topic)
+                ? new Frames.PubAck(0, Frames.ACK_UNKNOWN, 0, "no acknowledgement within " + ACK_TIMEOUT_MILLIS
+                        + " ms from the stream capturing '" + topic + "': it may have stored the event")
+                : new Frames.PubAck(0, Frames.ACK_FAILED, 0, "no stream captures '" + topic + "' (meshctl stream ls)")),
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
         String inbox = inboxPrefix + "." + id;
         if (router.route(topic, pubBody, inbox) == 0) {
             held.holdOwn(id, topic, pubBody, inbox); // when it cannot be held, its ack wait ends as before
         }
+    }
+
+    /** Whether a stream's leader, here or elsewhere, takes events on {@code topic} as the mesh routes now. */
+    private boolean capturedByAStream(String topic) {
+        return router.groupsFor(topic).stream().anyMatch(g -> g.startsWith(GROUP_PREFIX));
     }
 
     /** A durable publish from another node reached no one here: held for a new leader ({@link HeldPublishes}). */
