@@ -173,6 +173,24 @@ public final class Router {
         }
     }
 
+    /**
+     * The queue groups an event on {@code topic} published here would be handed to, here or
+     * elsewhere, as the mesh routes now (a slow path: for answers, not for routing).
+     */
+    Set<String> groupsFor(String topic) {
+        Set<String> groups = new HashSet<>();
+        for (QueueGroup<Subscription> g : trie.match(topic).groups()) {
+            groups.add(g.name());
+        }
+        MeshNode m = mesh;
+        if (m != null) {
+            RouteDecision d = m.decide(topic, Origin.LOCAL, Set.of(), Set.copyOf(groups));
+            d.routeForwards().values().forEach(groups::addAll);
+            d.gatewayForwards().values().forEach(groups::addAll);
+        }
+        return groups;
+    }
+
     /** Whether an event on {@code topic} published here would reach any subscriber, here or elsewhere. */
     public boolean hasInterest(String topic) {
         Match<Subscription> match = trie.match(topic);

@@ -1,6 +1,7 @@
 package io.weft.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -64,7 +65,8 @@ class DurableReroutingTest {
             ack.skipBytes(1);
             Frames.PubAck a = Frames.readPubAck(ack);
             assertEquals(7, a.ref());
-            assertEquals(Frames.ACK_FAILED, a.status());
+            assertEquals(Frames.ACK_FAILED, a.status(), "no stream captures the topic: not stored, for sure");
+            assertTrue(a.detail().contains("no stream captures 'late.created'"), a.detail());
             assertEquals(1, got.size());
         }
     }
