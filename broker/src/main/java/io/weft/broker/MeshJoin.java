@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Who founds the group.</b> When every node of a mesh starts at once, each used to find no
  * group and found its own; the groups then had to merge, which took 5-10 s on a 2-core machine, and
- * a merge is where members went unnamed (issue 12). Now a node joins a group that one of its seeds
+ * a merge is where members went unnamed. Now a node joins a group that one of its seeds
  * is already a member of. Only the node whose name sorts first among itself and the seeds that
  * answered founds one, once every seed has answered or {@link #SEED_WAIT_NANOS} has passed. The
  * others probe every {@link #PROBE_EVERY_NANOS} until a seed is a member; past

@@ -4,10 +4,10 @@
  * <p>This package holds the routing <em>decision logic</em> of a Weft node as plain classes that
  * take inputs and return outputs: no sockets, threads, clocks or randomness of their own, so they
  * can be tested deterministically and simulated at scale (hundreds of sites in one test). The
- * Netty route and gateway links and the membership library are thin adapters around it, in the
- * broker.
+ * Netty route and gateway links and the membership library are thin adapters around it, in
+ * {@link io.weft.routing.net}; the broker's mesh node wires them together.
  *
- * <p>Today it holds the topic trie:
+ * <p>It holds the topic trie:
  * <ul>
  *   <li>{@link io.weft.routing.SubscriptionTrie}: pattern to subscribers (plain and queue
  *       groups), with a bounded match cache kept exact on every add and remove;</li>
@@ -30,7 +30,7 @@
  *       every target, the hop rules), {@code LocalInterest}, {@code Outbox} (bounded).</li>
  * </ul>
  *
- * <p>Decisions beyond DESIGN.md, and why:
+ * <p>Decisions beyond the architecture ({@code docs/architecture.md}), and why:
  * <ul>
  *   <li>A site digest is a commutative 64-bit set hash (the sum of per-entry hashes, finalised with
  *       the count; {@code Hash64}): the same set gives the same digest on every node, as a hash of

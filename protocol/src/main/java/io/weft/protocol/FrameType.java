@@ -21,7 +21,8 @@ public final class FrameType {
     public static final byte PUB_DURABLE = 0x14;
     /**
      * Broker to client: answer to PUB_DURABLE ({@code u64 ref, u8 status (0 stored, 1 duplicate,
-     * 2 failed), i64 seq, str16 stream name or, when failed, the reason}).
+     * 2 failed, 3 unknown: maybe stored), i64 seq, str16 stream name or, when failed or unknown,
+     * the reason}).
      */
     public static final byte PUB_ACK = 0x15;
     /** Either direction: liveness and round-trip probe; answered with PONG carrying the same token. */

@@ -28,8 +28,9 @@
  * <p>With {@code ?ack=stream} the same requests are published durably
  * ({@link HttpContext.DurablePublisher}) and answered once every event is acknowledged by a stream:
  * {@code 201 {"stream","seq","duplicate"}} for one event, {@code 201 {"acks":[...]}} for a batch, or
- * {@code 503} problem {@code not-stored} (with {@code index} in a batch) when a stream failed to store
- * one; retrying is safe, the stream drops duplicates by source and id. Another {@code ack} value is a
+ * {@code 503} problem {@code not-stored} (with {@code index} in a batch) when one was not stored, or
+ * {@code 504} problem {@code outcome-unknown} when a stream may have stored it; retrying is safe,
+ * the stream drops duplicates by source and id. Another {@code ack} value is a
  * {@code 400} problem with {@code field: ack}.
  *
  * <h2>Streams</h2>
@@ -61,7 +62,8 @@
  * </ul>
  *
  * <h2>Admin</h2>
- * {@code GET /v1/node} (the node's description), {@code GET /healthz} (200 ready / 503 starting),
+ * {@code GET /v1/node} (the node's description, with its view's {@code health}), {@code GET /healthz}
+ * (200 ready; 503 starting or degraded, with the reasons),
  * {@code GET /metrics} (Prometheus text format 0.0.4 of the broker's registry, including
  * {@code weft_http_requests_total{code="2xx"|"4xx"|"5xx"}} counted here).
  */

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  *
  * <p>This replaces naming members through JGroups' name cache: right after a merge that cache can
  * lack the names of the other subgroup's members, and a node then held its peers as down for good
- * (issue 12: three nodes of six each saw two to four peers as raw addresses for the whole run).
+ * (on a cold start of six nodes, three each saw two to four peers as raw addresses for the whole run).
  *
  * <p>Pure: no I/O, no threads, the clock passed in. {@link Membership} feeds it views and
  * announcements and sends the asks it returns. Not thread-safe: the caller serialises calls.

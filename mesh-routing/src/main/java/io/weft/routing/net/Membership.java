@@ -272,20 +272,6 @@ public final class Membership implements AutoCloseable {
         later(() -> send(null, false));
     }
 
-    /** What the group looks like now. */
-    public Members members() {
-        synchronized (lock) {
-            MemberTable<Address> t = table();
-            return t == null ? Members.alone(self) : t.snapshot();
-        }
-    }
-
-    /** Whether the channel is connected. */
-    public boolean joined() {
-        JChannel ch = channel;
-        return ch != null && ch.isConnected();
-    }
-
     /** Runs {@code r} on the membership thread; dropped once closed. */
     private void later(Runnable r) {
         try {

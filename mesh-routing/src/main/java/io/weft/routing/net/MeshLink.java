@@ -17,7 +17,6 @@ public final class MeshLink {
     private final NodeInfo peer;
     private final LinkKind kind;
     private final boolean outbound;
-    private final long upSinceMillis = System.currentTimeMillis();
     final LongAdder eventsSent = new LongAdder();
     final LongAdder bytesSent = new LongAdder();
     final LongAdder eventsReceived = new LongAdder();
@@ -167,10 +166,6 @@ public final class MeshLink {
     /** Last heartbeat round trip in nanoseconds, or -1 before the first. */
     public long rttNanos() {
         return lastRttNanos;
-    }
-
-    public long upSinceMillis() {
-        return upSinceMillis;
     }
 
     void close(String reason) {

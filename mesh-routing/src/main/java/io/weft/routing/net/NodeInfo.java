@@ -42,11 +42,6 @@ public record NodeInfo(String name, String site, long incarnation, String meshAd
         return n;
     }
 
-    /** Same node, possibly another incarnation. */
-    public boolean sameName(NodeInfo o) {
-        return name.equals(o.name);
-    }
-
     /**
      * Which of two infos of one node to keep: the larger incarnation; within one incarnation the
      * later one ({@code b}), unless it lacks an address {@code a} has (a third node's older copy).
@@ -60,9 +55,5 @@ public record NodeInfo(String name, String site, long incarnation, String meshAd
 
     public NodeInfo withMembershipAddress(String addr) {
         return new NodeInfo(name, site, incarnation, meshAddress, clientAddress, httpAddress, addr, raftAddress);
-    }
-
-    public NodeInfo withMeshAddress(String addr) {
-        return new NodeInfo(name, site, incarnation, addr, clientAddress, httpAddress, membershipAddress, raftAddress);
     }
 }
