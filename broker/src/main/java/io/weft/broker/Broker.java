@@ -83,6 +83,7 @@ public final class Broker implements AutoCloseable {
                 .group(boss, workers)
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.ALLOCATOR, Transports.allocator())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(low, high))
                 .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -195,7 +195,17 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     // ---- routing ----
 
+    /**
+     * Where an event goes from here. An event of a busy topic without queue groups reuses the
+     * decision made for the last one, read without the lock ({@link InterestEngine#cachedRoute}).
+     */
     RouteDecision decide(String topic, Origin origin, Set<String> assignedGroups, Set<String> localGroups) {
+        if (assignedGroups.isEmpty() && localGroups.isEmpty()) {
+            RouteDecision d = engine.cachedRoute(topic, origin);
+            if (d != null) {
+                return d;
+            }
+        }
         synchronized (this) {
             return engine.route(topic, origin, assignedGroups, localGroups);
         }
@@ -373,8 +383,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     @Override
     public void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody) {
-        router.routeFromMesh(hop == MeshFrames.HOP_GATEWAY ? Origin.GATEWAY : Origin.ROUTE, Set.copyOf(groups), replyTo,
-                pubBody);
+        router.routeFromMesh(hop == MeshFrames.HOP_GATEWAY ? Origin.GATEWAY : Origin.ROUTE,
+                groups.isEmpty() ? Set.of() : Set.copyOf(groups), replyTo, pubBody);
     }
 
     // ---- Membership.Listener ----

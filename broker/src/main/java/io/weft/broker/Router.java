@@ -129,7 +129,10 @@ public final class Router {
         Match<Subscription> match = trie.match(topic);
         MeshNode m = mesh;
         RouteDecision decision = null;
-        if (m != null) {
+        // an event that came over a route link is delivered here and goes nowhere else, to the queue
+        // groups its sender assigned to this node: nothing to decide
+        Set<String> groupsHere = origin == Origin.ROUTE ? assignedGroups : null;
+        if (m != null && origin != Origin.ROUTE) {
             Set<String> localGroups = Set.of();
             if (!match.groups().isEmpty()) {
                 localGroups = new HashSet<>();
@@ -156,7 +159,8 @@ public final class Router {
                 delivered++;
             }
             for (QueueGroup<Subscription> g : match.groups()) {
-                if (decision != null && !decision.localGroups().contains(g.name())) {
+                if (groupsHere != null ? !groupsHere.contains(g.name())
+                        : decision != null && !decision.localGroups().contains(g.name())) {
                     continue;
                 }
                 List<Subscription> members = g.members();

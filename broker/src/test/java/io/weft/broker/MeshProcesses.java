@@ -102,6 +102,8 @@ final class MeshProcesses implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
+                // meshd turns Netty's leak detection off unless asked: tests keep it on
+                "-Dio.netty.leakDetection.level=simple",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "--node", n.name, "--site", n.site, "--host", "127.0.0.1",
                 "--client-port", Integer.toString(client), "--http-port", Integer.toString(httpPort),

@@ -309,6 +309,8 @@ final class Cluster implements AutoCloseable {
         cmd.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                // meshd turns Netty's leak detection off unless asked: the scenarios keep it on
+                "-Dio.netty.leakDetection.level=simple",
                 "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4"));
         // extra JVM options for every node when investigating, e.g. -Dchaos.node.jvm=-Dorg.slf4j.simpleLogger.log.org.apache.ratis=info
         for (String o : System.getProperty("chaos.node.jvm", "").trim().split("\\s+")) {

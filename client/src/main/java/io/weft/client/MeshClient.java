@@ -117,6 +117,7 @@ public final class MeshClient implements AutoCloseable {
                 options.maxPendingInBytes, options.errorListener);
         this.reconnector = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("weft-client-reconnect", true));
         this.bootstrap = new Bootstrap().group(group).channel(Transports.socketChannel())
+                .option(ChannelOption.ALLOCATOR, Transports.allocator())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) options.connectTimeout.toMillis())
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -654,6 +655,12 @@ public final class MeshClient implements AutoCloseable {
         volatile boolean live;
 
         @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            dispatcher.readComplete(); // the messages of this read go to the handlers as one batch
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf frame = (ByteBuf) msg;
             try {
@@ -750,6 +757,7 @@ public final class MeshClient implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            dispatcher.readComplete();
             handshake.completeExceptionally(new MeshException("connection closed during handshake"));
             if (live) {
                 lost(ctx.channel());

@@ -769,6 +769,16 @@ public final class InterestEngine {
         return routes.route(topic, origin, assignedGroups, localGroupsMatched, this::gatewayPeer, random);
     }
 
+    /**
+     * The decision {@link #route} made earlier for an event on {@code topic} from {@code origin}
+     * with no queue groups involved, if nothing it depends on changed since; null otherwise. The
+     * one method of the engine that is <b>thread-safe</b>: callers route busy topics with it and
+     * take their lock only when it answers null.
+     */
+    public RouteDecision cachedRoute(String topic, Origin origin) {
+        return routes.cached(topic, origin);
+    }
+
     /** The interest table this node holds, for the admin API. */
     public InterestSnapshot snapshot() {
         List<InterestSnapshot.Peer> peerViews = new ArrayList<>();

@@ -12,6 +12,12 @@ public final class Match<T> {
 
     private final List<T> subscribers;
     private final List<QueueGroup<T>> groups;
+    /**
+     * Something the trie's owner derives from this match and keeps with it (the route table keeps
+     * its routing decisions here): it lives exactly as long as the cached match, which the trie
+     * replaces whenever an entry that matches the topic changes. The trie never reads it.
+     */
+    private volatile Object memo;
 
     Match(List<T> subscribers, List<QueueGroup<T>> groups) {
         this.subscribers = List.copyOf(subscribers);
@@ -40,6 +46,14 @@ public final class Match<T> {
      */
     public List<QueueGroup<T>> groups() {
         return groups;
+    }
+
+    Object memo() {
+        return memo;
+    }
+
+    void memo(Object value) {
+        memo = value;
     }
 
     /** True when nobody, plain or grouped, is interested in the topic. */

@@ -85,7 +85,7 @@ final class RemoteSites {
         RemoteSite site = sites.computeIfAbsent(node.site(), RemoteSite::new);
         site.liveNodes.put(node.name(), node.incarnation());
         String old = site.gateway;
-        if (site.chooseGateway(selfName, now)) {
+        if (rechoose(site, now)) {
             // A question still queued for the old gateway would go over a link that is closing:
             // ask the new one instead (a membership view reports a site's nodes one by one).
             int unsent = old == null ? 0 : outbox.remove(old,
@@ -106,7 +106,7 @@ final class RemoteSites {
             }
             sites.remove(siteName);
             holding.remove(site);
-        } else if (site.chooseGateway(selfName, now)) {
+        } else if (rechoose(site, now)) {
             ask(site, true, now); // a question outstanding with the dead gateway is lost
         }
     }
@@ -123,7 +123,7 @@ final class RemoteSites {
             return false;
         }
         site.avoidUntil.put(node, now + avoidNanos);
-        if (site.chooseGateway(selfName, now)) {
+        if (rechoose(site, now)) {
             ask(site, true, now); // a question outstanding with the lost gateway is lost
             return true;
         }
@@ -296,5 +296,14 @@ final class RemoteSites {
                     s.gateway, new ArrayList<>(s.liveNodes.keySet()), s.entries.sorted()));
         }
         return views;
+    }
+
+    /** Re-chooses a site's gateway peer; when it moves, routing decisions made before are void. */
+    private boolean rechoose(RemoteSite site, long now) {
+        boolean changed = site.chooseGateway(selfName, now);
+        if (changed) {
+            routes.touch();
+        }
+        return changed;
     }
 }

@@ -36,6 +36,19 @@ final class RouteTable {
     private static final Set<String> NO_GROUPS = Set.of();
 
     private final SubscriptionTrie<Target> trie;
+    /**
+     * Bumped by every change that can change a decision: an entry added or removed, a gateway peer
+     * moved ({@link #touch}). One writer (the engine's thread); read by any thread.
+     */
+    private volatile long version;
+
+    /**
+     * The decisions of a match without queue groups, kept on the match ({@link Match#memo}): valid
+     * while the table is at {@code version}. Such a decision depends on the match, the origin and
+     * the gateway peers only, so most events of a busy topic reuse one immutable decision.
+     */
+    private record Memo(long version, RouteDecision local, RouteDecision gateway) {
+    }
 
     RouteTable(int matchCacheCapacity) {
         this.trie = new SubscriptionTrie<>(matchCacheCapacity);
@@ -43,12 +56,35 @@ final class RouteTable {
 
     void add(Target target, InterestEntry e) {
         trie.add(e.pattern(), e.queueGroup(), target);
+        version++;
     }
 
     void remove(Target target, InterestEntry e) {
         if (!trie.remove(e.pattern(), e.queueGroup(), target)) {
             throw new IllegalStateException("route table: " + target + " has no entry " + e);
         }
+        version++;
+    }
+
+    /** A gateway peer moved: decisions made before name the old one. */
+    void touch() {
+        version++;
+    }
+
+    /**
+     * The decision {@link #route} made for this topic and origin when no queue group took part,
+     * if it still holds; null otherwise (then call {@link #route}). Thread-safe, lock-free and
+     * allocation-free: the hot path of an event on a busy topic.
+     */
+    RouteDecision cached(String topic, Origin origin) {
+        if (origin == Origin.ROUTE) {
+            return null;
+        }
+        Object o = trie.match(topic).memo();
+        if (o instanceof Memo m && m.version == version) {
+            return origin == Origin.LOCAL ? m.local : m.gateway;
+        }
+        return null;
     }
 
     int size() {
@@ -63,10 +99,12 @@ final class RouteTable {
     RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
                         Set<String> localGroupsMatched, Function<String, String> gatewayOf,
                         RandomGenerator random) {
+        long at = version;
         Match<Target> match = trie.match(topic);
         Set<String> assigned = assignedGroups == null ? NO_GROUPS : assignedGroups;
-        if (match.isEmpty() && assigned.isEmpty()
-                && (localGroupsMatched == null || localGroupsMatched.isEmpty())) {
+        boolean plain = assigned.isEmpty() && (localGroupsMatched == null || localGroupsMatched.isEmpty())
+                && match.groups().isEmpty();
+        if (match.isEmpty() && plain) {
             return RouteDecision.NONE;
         }
         Builder b = new Builder();
@@ -90,7 +128,19 @@ final class RouteTable {
             case ROUTE -> b.localGroups.addAll(assigned);
             case GATEWAY -> pickInSite(match, assigned, localGroupsMatched, random, b);
         }
-        return b.build(gatewayOf);
+        RouteDecision d = b.build(gatewayOf);
+        if (plain && origin != Origin.ROUTE) {
+            remember(match, origin, d, at);
+        }
+        return d;
+    }
+
+    /** Keeps {@code d} on the match for later events (see {@link Memo}); {@code at} is the version it was made at. */
+    private static void remember(Match<Target> match, Origin origin, RouteDecision d, long at) {
+        Memo old = match.memo() instanceof Memo m && m.version == at ? m : null;
+        RouteDecision local = origin == Origin.LOCAL ? d : old == null ? null : old.local;
+        RouteDecision gateway = origin == Origin.GATEWAY ? d : old == null ? null : old.gateway;
+        match.memo(new Memo(at, local, gateway));
     }
 
     /** A publisher picks one member per matched group: its own node, else its site, else a site. */

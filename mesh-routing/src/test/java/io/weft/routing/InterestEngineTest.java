@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.routing.MeshMessage.NodeDelta;
@@ -274,6 +275,46 @@ class InterestEngineTest {
         assertEquals(gw, a.gatewayPeer("B"));
         assertFalse(a.gatewayLinkLost(gw, avoid), "the last node of a site stays its gateway");
         assertEquals(gw, a.gatewayPeer("B"));
+    }
+
+    @Test
+    void aPlainDecisionIsReusedUntilTheTableOrAGatewayChanges() {
+        InterestEngine a = engine("a1", "A");
+        a.peerUp(id("a2", "A"));
+        for (int i = 1; i <= 3; i++) {
+            a.peerUp(id("b" + i, "B"));
+        }
+        String gw = a.gatewayPeer("B");
+        a.onMessage(gw, true, new SiteFull("B", DigestedSet.digestOf(List.of(ORDERS)), List.of(ORDERS)), 0);
+        assertNull(a.cachedRoute("orders.x", Origin.LOCAL), "nothing decided yet");
+        RouteDecision first = a.route("orders.x", Origin.LOCAL, Set.of(), Set.of());
+        assertSame(first, a.cachedRoute("orders.x", Origin.LOCAL), "the next event reuses the decision");
+        assertNull(a.cachedRoute("orders.x", Origin.GATEWAY), "per origin");
+        assertNull(a.cachedRoute("orders.x", Origin.ROUTE), "a route hop decides nothing");
+
+        a.localSubscribe(ORDERS_EU);
+        assertNull(a.cachedRoute("orders.x", Origin.LOCAL), "any change of the table voids it");
+        RouteDecision second = a.route("orders.x", Origin.LOCAL, Set.of(), Set.of());
+        assertSame(second, a.cachedRoute("orders.x", Origin.LOCAL));
+
+        assertTrue(a.gatewayLinkLost(gw, java.util.concurrent.TimeUnit.SECONDS.toNanos(10)));
+        assertNull(a.cachedRoute("orders.x", Origin.LOCAL), "a moved gateway voids it");
+        RouteDecision third = a.route("orders.x", Origin.LOCAL, Set.of(), Set.of());
+        assertNotEquals(gw, third.gatewayNodes().get("B"), "and the new decision names the new gateway");
+    }
+
+    @Test
+    void decisionsWithQueueGroupsAreNeverReused() {
+        InterestEngine a = engine("a1", "A");
+        a.peerUp(id("a2", "A"));
+        a.peerUp(id("a3", "A"));
+        InterestEntry grouped = new InterestEntry("jobs.>", "workers");
+        a.onMessage("a2", false, new NodeFull("a2", 1, 1, List.of(grouped)), 0);
+        a.onMessage("a3", false, new NodeFull("a3", 1, 1, List.of(grouped)), 0);
+        RouteDecision d = a.route("jobs.x", Origin.LOCAL, Set.of(), Set.of());
+        assertEquals(1, d.routeForwards().size(), "one member of the group gets it: " + d);
+        assertEquals(Set.of("workers"), d.routeForwards().values().iterator().next());
+        assertNull(a.cachedRoute("jobs.x", Origin.LOCAL), "each event picks a member afresh");
     }
 
     @Test

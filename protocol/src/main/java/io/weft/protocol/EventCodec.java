@@ -220,7 +220,22 @@ public final class EventCodec {
      * the reader index where it was.
      */
     public static void validate(ByteBuf in, int length) {
-        ByteBuf v = in.slice(in.readerIndex(), length);
+        if (length == in.readableBytes()) {
+            // the usual call: the event runs to the end of the frame, so read it in place (no slice
+            // per event on the publish path) and put the reader index back
+            int start = in.readerIndex();
+            try {
+                check(in);
+            } finally {
+                in.readerIndex(start);
+            }
+        } else {
+            check(in.slice(in.readerIndex(), length));
+        }
+    }
+
+    /** Reads {@code v} to its end, throwing on the first rule the event breaks. */
+    private static void check(ByteBuf v) {
         Wire.need(v, 1, "specversion");
         if (v.readByte() != SPEC_1_0) {
             throw new ProtocolException(ErrorCode.INVALID_EVENT, "unsupported specversion");

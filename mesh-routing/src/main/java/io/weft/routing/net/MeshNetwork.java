@@ -105,6 +105,7 @@ public final class MeshNetwork implements AutoCloseable {
         localAddress = local.getAddress() != null && !local.getAddress().isAnyLocalAddress() ? local : null;
         WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
         server = new ServerBootstrap().group(group).channel(Transports.serverChannel())
+                .childOption(ChannelOption.ALLOCATOR, Transports.allocator())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -233,7 +234,8 @@ public final class MeshNetwork implements AutoCloseable {
         if (localAddress != null) {
             b.localAddress(localAddress);
         }
-        return b.option(ChannelOption.TCP_NODELAY, true)
+        return b.option(ChannelOption.ALLOCATOR, Transports.allocator())
+                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeoutMillis)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
                 .handler(new ChannelInitializer<SocketChannel>() {
