@@ -44,9 +44,16 @@ import org.slf4j.LoggerFactory;
  */
 final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MeshNode.class);
-    private static final long TICK_MILLIS = 20;
-    /** How often the view is checked against the links ({@link #checkView}). */
-    private static final long CHECK_MILLIS = 250;
+    /**
+     * Longest wait between two ticks. A tick runs when the engine has work due
+     * ({@link InterestEngine#nextDueNanos}), when membership changes, and at least this often (so
+     * a link target whose address was not known yet is retried). A fixed 20 ms tick kept an idle
+     * node awake 50 times a second.
+     */
+    private static final long MAX_TICK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often the view is checked against the links ({@link #checkView}): while settling, and once consistent. */
+    private static final long CHECK_SETTLING_MILLIS = 250;
+    private static final long CHECK_SETTLED_MILLIS = 1000;
 
     private final MeshdConfig config;
     private final Router router;
@@ -59,6 +66,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private volatile java.util.function.Consumer<List<String>> lostRequests = l -> { };
     private final ScheduledExecutorService loop;
     private final java.util.concurrent.atomic.AtomicBoolean flushPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean tickQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Mesh thread only: the next scheduled tick. */
+    private java.util.concurrent.ScheduledFuture<?> nextTick;
     /** Membership's view: live nodes by name (this one included), and members not named yet. */
     private volatile Members members;
     private volatile NodeInfo self;
@@ -104,8 +114,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         members = Members.alone(self);
         membership = m;
         join = new MeshJoin(self.name(), self.meshAddress(), config.seeds, net, m, this::membershipAddresses);
-        loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-        loop.scheduleWithFixedDelay(this::checkView, CHECK_MILLIS, CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        tickSoon();
+        loop.schedule(this::checkView, CHECK_SETTLING_MILLIS, TimeUnit.MILLISECONDS);
         loop.scheduleWithFixedDelay(() -> join.keepProbing(n -> members.live().containsKey(n)), 2, 2, TimeUnit.SECONDS);
         // joining waits for seeds and for JGroups; it must not hold up the mesh thread's ticks
         Thread joiner = new Thread(join::run, "weft-mesh-join");
@@ -264,20 +274,48 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     // ---- engine driving ----
 
+    /** Runs a tick on the mesh thread at once (membership or a peer changed: links to reconcile). */
+    private void tickSoon() {
+        if (tickQueued.compareAndSet(false, true)) {
+            try {
+                loop.execute(this::tick);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // shutting down
+            }
+        }
+    }
+
+    /** Mesh thread: ticks the engine, reconciles links, and schedules the next tick for when work is due. */
     private void tick() {
+        tickQueued.set(false);
         if (closed) {
             return;
         }
+        long due = System.nanoTime() + MAX_TICK_WAIT_NANOS;
         try {
             Set<String> targets;
             synchronized (this) {
-                engine.tick(System.nanoTime());
+                long now = System.nanoTime();
+                engine.tick(now);
                 sendAll(engine.drainOutbox());
                 targets = engine.linkTargets();
+                long engineDue = engine.nextDueNanos();
+                if (engineDue - due < 0) {
+                    due = engineDue;
+                }
             }
             reconcileLinks(targets);
         } catch (RuntimeException e) {
             LOG.error("mesh tick failed", e);
+        }
+        if (nextTick != null) {
+            nextTick.cancel(false);
+        }
+        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), due - System.nanoTime());
+        try {
+            nextTick = loop.schedule(this::tick, wait, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
         }
     }
 
@@ -368,6 +406,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             synchronized (this) {
                 engine.peerUp(new NodeId(n.name(), n.site(), n.incarnation()));
             }
+            tickSoon();
         }
     }
 
@@ -416,6 +455,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             LOG.info("node {} left the mesh", n);
             net.dropLink(n, "node left the mesh");
         }
+        tickSoon(); // link targets follow membership
         if (!now.unnamed().isEmpty()) {
             LOG.debug("membership: {} member(s) not named yet, asking them: {}", now.unnamed().size(), now.unnamed());
         }
@@ -428,6 +468,20 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         if (closed) {
             return;
         }
+        try {
+            checkViewNow();
+        } finally {
+            MeshHealth.Status s = health.status();
+            long next = s.ready() && s.problems().isEmpty() ? CHECK_SETTLED_MILLIS : CHECK_SETTLING_MILLIS;
+            try {
+                loop.schedule(this::checkView, next, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // shutting down
+            }
+        }
+    }
+
+    private void checkViewNow() {
         try {
             Membership m = membership;
             MeshJoin j = join;

@@ -106,6 +106,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private final Map<Long, Waiter> waiting = new ConcurrentHashMap<>();
     private final Map<String, List<Subscription>> led = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
+    /** The timer's duties, each only while it has work: answers waited for, push consumers led, held publishes. */
+    private final DemandTicker expireTicker;
+    private final DemandTicker pushTicker;
+    private final DemandTicker heldTicker;
     private final ExecutorService work;
     private final PushDelivery push;
     private final InboxAcks acks = new InboxAcks();
@@ -136,6 +140,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         this.work = Executors.newFixedThreadPool(2, r -> daemon(r, "weft-streams"));
         this.push = new PushDelivery(router, this::deadLetters, System::currentTimeMillis);
         this.held = new HeldPublishes(router, waiting::containsKey, this::refuseRemote, System::nanoTime);
+        this.expireTicker = new DemandTicker(timer, this::expire, () -> !waiting.isEmpty(), 50);
+        this.pushTicker = new DemandTicker(timer, this::pushTick, () -> !led.isEmpty(), 10);
+        this.heldTicker = new DemandTicker(timer, held::tick, () -> held.size() > 0, 10);
     }
 
     /**
@@ -157,9 +164,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         router.subscribeInternal(inboxPrefix + ".*", null, this::inbox);
         router.onUndelivered(this::undelivered);
         mesh.onLostRequests(this::lost);
-        timer.scheduleWithFixedDelay(this::expire, 50, 50, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::pushTick, 10, 10, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(held::tick, 10, 10, TimeUnit.MILLISECONDS);
         return raftPort;
     }
 
@@ -199,6 +203,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             subs.add(router.subscribeInternal(API_PREFIX + c.name(), group(c.name()), (t, b, r) -> api(c.name(), b, r)));
             subs.add(router.subscribeInternal(LIST_TOPIC, null, (t, b, r) -> listed(c.name(), r)));
             led.put(c.name(), subs);
+            pushTicker.arm();
             LOG.info("leading stream {} ({})", c.name(), c.subjects());
         }
     }
@@ -462,6 +467,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                         : "the request went to " + to + ", where the stream's leader listens, and no answer came back"
                         + " (meshctl status -s that node; meshctl stream info " + stream + " on it)"))),
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CALL_TIMEOUT_MILLIS), false));
+        expireTicker.arm();
         int reached = send(API_PREFIX + stream, jsonBytes(req), inboxPrefix + "." + id);
         if (reached == 0) {
             waiting.remove(id);
@@ -502,6 +508,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             sorted.sort(Comparator.comparing(o -> String.valueOf(((Map<?, ?>) o).get("name"))));
             f.complete(sorted);
         }, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LIST_WINDOW_MILLIS), true));
+        expireTicker.arm();
         int reached = send(LIST_TOPIC, "{}".getBytes(StandardCharsets.UTF_8), inboxPrefix + "." + id);
         if (reached == 0 && waiting.remove(id) != null) {
             f.complete(List.of());
@@ -609,9 +616,11 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                         + " ms from the stream capturing '" + topic + "': it may have stored the event")
                 : new Frames.PubAck(0, Frames.ACK_FAILED, 0, "no stream captures '" + topic + "' (meshctl stream ls)")),
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACK_TIMEOUT_MILLIS), false));
+        expireTicker.arm();
         String inbox = inboxPrefix + "." + id;
         if (router.route(topic, pubBody, inbox) == 0) {
             held.holdOwn(id, topic, pubBody, inbox); // when it cannot be held, its ack wait ends as before
+            heldTicker.arm();
         }
     }
 
@@ -624,6 +633,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private void undelivered(String topic, Origin origin, Set<String> groups, String replyTo, ByteBuf pubBody) {
         if (!Topics.isInternal(topic) && replyTo.startsWith(InboxAcks.ROOT) && !replyTo.startsWith(inboxPrefix + ".")) {
             held.holdRemote(topic, origin, groups, replyTo, pubBody);
+            heldTicker.arm();
         }
     }
 

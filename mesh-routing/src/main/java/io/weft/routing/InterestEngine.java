@@ -698,6 +698,20 @@ public final class InterestEngine {
         sites.gossip();
     }
 
+    /**
+     * When {@link #tick} next has work that nothing else triggers: the next anti-entropy round, or
+     * the end of a held site update's wait, whichever comes first (a time in the {@link #tick}
+     * clock). Local changes need no tick: {@link #flush()} sends them. An adapter that ticks at
+     * this time instead of on a fixed short period keeps an idle node idle.
+     */
+    public long nextDueNanos() {
+        if (!gossipStarted) {
+            return nowNanos;
+        }
+        long held = sites.heldDueNanos();
+        return held != Long.MAX_VALUE && held - nextGossipNanos < 0 ? held : nextGossipNanos;
+    }
+
     /** The messages to send, oldest first; the outbox is empty afterwards. */
     public List<Outgoing> drainOutbox() {
         return outbox.drain();

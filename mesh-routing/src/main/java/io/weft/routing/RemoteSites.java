@@ -251,6 +251,18 @@ final class RemoteSites {
         }
     }
 
+    /** When the earliest held update is due to be given up on, or {@code Long.MAX_VALUE} when none is held. */
+    long heldDueNanos() {
+        long due = Long.MAX_VALUE;
+        for (RemoteSite site : holding) {
+            if (!site.held.isEmpty()) {
+                long d = site.heldSinceNanos + holdNanos();
+                due = due == Long.MAX_VALUE || d - due < 0 ? d : due;
+            }
+        }
+        return due;
+    }
+
     /** Anti-entropy: the digest of every site's copy to this node's gateway peer there. */
     void gossip() {
         for (RemoteSite site : sites.values()) {
