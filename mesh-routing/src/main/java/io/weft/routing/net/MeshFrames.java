@@ -135,8 +135,10 @@ public final class MeshFrames {
         out.writeByte(EVENT);
         out.writeByte(replyTo == null ? hop : hop | HOP_REPLY_FLAG);
         out.writeByte(groups.size());
-        for (String g : groups) {
-            Wire.writeStr16(out, g);
+        if (!groups.isEmpty()) {
+            for (String g : groups) {
+                Wire.writeStr16(out, g);
+            }
         }
         if (replyTo != null) {
             Wire.writeStr16(out, replyTo);

@@ -23,7 +23,14 @@ public final class MeshLink {
     final LongAdder dropped = new LongAdder();
     volatile long lastRttNanos = -1;
     private static final int BATCH_BYTES = 64 * 1024;
-    private final java.util.Queue<ByteBuf> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * An event waiting for the link's event loop: the shared PUB body (retained, never copied per
+     * link until it is written into the batch) and what its frame header says.
+     */
+    private record Queued(int hop, Collection<String> groups, String replyTo, ByteBuf body, int frameBytes) {
+    }
+
+    private final java.util.Queue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private final Runnable drainTask = this::drain;
@@ -54,8 +61,9 @@ public final class MeshLink {
     }
 
     /**
-     * Sends an event: {@code pubBody} (str16 topic + event) is copied into the link's next batch, so
-     * the caller may release it at once. Events from any thread are queued and written by the link's
+     * Sends an event: {@code pubBody} (str16 topic + event) is retained and written, header first,
+     * straight into the link's next batch, so an event is copied once per link and the caller may
+     * release its reference at once. Events from any thread are queued and written by the link's
      * event loop in batches with one flush, so a busy link costs one task and one syscall per batch,
      * not per event.
      *
@@ -71,26 +79,23 @@ public final class MeshLink {
             dropped.increment();
             return false;
         }
-        int groupBytes = 0;
-        for (String g : groups) {
-            groupBytes += 2 + g.length() * 3;
+        int headerBytes = 7;
+        if (!groups.isEmpty()) {
+            for (String g : groups) {
+                headerBytes += 2 + g.length() * 3;
+            }
         }
         if (replyTo != null) {
-            groupBytes += 2 + replyTo.length() * 3;
+            headerBytes += 2 + replyTo.length() * 3;
         }
-        ByteBuf frame = channel.alloc().buffer(7 + groupBytes + pubBody.readableBytes());
-        MeshFrames.writeEventHeader(frame, hop, groups, replyTo, pubBody.readableBytes());
-        frame.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
-        int bytes = frame.readableBytes();
+        int bytes = headerBytes + pubBody.readableBytes(); // an upper bound: UTF-8 of the names at 3 bytes a char
         if (queuedBytes.get() + bytes > queueBudgetBytes) {
-            frame.release();
             dropped.increment();
             return false;
         }
         queuedBytes.addAndGet(bytes);
-        queue.offer(frame);
+        queue.offer(new Queued(hop, groups, replyTo, pubBody.retainedDuplicate(), bytes));
         eventsSent.increment();
-        bytesSent.add(bytes);
         kick();
         return true;
     }
@@ -105,32 +110,38 @@ public final class MeshLink {
     private void drain() {
         scheduled.set(false);
         if (!channel.isActive()) {
-            ByteBuf f;
-            while ((f = queue.poll()) != null) {
-                queuedBytes.addAndGet(-f.readableBytes());
-                f.release();
+            Queued q;
+            while ((q = queue.poll()) != null) {
+                queuedBytes.addAndGet(-q.frameBytes);
+                q.body.release();
             }
             return;
         }
         ByteBuf batch = null;
         while (channel.isWritable()) {
-            ByteBuf f = queue.poll();
-            if (f == null) {
+            Queued q = queue.poll();
+            if (q == null) {
                 break;
             }
-            int n = f.readableBytes();
+            int n = q.frameBytes;
             queuedBytes.addAndGet(-n);
-            if (batch != null && batch.writableBytes() < n) {
-                channel.write(batch, channel.voidPromise());
-                batch = null;
+            try {
+                if (batch != null && batch.writableBytes() < n) {
+                    channel.write(batch, channel.voidPromise());
+                    batch = null;
+                }
+                if (batch == null) {
+                    // sized to what is queued: Netty's write budget counts readable bytes, so a mostly empty
+                    // 64 KiB batch per event on a slow link would pin 64 times the budget in direct memory
+                    batch = channel.alloc().directBuffer((int) Math.max(n, Math.min(BATCH_BYTES, queuedBytes.get() + n)));
+                }
+                int at = batch.writerIndex();
+                MeshFrames.writeEventHeader(batch, q.hop, q.groups, q.replyTo, q.body.readableBytes());
+                batch.writeBytes(q.body, q.body.readerIndex(), q.body.readableBytes());
+                bytesSent.add(batch.writerIndex() - at);
+            } finally {
+                q.body.release();
             }
-            if (batch == null) {
-                // sized to what is queued: Netty's write budget counts readable bytes, so a mostly empty
-                // 64 KiB batch per event on a slow link would pin 64 times the budget in direct memory
-                batch = channel.alloc().directBuffer((int) Math.max(n, Math.min(BATCH_BYTES, queuedBytes.get() + n)));
-            }
-            batch.writeBytes(f);
-            f.release();
         }
         if (batch != null) {
             channel.writeAndFlush(batch, channel.voidPromise());
