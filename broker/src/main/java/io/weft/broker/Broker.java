@@ -75,7 +75,7 @@ public final class Broker implements AutoCloseable {
         // attached before the client port opens, so no subscription can miss the mesh
         mesh = new MeshNode(config, router, workers, System.currentTimeMillis());
         router.attach(mesh);
-        streams = new Streams(config, router, mesh);
+        streams = new Streams(config, router, mesh, metrics);
         int raftPort = streams.start();
         int low = (int) Math.max(32 * 1024, config.maxPendingBytes / 4);
         int high = (int) Math.max(64 * 1024, config.maxPendingBytes / 2);

@@ -4,6 +4,7 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
@@ -47,10 +48,31 @@ public final class BrokerMetrics {
     final Counter eventsUnrouted = Counter.builder().name("weft_events_unrouted")
             .help("Published events that matched no subscriber").register(registry);
 
+    private final Histogram streamCommit = Histogram.builder().name("weft_stream_commit_seconds")
+            .help("On a stream's leader: from submitting a Raft entry until a majority stored it and this node"
+                    + " applied it, by stream")
+            .labelNames("stream").classicOnly()
+            .classicExponentialUpperBounds(0.0005, 2, 14).register(registry);
+    private final Histogram streamBatchWait = Histogram.builder().name("weft_stream_batch_wait_seconds")
+            .help("On a stream's leader: how long the oldest publish of an entry waited to be batched, by stream")
+            .labelNames("stream").classicOnly()
+            .classicExponentialUpperBounds(0.0005, 2, 14).register(registry);
+    private final Histogram streamEntryEvents = Histogram.builder().name("weft_stream_entry_events")
+            .help("Publishes per committed Raft entry (group commit), by stream")
+            .labelNames("stream").classicOnly()
+            .classicExponentialUpperBounds(1, 2, 12).register(registry);
+
     final CounterDataPoint clientEventsIn = eventsIn.labelValues("native");
     final CounterDataPoint clientBytesIn = bytesIn.labelValues("native");
     final CounterDataPoint httpEventsIn = eventsIn.labelValues("http");
     final CounterDataPoint httpBytesIn = bytesIn.labelValues("http");
+
+    /** One committed entry of a stream this node leads (see {@code StreamHost.Events#entryAcked}). */
+    void streamEntry(String stream, int events, long waitNanos, long commitNanos) {
+        streamCommit.labelValues(stream).observe(commitNanos / 1e9);
+        streamBatchWait.labelValues(stream).observe(waitNanos / 1e9);
+        streamEntryEvents.labelValues(stream).observe(events);
+    }
 
     /** Per-link counters read from the mesh at scrape time: by peer node and by remote site. */
     void registerMesh(MeshNode mesh) {

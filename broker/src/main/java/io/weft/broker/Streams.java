@@ -101,6 +101,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private final MeshdConfig config;
     private final Router router;
     private final MeshNode mesh;
+    private final BrokerMetrics metrics;
     private final String inboxPrefix;
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Waiter> waiting = new ConcurrentHashMap<>();
@@ -131,10 +132,11 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         }
     }
 
-    Streams(MeshdConfig config, Router router, MeshNode mesh) {
+    Streams(MeshdConfig config, Router router, MeshNode mesh, BrokerMetrics metrics) {
         this.config = config;
         this.router = router;
         this.mesh = mesh;
+        this.metrics = metrics;
         this.inboxPrefix = "_weft.inbox." + config.node;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-streams-timer"));
         this.work = Executors.newFixedThreadPool(2, r -> daemon(r, "weft-streams"));
@@ -271,8 +273,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     }
 
     @Override
-    public void entryAcked() {
+    public void entryAcked(String stream, int events, long waitNanos, long commitNanos) {
         flushAcks();
+        metrics.streamEntry(stream, events, waitNanos, commitNanos);
     }
 
     /** Sends the answers this thread gathered: one event per asking node, this node's answered here. */

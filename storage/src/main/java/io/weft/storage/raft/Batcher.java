@@ -44,14 +44,24 @@ public final class Batcher {
         }
     }
 
-    private record Pending(Publish publish, Callback callback) {
+    /** Told once per committed entry, after its callbacks, on the same thread. */
+    public interface EntryListener {
+        /**
+         * @param events      publishes in the entry
+         * @param waitNanos   how long its oldest publish waited in the batcher before the entry was submitted
+         * @param commitNanos from submitting the entry to Raft until it was committed and applied here
+         */
+        void committed(int events, long waitNanos, long commitNanos);
+    }
+
+    private record Pending(Publish publish, Callback callback, long offeredNanos) {
     }
 
     private final String stream;
     private final BiFunction<String, byte[], CompletableFuture<byte[]>> submit;
     private final ScheduledExecutorService timer;
     private final StreamHost.Settings settings;
-    private final Runnable afterEntry;
+    private final EntryListener afterEntry;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final ArrayDeque<List<Pending>> ready = new ArrayDeque<>();
     private boolean draining;
@@ -61,11 +71,11 @@ public final class Batcher {
     private boolean closed;
 
     /**
-     * @param afterEntry run after the callbacks of one committed entry were all told, on the same
-     *                   thread, so a caller can send the acks of one entry together
+     * @param afterEntry told after the callbacks of one committed entry were all told, on the same
+     *                   thread, so a caller can send the acks of one entry together (and time it)
      */
     Batcher(String stream, BiFunction<String, byte[], CompletableFuture<byte[]>> submit,
-            ScheduledExecutorService timer, StreamHost.Settings settings, Runnable afterEntry) {
+            ScheduledExecutorService timer, StreamHost.Settings settings, EntryListener afterEntry) {
         this.stream = stream;
         this.submit = submit;
         this.timer = timer;
@@ -82,7 +92,7 @@ public final class Batcher {
             } else if (queue.size() >= settings.maxQueuedEvents()) {
                 refused = "stream " + stream + " is busy: " + queue.size() + " events wait for replication; retry later";
             } else {
-                queue.add(new Pending(p, cb));
+                queue.add(new Pending(p, cb, System.nanoTime()));
                 queuedBytes += p.event().length;
                 takeIfReady(false);
             }
@@ -154,6 +164,8 @@ public final class Batcher {
         for (Pending p : batch) {
             publishes.add(p.publish());
         }
+        long submitted = System.nanoTime();
+        long waited = submitted - batch.get(0).offeredNanos();
         CompletableFuture<byte[]> f;
         try {
             f = submit.apply(stream, Codec.publish(System.currentTimeMillis(), publishes));
@@ -174,7 +186,7 @@ public final class Batcher {
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).callback().acked(acks.get(i));
                     }
-                    afterEntry.run();
+                    afterEntry.committed(batch.size(), waited, System.nanoTime() - submitted);
                 }
             }
             synchronized (this) {

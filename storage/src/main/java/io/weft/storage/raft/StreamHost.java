@@ -76,10 +76,12 @@ public final class StreamHost implements AutoCloseable {
         void deleted(String name);
 
         /**
-         * The publish callbacks of one committed entry have all been told {@code acked}, on this
-         * thread: acks gathered while they ran can now be sent together.
+         * The publish callbacks of one committed entry of {@code stream} have all been told
+         * {@code acked}, on this thread: acks gathered while they ran can now be sent together.
+         * {@code waitNanos}: how long its oldest publish waited to be batched; {@code commitNanos}:
+         * from submitting the entry to Raft until it was committed and applied on this node.
          */
-        default void entryAcked() {
+        default void entryAcked(String stream, int events, long waitNanos, long commitNanos) {
         }
     }
 
@@ -319,7 +321,8 @@ public final class StreamHost implements AutoCloseable {
             cb.failed("this node does not lead stream " + name + ": retry");
             return;
         }
-        batchers.computeIfAbsent(name, n -> new Batcher(n, this::submitPublish, timer, settings, events::entryAcked)).offer(p, cb);
+        batchers.computeIfAbsent(name, n -> new Batcher(n, this::submitPublish, timer, settings,
+                (count, wait, commit) -> events.entryAcked(n, count, wait, commit))).offer(p, cb);
     }
 
     private CompletableFuture<byte[]> submitPublish(String name, byte[] entry) {

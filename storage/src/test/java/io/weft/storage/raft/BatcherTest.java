@@ -97,7 +97,7 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(100, 1 << 20, 8, 1000, 1000, 1000), () -> { });
+        }, timer, new StreamHost.Settings(100, 1 << 20, 8, 1000, 1000, 1000), (n, w, c) -> { });
         Results r = new Results(2);
 
         Thread publisher = new Thread(() -> b.offer(event(0), r.of(0)));
@@ -118,6 +118,7 @@ class BatcherTest {
     @Test
     void eventsGatherWhileTwoEntriesAreInFlightAndGoInOrder() throws Exception {
         AtomicInteger entries = new AtomicInteger();
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
         List<List<String>> submitted = new CopyOnWriteArrayList<>();
         List<CompletableFuture<byte[]>> replies = new CopyOnWriteArrayList<>();
         Batcher b = new Batcher("orders", (stream, entry) -> {
@@ -125,7 +126,11 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(3, 1 << 20, 2, 60_000_000L, 1000, 1000), entries::incrementAndGet);
+        }, timer, new StreamHost.Settings(3, 1 << 20, 2, 60_000_000L, 1000, 1000), (n, wait, commit) -> {
+            entries.incrementAndGet();
+            sizes.add(n);
+            assertTrue(wait >= 0 && commit >= 0, "times are measured, not negative");
+        });
         Results r = new Results(7);
         for (int i = 0; i < 7; i++) {
             b.offer(event(i), r.of(i));
@@ -143,6 +148,7 @@ class BatcherTest {
         assertEquals(List.of("0=1", "1=2", "2=3", "3=4", "4=5",
                 "5!the stream's leader moved: retry", "6!the stream's leader moved: retry"), r.outcomes);
         assertEquals(3, entries.get(), "one afterEntry per acked entry, none for the failed one");
+        assertEquals(List.of(1, 1, 3), sizes, "each entry reports its event count");
     }
 
     @Test
@@ -152,7 +158,7 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 2, 1000), () -> { });
+        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 2, 1000), (n, w, c) -> { });
         Results r = new Results(4); // event 0 stays in flight
         b.offer(event(0), r.of(0));
         b.offer(event(1), r.of(1)); // queued
@@ -177,7 +183,7 @@ class BatcherTest {
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             replies.add(f);
             return f;
-        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 10, 1000), () -> { });
+        }, timer, new StreamHost.Settings(10, 1 << 20, 1, 60_000_000L, 10, 1000), (n, w, c) -> { });
         Results r = new Results(1);
         b.offer(event(0), r.of(0));
         replies.get(0).completeExceptionally(new java.io.IOException("leader changed"));
