@@ -98,10 +98,12 @@ public final class Broker implements AutoCloseable {
         http.start(boss, workers, config.host, config.httpPort);
         meshPort = mesh.start(clientPort(), httpPort(), raftPort);
         metrics.registerMesh(mesh);
-        LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}",
+        LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}"
+                        + " common-pool={}",
                 Version.get(), config.node, config.site, clientPort(), httpPort(), meshPort,
                 mesh.self().membershipAddress(), raftPort,
-                config.dataDir.toAbsolutePath(), Transports.name());
+                config.dataDir.toAbsolutePath(), Transports.name(),
+                java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
     }
 
     public int clientPort() {

@@ -55,6 +55,11 @@ class MeshdProcessTest {
                 assertEquals("onprem", c.serverInfo().site());
             }
             assertTrue(Files.isDirectory(dir.resolve("data")));
+            Matcher pool = Pattern.compile("common-pool=(\\d+)").matcher(log());
+            assertTrue(pool.find(), log());
+            assertTrue(Integer.parseInt(pool.group(1)) >= 2,
+                    "the common pool must have more than one thread, or CompletableFuture starts a thread per"
+                            + " async step (Ratis: one per entry): " + pool.group(0));
             p.destroy(); // SIGTERM: a clean shutdown
             assertTrue(p.waitFor(20, TimeUnit.SECONDS), "meshd did not stop on SIGTERM");
             assertTrue(log().contains("shutting down"), log());
