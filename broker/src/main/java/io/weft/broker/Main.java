@@ -13,7 +13,7 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
-        commonPoolOfFourAtLeast();
+        commonPoolOfFour();
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             // Netty samples buffers for leak tracking by default; a sampled socket read buffer makes
             // every frame sliced from it record a stack trace, ~5% of a busy node's CPU (profiled on
@@ -65,16 +65,16 @@ public final class Main {
     static final String COMMON_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     /**
-     * On a machine with two cores or fewer the JDK's common pool has one thread, and then
-     * {@code CompletableFuture} runs every async step given no executor on a new thread started for
-     * that step. Ratis does that for each entry a follower appends: three replicas in one JVM on this
-     * 2-core machine started a thread per Raft entry, and at 5,000 durable events/s their ack p50 was
-     * 20 ms instead of 6 once warm. The launchers ({@code bin/meshd}, the Dockerfile, the tests) pass
-     * {@code -D...common.parallelism=4}; this gives a node started any other way the same. Runs before
-     * anything touches the common pool; an explicit setting wins.
+     * A common pool of four threads unless told otherwise. On a machine with two cores or fewer the
+     * JDK's default is one thread, and then {@code CompletableFuture} runs every async step given no
+     * executor on a new thread started for that step. Ratis does that for each entry a follower
+     * appends: three replicas in one JVM on a 2-core machine started a thread per Raft entry, and at
+     * 5,000 durable events/s their ack p50 was 20 ms instead of 6 once warm. Set here rather than by
+     * each launcher, so every way of starting a node gets it and {@code MESHD_JAVA_OPTS} can still
+     * override it; must run before anything touches the common pool.
      */
-    static void commonPoolOfFourAtLeast() {
-        if (System.getProperty(COMMON_PARALLELISM) == null && Runtime.getRuntime().availableProcessors() <= 4) {
+    static void commonPoolOfFour() {
+        if (System.getProperty(COMMON_PARALLELISM) == null) {
             System.setProperty(COMMON_PARALLELISM, "4");
         }
     }

@@ -101,7 +101,6 @@ final class MeshProcesses implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
                 // meshd turns Netty's leak detection off unless asked: tests keep it on
                 "-Dio.netty.leakDetection.level=simple",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),

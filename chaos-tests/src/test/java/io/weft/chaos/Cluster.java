@@ -310,8 +310,7 @@ final class Cluster implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 // meshd turns Netty's leak detection off unless asked: the scenarios keep it on
-                "-Dio.netty.leakDetection.level=simple",
-                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4"));
+                "-Dio.netty.leakDetection.level=simple"));
         // extra JVM options for every node when investigating, e.g. -Dchaos.node.jvm=-Dorg.slf4j.simpleLogger.log.org.apache.ratis=info
         for (String o : System.getProperty("chaos.node.jvm", "").trim().split("\\s+")) {
             if (!o.isEmpty()) {
