@@ -102,8 +102,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     int start(int clientPort, int httpPort, int raftPort) throws Exception {
         int meshPort = net.bind(config.host, config.meshPort);
         String host = config.advertisedHost();
+        // membership heartbeats: JGroups needs them more often than its failure timeout, and they are
+        // sent on an idle node too (every member to every member), so no more often than links ping
         Membership m = new Membership(self, host, config.membershipPort, new Membership.Config(
-                config.heartbeatIntervalMillis, config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
+                Math.min(config.heartbeatIntervalMillis, config.failureTimeoutMillis / 2), config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
                 1000, 1000, 3000), this);
         int advertisedMesh = config.advertiseMeshPort > 0 ? config.advertiseMeshPort : meshPort;
         self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + advertisedMesh,

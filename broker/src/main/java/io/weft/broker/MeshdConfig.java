@@ -70,8 +70,9 @@ public final class MeshdConfig {
             description = "Anti-entropy interval of interest gossip (MESHD_GOSSIP_INTERVAL_MS, default ${DEFAULT-VALUE}).")
     public long gossipIntervalMillis;
 
-    @Option(names = "--heartbeat-interval-ms", defaultValue = "${env:MESHD_HEARTBEAT_INTERVAL_MS:-500}",
-            description = "Heartbeat interval on route and gateway links (MESHD_HEARTBEAT_INTERVAL_MS, default ${DEFAULT-VALUE}).")
+    @Option(names = "--heartbeat-interval-ms", defaultValue = "${env:MESHD_HEARTBEAT_INTERVAL_MS:-1000}",
+            description = "Heartbeat interval on quiet route and gateway links, and of membership (at most half "
+                    + "of --failure-timeout-ms there) (MESHD_HEARTBEAT_INTERVAL_MS, default ${DEFAULT-VALUE}).")
     public long heartbeatIntervalMillis;
 
     @Option(names = "--heartbeat-timeout-ms", defaultValue = "${env:MESHD_HEARTBEAT_TIMEOUT_MS:-3000}",
@@ -134,7 +135,7 @@ public final class MeshdConfig {
         c.handshakeTimeoutMillis = 5000;
         c.maxSubscriptionsPerConnection = 100000;
         c.gossipIntervalMillis = 1000;
-        c.heartbeatIntervalMillis = 500;
+        c.heartbeatIntervalMillis = 1000;
         c.heartbeatTimeoutMillis = 3000;
         c.failureTimeoutMillis = 2000;
         c.streamSnapshotEntries = 20000;

@@ -13,9 +13,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.weft.protocol.ErrorCode;
 import io.weft.protocol.FrameDecoder;
@@ -119,8 +116,6 @@ public final class MeshNetwork implements AutoCloseable {
     }
 
     private void pipeline(Channel ch, LinkHandler h) {
-        ch.pipeline().addLast("idle", new IdleStateHandler(config.heartbeatTimeoutMillis,
-                config.heartbeatIntervalMillis, 0, TimeUnit.MILLISECONDS));
         ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes));
         ch.pipeline().addLast("link", h);
     }
@@ -337,6 +332,9 @@ public final class MeshNetwork implements AutoCloseable {
         private final CompletableFuture<MeshFrames.Welcome> probe;
         private MeshLink link;
         private ScheduledFuture<?> handshakeTimer;
+        private LinkHeartbeat heartbeat;
+        private ScheduledFuture<?> heartbeatTimer;
+        private boolean heardTraffic;
         private String closeReason = "connection closed";
 
         LinkHandler(Dialer dialer, CompletableFuture<MeshFrames.Welcome> probe) {
@@ -352,7 +350,48 @@ public final class MeshNetwork implements AutoCloseable {
                     ctx.close();
                 }
             }, config.handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+            long now = System.nanoTime();
+            heartbeat = new LinkHeartbeat(dialer != null || probe != null,
+                    TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMillis),
+                    TimeUnit.MILLISECONDS.toNanos(config.heartbeatTimeoutMillis), now);
+            scheduleHeartbeat(ctx, now);
             ctx.fireChannelActive();
+        }
+
+        private void scheduleHeartbeat(ChannelHandlerContext ctx, long now) {
+            heartbeatTimer = ctx.executor().schedule(() -> checkHeartbeat(ctx),
+                    heartbeat.nextCheck(now) - now, TimeUnit.NANOSECONDS);
+        }
+
+        private void checkHeartbeat(ChannelHandlerContext ctx) {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            long now = System.nanoTime();
+            switch (heartbeat.due(now)) {
+                case CLOSE:
+                    closeReason = "no heartbeat for " + config.heartbeatTimeoutMillis + " ms";
+                    LOG.warn("mesh link {}: {}", link != null ? link : ctx.channel().remoteAddress(), closeReason);
+                    ctx.close();
+                    return;
+                case PING:
+                    if (link != null) {
+                        ByteBuf ping = ctx.alloc().buffer(13);
+                        MeshFrames.writePing(ping, MeshFrames.PING, now);
+                        ctx.writeAndFlush(ping);
+                    }
+                    break;
+                default:
+                    break;
+            }
+            scheduleHeartbeat(ctx, now);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            heartbeat.heard(System.nanoTime(), heardTraffic);
+            heardTraffic = false;
+            ctx.fireChannelReadComplete();
         }
 
         @Override
@@ -360,6 +399,7 @@ public final class MeshNetwork implements AutoCloseable {
             ByteBuf frame = (ByteBuf) msg;
             try {
                 byte type = frame.getByte(frame.readerIndex());
+                heardTraffic |= type != MeshFrames.PONG;
                 if (link == null) {
                     frame.skipBytes(1);
                     handshake(ctx, type, frame);
@@ -486,26 +526,12 @@ public final class MeshNetwork implements AutoCloseable {
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent) {
-                IdleState s = ((IdleStateEvent) evt).state();
-                if (s == IdleState.WRITER_IDLE && link != null) {
-                    ByteBuf ping = ctx.alloc().buffer(13);
-                    MeshFrames.writePing(ping, MeshFrames.PING, System.nanoTime());
-                    ctx.writeAndFlush(ping);
-                } else if (s == IdleState.READER_IDLE) {
-                    closeReason = "no heartbeat for " + config.heartbeatTimeoutMillis + " ms";
-                    LOG.warn("mesh link {}: {}", link != null ? link : ctx.channel().remoteAddress(), closeReason);
-                    ctx.close();
-                }
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-
-        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (handshakeTimer != null) {
                 handshakeTimer.cancel(false);
+            }
+            if (heartbeatTimer != null) {
+                heartbeatTimer.cancel(false);
             }
             if (probe != null) {
                 probe.completeExceptionally(new IOException(closeReason));
