@@ -99,11 +99,13 @@ public final class Broker implements AutoCloseable {
         meshPort = mesh.start(clientPort(), httpPort(), raftPort);
         metrics.registerMesh(mesh);
         LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}"
-                        + " common-pool={}",
+                        + " common-pool={} buffer-chunk={}KiB",
                 Version.get(), config.node, config.site, clientPort(), httpPort(), meshPort,
                 mesh.self().membershipAddress(), raftPort,
                 config.dataDir.toAbsolutePath(), Transports.name(),
-                java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+                java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(),
+                (PooledByteBufAllocator.defaultPageSize()
+                        << PooledByteBufAllocator.defaultMaxOrder()) / 1024);
     }
 
     public int clientPort() {

@@ -14,6 +14,7 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         commonPoolOfFour();
+        oneMegabyteBufferChunks();
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             // Netty samples buffers for leak tracking by default; a sampled socket read buffer makes
             // every frame sliced from it record a stack trace, ~5% of a busy node's CPU (profiled on
@@ -76,6 +77,22 @@ public final class Main {
     static void commonPoolOfFour() {
         if (System.getProperty(COMMON_PARALLELISM) == null) {
             System.setProperty(COMMON_PARALLELISM, "4");
+        }
+    }
+
+    static final String NETTY_MAX_ORDER = "io.netty.allocator.maxOrder";
+
+    /**
+     * Netty's pooled buffers in chunks of 1 MiB (8 KiB pages, order 7) instead of 4 MiB, unless told
+     * otherwise. Every event loop that allocates binds to an arena that holds at least one chunk, and
+     * a direct chunk is zeroed, so all of it is resident: an idle node held about 12 MB of chunks, and
+     * its RSS went from 128-136 MB to 118-125 MB with this (demo mesh, after start). A buffer larger
+     * than a chunk (an event near the 1 MiB default payload limit) is allocated on its own, unpooled.
+     * Must run before Netty's allocator is first used.
+     */
+    static void oneMegabyteBufferChunks() {
+        if (System.getProperty(NETTY_MAX_ORDER) == null) {
+            System.setProperty(NETTY_MAX_ORDER, "7");
         }
     }
 }

@@ -60,6 +60,10 @@ class MeshdProcessTest {
             assertTrue(Integer.parseInt(pool.group(1)) >= 2,
                     "the common pool must have more than one thread, or CompletableFuture starts a thread per"
                             + " async step (Ratis: one per entry): " + pool.group(0));
+            Matcher chunk = Pattern.compile("buffer-chunk=(\\d+)KiB").matcher(log());
+            assertTrue(chunk.find(), log());
+            assertEquals(1024, Integer.parseInt(chunk.group(1)),
+                    "an idle node holds a pooled chunk per busy event loop, resident in full: " + chunk.group(0));
             p.destroy(); // SIGTERM: a clean shutdown
             assertTrue(p.waitFor(20, TimeUnit.SECONDS), "meshd did not stop on SIGTERM");
             assertTrue(log().contains("shutting down"), log());
