@@ -41,7 +41,7 @@ import java.util.List;
  */
 public final class RocksStreamStore implements StreamStore {
     static {
-        RocksDB.loadLibrary();
+        RocksLibrary.load();
     }
 
     private static final byte[] EVENTS_FAMILY = "events".getBytes(StandardCharsets.UTF_8);
