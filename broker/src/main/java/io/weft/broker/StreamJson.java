@@ -3,6 +3,7 @@ package io.weft.broker;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
 import io.netty.buffer.Unpooled;
@@ -18,7 +19,6 @@ import io.weft.storage.raft.StreamHost;
 import io.weft.storage.raft.StreamStateMachine;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +33,14 @@ import java.util.Map;
  */
 final class StreamJson {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final JsonFormat EVENT_JSON = new JsonFormat();
+    /**
+     * Writes a CloudEvent straight into the generator of the page being built: JSON format, the
+     * same serializer as {@link JsonFormat}. Serializing each event to its own byte array and copying
+     * it in as a raw value (through a String) was half of a replay page's CPU.
+     */
+    private static final ObjectMapper EVENT_JSON = new ObjectMapper()
+            .registerModule(JsonFormat.getCloudEventJacksonModule())
+            .disable(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
 
     private StreamJson() {
     }
@@ -171,7 +178,7 @@ final class StreamJson {
         }
         g.writeFieldName("event");
         CloudEvent ce = EventCodec.decode(Unpooled.wrappedBuffer(e.event()));
-        g.writeRawValue(new String(EVENT_JSON.serialize(ce), StandardCharsets.UTF_8));
+        EVENT_JSON.writeValue(g, ce);
         g.writeEndObject();
     }
 
