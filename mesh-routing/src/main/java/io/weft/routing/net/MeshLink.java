@@ -22,6 +22,8 @@ public final class MeshLink {
     final LongAdder eventsReceived = new LongAdder();
     final LongAdder dropped = new LongAdder();
     volatile long lastRttNanos = -1;
+    /** PONGs received, i.e. answered PINGs of this end (written by the link's event loop only). */
+    volatile long pongs;
     private static final int BATCH_BYTES = 64 * 1024;
     /**
      * An event waiting for the link's event loop: the shared PUB body (retained, never copied per
@@ -177,6 +179,11 @@ public final class MeshLink {
     /** Last heartbeat round trip in nanoseconds, or -1 before the first. */
     public long rttNanos() {
         return lastRttNanos;
+    }
+
+    /** How many of this end's PINGs the peer has answered. */
+    public long pongsReceived() {
+        return pongs;
     }
 
     void close(String reason) {

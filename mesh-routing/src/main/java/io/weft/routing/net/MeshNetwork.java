@@ -506,6 +506,7 @@ public final class MeshNetwork implements AutoCloseable {
                 case MeshFrames.PONG:
                     Wire.need(frame, 8, "PONG");
                     link.lastRttNanos = System.nanoTime() - frame.readLong();
+                    link.pongs++;
                     break;
                 case MeshFrames.CLOSE:
                     closeReason = "closed by peer: " + Wire.readStr16(frame);
