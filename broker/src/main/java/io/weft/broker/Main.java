@@ -75,9 +75,7 @@ public final class Main {
      * override it; must run before anything touches the common pool.
      */
     static void commonPoolOfFour() {
-        if (System.getProperty(COMMON_PARALLELISM) == null) {
-            System.setProperty(COMMON_PARALLELISM, "4");
-        }
+        defaultProperty(COMMON_PARALLELISM, "4");
     }
 
     static final String NETTY_MAX_ORDER = "io.netty.allocator.maxOrder";
@@ -91,8 +89,13 @@ public final class Main {
      * Must run before Netty's allocator is first used.
      */
     static void oneMegabyteBufferChunks() {
-        if (System.getProperty(NETTY_MAX_ORDER) == null) {
-            System.setProperty(NETTY_MAX_ORDER, "7");
+        defaultProperty(NETTY_MAX_ORDER, "7");
+    }
+
+    /** Sets system property {@code name} unless the command line (MESHD_JAVA_OPTS) gave it. */
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
         }
     }
 }

@@ -102,10 +102,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     int start(int clientPort, int httpPort, int raftPort) throws Exception {
         int meshPort = net.bind(config.host, config.meshPort);
         String host = config.advertisedHost();
-        // membership heartbeats: JGroups needs them more often than its failure timeout, and they are
-        // sent on an idle node too (every member to every member), so no more often than links ping
+        // membership heartbeats go from every member to every member, idle or not: as often as links
+        // ping, or more often where the failure timeout needs it (JGroups wants at least two per timeout)
+        long membershipHeartbeat = Math.min(config.heartbeatIntervalMillis, config.failureTimeoutMillis / 2);
         Membership m = new Membership(self, host, config.membershipPort, new Membership.Config(
-                Math.min(config.heartbeatIntervalMillis, config.failureTimeoutMillis / 2), config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
+                membershipHeartbeat, config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
                 1000, 1000, 3000), this);
         int advertisedMesh = config.advertiseMeshPort > 0 ? config.advertiseMeshPort : meshPort;
         self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + advertisedMesh,

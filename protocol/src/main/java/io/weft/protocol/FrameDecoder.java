@@ -32,8 +32,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     /** The capacity of the buffer holding undecoded bytes, 0 when there is none (for tests). */
     int bufferCapacity() {
-        ByteBuf b = internalBuffer();
-        return b == null ? 0 : b.capacity();
+        return internalBuffer().capacity();
     }
 
     @Override

@@ -53,9 +53,6 @@ public final class Membership implements AutoCloseable {
     /** Failure detection settings. */
     public record Config(long heartbeatIntervalMillis, long failureTimeoutMillis, long verifyTimeoutMillis,
                          long joinTimeoutMillis, long mergeMinMillis, long mergeMaxMillis) {
-        public static Config defaults() {
-            return new Config(500, 2000, 500, 1000, 1000, 3000);
-        }
     }
 
     /** How often an unnamed member is asked to announce itself. */

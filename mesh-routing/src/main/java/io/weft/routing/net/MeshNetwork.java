@@ -47,9 +47,6 @@ public final class MeshNetwork implements AutoCloseable {
     /** Timeouts and bounds of mesh links. */
     public record Config(long handshakeTimeoutMillis, long heartbeatIntervalMillis, long heartbeatTimeoutMillis,
                          long reconnectMinMillis, long reconnectMaxMillis, int maxFrameBytes, int writeBudgetBytes) {
-        public static Config defaults() {
-            return new Config(3000, 500, 3000, 100, 3000, 8 << 20, 8 << 20);
-        }
     }
 
     /** Callbacks from the network; event and gossip callbacks run on Netty I/O threads. */

@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.weft.protocol.Transports;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,16 +66,25 @@ class MeshLinkHeartbeatTest {
         return net;
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            TimeUnit.MILLISECONDS.sleep(5); // polling a condition, not waiting for it to happen
+    /** Waits, up to 20 s, until {@code condition} holds; it is checked every 5 ms on an event loop. */
+    private void await(BooleanSupplier condition, String what) throws Exception {
+        CompletableFuture<Void> met = new CompletableFuture<>();
+        ScheduledFuture<?> check = group.next().scheduleAtFixedRate(() -> {
+            if (condition.getAsBoolean()) {
+                met.complete(null);
+            }
+        }, 0, 5, TimeUnit.MILLISECONDS);
+        try {
+            met.get(20, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("timed out waiting until " + what);
+        } finally {
+            check.cancel(false);
         }
     }
 
     @Test
-    void anIdleLinkOutlivesManyTimeoutsAndOnlyTheDiallerPings() throws InterruptedException {
+    void anIdleLinkOutlivesManyTimeoutsAndOnlyTheDiallerPings() throws Exception {
         MeshNetwork a = node("a");
         MeshNetwork b = node("b");
         a.ensureLink(b.self(), LinkKind.ROUTE);
