@@ -48,6 +48,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private ScheduledFuture<?> handshakeTimeout;
     private String clientName = "";
+    /** READs answered on other threads and not yet written (event loop only). */
+    private int readsInFlight;
+    static final int MAX_READS_IN_FLIGHT = 8;
 
     ClientSession(Broker broker, long id) {
         this.broker = broker;
@@ -160,6 +163,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             case FrameType.REQUEST:
                 request(Frames.readRequest(frame));
                 break;
+            case FrameType.READ:
+                read(Frames.readRead(frame));
+                break;
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_FRAME, "unknown frame type " + FrameType.name(type));
         }
@@ -231,6 +237,41 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             Frames.writeAdminReply(reply, req.ref(), status, json);
             ctx.writeAndFlush(reply, ctx.voidPromise());
         });
+    }
+
+    /**
+     * A READ: a page of a stream's events, answered with EVENTS. At most {@link #MAX_READS_IN_FLIGHT}
+     * per connection, each page up to the payload limit: a client asking for more gets status 429 for
+     * the excess instead of pages piling up in memory.
+     */
+    private void read(Frames.Read read) {
+        if (readsInFlight >= MAX_READS_IN_FLIGHT) {
+            writeEvents(read.ref(), 429, ("{\"error\":\"more than " + MAX_READS_IN_FLIGHT
+                    + " reads in flight on this connection\"}").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        readsInFlight++;
+        broker.streams().readPage(read.stream(), read.fromSeq(), read.maxEvents()).whenComplete((r, err) -> {
+            if (err != null) {
+                LOG.warn("read of stream {} from {} failed", read.stream(), read.fromSeq(), err);
+            }
+            int status = err == null ? r.status() : 500;
+            byte[] body = err == null ? r.json() : ("{\"error\":\"internal error\"}").getBytes(StandardCharsets.UTF_8);
+            try {
+                ctx.executor().execute(() -> {
+                    readsInFlight--;
+                    writeEvents(read.ref(), status, body);
+                });
+            } catch (RejectedExecutionException e) {
+                // the event loop is shutting down: the connection goes with it
+            }
+        });
+    }
+
+    private void writeEvents(long ref, int status, byte[] body) {
+        ByteBuf reply = ctx.alloc().buffer(body.length + 16);
+        Frames.writeEvents(reply, ref, status, body);
+        ctx.writeAndFlush(reply, ctx.voidPromise());
     }
 
     /** Validates a PUB body at the reader index (topic and event); returns the topic, index unchanged. */

@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.weft.protocol.EventCodec;
+import io.weft.protocol.EventPage;
 import io.weft.protocol.Frames;
 import io.weft.protocol.Topics;
 import io.weft.protocol.Wire;
@@ -333,6 +334,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 return host.delete(stream).thenApply(v -> Response.of(200, Map.of("deleted", stream)));
             case "events":
                 return CompletableFuture.completedFuture(new Response(200, events(stream, req)));
+            case "read":
+                return CompletableFuture.completedFuture(new Response(200, page(host.replica(stream).orElseThrow(),
+                        Math.max(1, req.path("fromSeq").asLong(1)), Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1))))));
             case "consumer.create": {
                 ConsumerConfig cc = StreamJson.consumerConfig(req.path("config"));
                 return host.consumerOp(stream, new ConsumerOp.Create(cc)).thenApply(r -> r.ok()
@@ -431,7 +435,59 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         return out.toByteArray();
     }
 
+    /**
+     * A binary page ({@link EventPage}) of up to {@code count} events of {@code sm} from {@code from},
+     * at most the payload limit less 16 KiB (but always one event, which a frame can hold: the mesh
+     * allows 64 KiB over the limit for its envelope).
+     */
+    private byte[] page(StreamStateMachine sm, long from, int count) {
+        int budget = Math.max(64 * 1024, config.maxPayloadBytes - 16 * 1024);
+        List<StoredEvent> events = sm.readFrom(from, count, budget);
+        return pageOf(events, budget, sm.read(l -> l.lastSeq()).orElse(0L), from);
+    }
+
+    /**
+     * The page of the first of {@code events} (in sequence order) that fit {@code budget} bytes, and
+     * at least the first one; {@code lastSeq} and {@code from} as {@link EventPage.Writer#finish} takes
+     * them.
+     */
+    static byte[] pageOf(List<StoredEvent> events, int budget, long lastSeq, long from) {
+        byte[][] topics = new byte[events.size()][];
+        int size = 20;
+        int n = 0;
+        for (; n < events.size(); n++) {
+            topics[n] = events.get(n).topic().getBytes(StandardCharsets.UTF_8);
+            int b = EventPage.entryBytes(topics[n], events.get(n).event().length);
+            if (n > 0 && size + b > budget) {
+                break;
+            }
+            size += b;
+        }
+        EventPage.Writer w = new EventPage.Writer(size);
+        for (int i = 0; i < n; i++) {
+            StoredEvent e = events.get(i);
+            w.add(e.seq(), e.timeMillis(), topics[i], e.event());
+        }
+        return w.finish(lastSeq, from);
+    }
+
     // ---- asking side: any node ----
+
+    /**
+     * Up to {@code max} stored events of {@code stream} from {@code fromSeq}, as a binary
+     * {@link EventPage} (the client protocol's READ). This node's own replica answers when it has
+     * applied {@code fromSeq}: whatever a replica holds is committed, because it applies nothing else,
+     * and reading it costs no mesh hop. Otherwise the leader answers, and so decides where the stream
+     * ends for now.
+     */
+    CompletableFuture<Response> readPage(String stream, long fromSeq, int max) {
+        int count = Math.max(1, Math.min(MAX_PAGE, max));
+        Optional<StreamStateMachine> local = host.replica(stream);
+        if (local.isPresent() && local.get().read(l -> l.lastSeq()).orElse(0L) >= fromSeq) {
+            return CompletableFuture.supplyAsync(() -> new Response(200, page(local.get(), fromSeq, count)), work);
+        }
+        return call(stream, JSON.createObjectNode().put("op", "read").put("fromSeq", fromSeq).put("count", count));
+    }
 
     /** Routes an admin request ({@code /v1/streams...}); the answer may come from another node. */
     CompletableFuture<Response> request(String method, String path, Map<String, String> query, byte[] body) {

@@ -1,6 +1,7 @@
 package io.weft.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,8 @@ import io.weft.client.AdminResponse;
 import io.weft.client.ClientOptions;
 import io.weft.client.MeshClient;
 import io.weft.client.PublishAck;
+import io.weft.client.StreamEvent;
+import io.weft.client.StreamPage;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -144,6 +148,17 @@ class StreamProcessTest {
                     from = page.path("next").asLong();
                 }
                 checkEvents(replay, lastSeq);
+                // binary reads from a node without a replica: the leader, in the other site, answers them
+                List<Stored> binary = readBinary(client, 777);
+                checkStored(binary, lastSeq);
+                assertEquals(replay.size(), binary.size(), "a JSON and a binary replay of the same stream");
+                ExecutionException unknown = assertThrows(ExecutionException.class,
+                        () -> client.read("nosuch", 1, 10).get(30, TimeUnit.SECONDS));
+                assertTrue(unknown.getCause().getMessage().contains("404"), unknown.getCause().getMessage());
+                try (MeshClient onReplica = MeshClient.connect(ClientOptions.builder().servers(mesh.node("c1").client())
+                        .discover(false).build())) {
+                    checkStored(readBinary(onReplica, 10_000), lastSeq);
+                }
                 PublishAck again = client.publishDurable("orders.eu.created", event(acked.get(1L))).get(60, TimeUnit.SECONDS);
                 assertEquals(1, again.seq(), "a republished event is a duplicate of its original");
                 assertTrue(again.duplicate());
@@ -194,22 +209,49 @@ class StreamProcessTest {
         return ackTimes.stream().filter(x -> x > t).min(Long::compare).orElse(t);
     }
 
-    /** Every acked event is stored exactly once at its acked sequence; the stream has no gaps. */
+    /** An event as a read returned it: its sequence and CloudEvents id. */
+    private record Stored(long seq, String id) {
+    }
+
     private void checkEvents(List<JsonNode> events, long lastSeq) {
+        checkStored(events.stream().map(e -> new Stored(e.path("seq").asLong(), e.path("event").path("id").asText())).toList(),
+                lastSeq);
+    }
+
+    /** Every acked event is stored exactly once at its acked sequence; the stream has no gaps. */
+    private void checkStored(List<Stored> events, long lastSeq) {
         assertTrue(events.size() >= lastSeq, events.size() + " events, acked up to " + lastSeq);
         java.util.Set<String> ids = new java.util.HashSet<>();
         for (int i = 0; i < events.size(); i++) {
-            JsonNode e = events.get(i);
-            assertEquals(i + 1, e.path("seq").asLong(), "gap or reorder at index " + i);
-            String id = e.path("event").path("id").asText();
-            assertTrue(ids.add(id), "event " + id + " stored twice");
-            String expected = acked.get(e.path("seq").asLong());
+            Stored e = events.get(i);
+            assertEquals(i + 1, e.seq(), "gap or reorder at index " + i);
+            assertTrue(ids.add(e.id()), "event " + e.id() + " stored twice");
+            String expected = acked.get(e.seq());
             if (expected != null) {
-                assertEquals(expected, id, "seq " + e.path("seq").asLong());
+                assertEquals(expected, e.id(), "seq " + e.seq());
             }
         }
         for (Map.Entry<Long, String> a : acked.entrySet()) {
             assertTrue(ids.contains(a.getValue()), "acked event " + a.getValue() + " lost");
+        }
+    }
+
+    /** The whole stream through binary reads (READ/EVENTS), {@code max} events asked for per read. */
+    private static List<Stored> readBinary(MeshClient client, int max) throws Exception {
+        List<Stored> out = new ArrayList<>();
+        long from = 1;
+        while (true) {
+            StreamPage page = client.read("orders", from, max).get(30, TimeUnit.SECONDS);
+            for (StreamEvent e : page.events()) {
+                assertEquals("orders.eu.created", e.topic());
+                out.add(new Stored(e.seq(), e.event().getId()));
+            }
+            if (page.events().isEmpty()) {
+                assertTrue(page.atEnd(), "an empty page before the stream's end: next " + page.next()
+                        + ", last " + page.lastSeq());
+                return out;
+            }
+            from = page.next();
         }
     }
 

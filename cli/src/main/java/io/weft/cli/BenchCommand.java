@@ -74,7 +74,7 @@ final class BenchCommand implements Callable<Integer> {
     String stream;
 
     @Option(names = "--replay-batch", defaultValue = "1000",
-            description = "With --replay: events fetched per request (default ${DEFAULT-VALUE}).")
+            description = "With --replay: events asked for per read (default ${DEFAULT-VALUE}; a page holds at most about the payload limit).")
     int replayBatch;
 
     @Option(names = "--pub-servers", split = ",",

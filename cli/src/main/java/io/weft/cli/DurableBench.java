@@ -1,9 +1,9 @@
 package io.weft.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.cloudevents.core.builder.CloudEventBuilder;
-import io.weft.client.AdminResponse;
 import io.weft.client.MeshClient;
+import io.weft.client.StreamEvent;
+import io.weft.client.StreamPage;
 import io.weft.client.PublishAck;
 import java.net.URI;
 import java.time.Duration;
@@ -138,7 +138,7 @@ final class DurableBench {
                 Math.max(1, lastAck.get() - start), h);
     }
 
-    /** Reads {@code count} events from {@code fromSeq} back through the events API, timed. */
+    /** Reads {@code count} events from {@code fromSeq} back with the client's binary stream reads, timed. */
     private ReplayResult replay(MeshClient client, long fromSeq, long count) throws Exception {
         if (!o.json) {
             System.err.printf("replaying %,d events of stream %s...%n", count, o.stream);
@@ -150,20 +150,15 @@ final class DurableBench {
         Duration timeout = o.idleTimeout;
         while (read < count) {
             int n = (int) Math.min(o.replayBatch, count - read);
-            String path = StreamCommand.Replay.pagePath(o.stream, seq, n);
-            AdminResponse r = client.request("GET", path, null).get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
-            if (!r.ok()) {
-                throw new Api.ApiException(r.status(), Api.errorMessage(r));
-            }
-            bytes += r.json().length();
-            JsonNode page = Cli.JSON.readTree(r.json());
-            JsonNode events = page.path("events");
-            if (events.isEmpty()) {
+            StreamPage page = client.read(o.stream, seq, n).get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
+            if (page.events().isEmpty()) {
                 break;
             }
-            read += events.size();
-            seq = page.hasNonNull("next") ? page.get("next").asLong()
-                    : events.get(events.size() - 1).path("seq").asLong() + 1;
+            for (StreamEvent e : page.events()) {
+                bytes += e.encodedSize();
+            }
+            read += page.events().size();
+            seq = page.next();
         }
         return new ReplayResult(read, bytes, Math.max(1, System.nanoTime() - start));
     }
@@ -206,7 +201,7 @@ final class DurableBench {
                 rep.put("stream", o.stream);
                 rep.put("events", rr.events);
                 rep.put("msgsPerSec", Math.round(rr.events * 1e9 / rr.nanos));
-                rep.put("jsonMBPerSec", Math.round(rr.bytes * 1e9 / rr.nanos / (1024 * 1024) * 10) / 10.0);
+                rep.put("MBPerSec", Math.round(rr.bytes * 1e9 / rr.nanos / (1024 * 1024) * 10) / 10.0);
                 out.put("replay", rep);
             }
             System.out.println(Cli.JSON.writeValueAsString(out));
@@ -221,7 +216,7 @@ final class DurableBench {
                 BenchCommand.micros(h.getValueAtPercentile(50)), BenchCommand.micros(h.getValueAtPercentile(99)),
                 BenchCommand.micros(h.getValueAtPercentile(99.9)), BenchCommand.micros(h.getMaxValue()));
         if (rr != null) {
-            System.out.printf("replay:    %,12.0f msgs/s  %8.1f MB/s of JSON (%,d events from stream %s)%n",
+            System.out.printf("replay:    %,12.0f msgs/s  %8.1f MB/s of events (%,d from stream %s)%n",
                     rr.events * 1e9 / rr.nanos, rr.bytes * 1e9 / rr.nanos / (1024 * 1024), rr.events, o.stream);
         }
         if (r.failed > 0 || r.acked < o.msgs) {

@@ -267,6 +267,59 @@ public final class MeshClient implements AutoCloseable {
     }
 
     /**
+     * Reads up to {@code maxEvents} stored events of durable stream {@code stream}, in sequence order,
+     * from sequence {@code fromSeq} (or from the stream's first event still kept, when retention has
+     * removed {@code fromSeq}). One call is one page of at most about the broker's payload limit
+     * (1 MiB by default), so it may hold fewer events than asked for: go on from
+     * {@link StreamPage#next()}; {@link StreamPage#atEnd()} says when the stream held nothing more.
+     * The connected broker answers from its own replica of the stream when that holds
+     * {@code fromSeq} (a replica holds only committed events), otherwise from the stream's leader.
+     * Events travel in their binary encoding; up to 8 reads may be in flight on a connection.
+     *
+     * @param maxEvents at most this many events (the broker caps a page at 10,000)
+     * @return completes with the page; fails with a {@link MeshException} naming the broker's answer
+     *     (e.g. 404: no such stream), when the connection is lost, when no answer came within the
+     *     request timeout, or when the broker is too old to read streams this way (protocol version 1)
+     */
+    public CompletableFuture<StreamPage> read(String stream, long fromSeq, int maxEvents) {
+        Objects.requireNonNull(stream, "stream");
+        if (fromSeq < 1 || maxEvents < 1) {
+            throw new IllegalArgumentException("fromSeq and maxEvents must be at least 1, got " + fromSeq
+                    + " and " + maxEvents);
+        }
+        checkOpen();
+        Info i = info;
+        if (i != null && i.version() < Frames.READ_VERSION) {
+            return CompletableFuture.failedFuture(new MeshException("broker " + i.node() + " speaks protocol version "
+                    + i.version() + "; reading a stream needs version " + Frames.READ_VERSION + " (upgrade the broker)"));
+        }
+        ScheduledThreadPoolExecutor t = startTimer();
+        CompletableFuture<StreamPage> f = new CompletableFuture<>();
+        long ref = replies.addRead(stream, fromSeq, f);
+        long timeoutMs = options.requestTimeout.toMillis();
+        try {
+            ScheduledFuture<?> timeout = t.schedule(() -> {
+                if (replies.forgetRead(ref)) {
+                    f.completeExceptionally(new MeshException("read of stream " + stream + " from " + fromSeq
+                            + ": no reply from the broker within " + timeoutMs + " ms"));
+                }
+            }, timeoutMs, TimeUnit.MILLISECONDS);
+            f.whenComplete((r, e) -> timeout.cancel(false));
+        } catch (RejectedExecutionException e) {
+            replies.forget(ref);
+            f.completeExceptionally(new MeshException("client is closed"));
+            return f;
+        }
+        try {
+            append(buf -> Frames.writeRead(buf, ref, stream, fromSeq, maxEvents));
+        } catch (RuntimeException e) {
+            replies.forget(ref);
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    /**
      * Acks an event a push consumer delivered: one carrying the {@code weftstream},
      * {@code weftconsumer} and {@code weftseq} extensions (subscribe to the consumer's
      * {@code deliverTopic} to receive them). Unacked events come again after the consumer's ack wait,
@@ -691,6 +744,9 @@ public final class MeshClient implements AutoCloseable {
                         break;
                     case FrameType.ADMIN_REPLY:
                         replies.onAdminReply(Frames.readAdminReply(frame));
+                        break;
+                    case FrameType.EVENTS:
+                        replies.onEvents(Frames.readEventsHeader(frame), frame);
                         break;
                     case FrameType.ERR:
                         onError(Frames.readErr(frame));

@@ -45,6 +45,17 @@ public final class FrameType {
      */
     public static final byte REQUEST = 0x42;
 
+    /**
+     * Client to broker (protocol version 2): read stored events of a stream from a sequence
+     * ({@code u32 ref, str16 stream, i64 from sequence, u32 max events}); answered with EVENTS.
+     */
+    public static final byte READ = 0x43;
+    /**
+     * Broker to client (protocol version 2): answer to READ ({@code u32 ref, u16 status, u32 length},
+     * then an {@link EventPage} when the status is 2xx, else a JSON error document).
+     */
+    public static final byte EVENTS = 0x44;
+
     private FrameType() {
     }
 
@@ -66,6 +77,8 @@ public final class FrameType {
             case PUB_DURABLE: return "PUB_DURABLE";
             case PUB_ACK: return "PUB_ACK";
             case REQUEST: return "REQUEST";
+            case READ: return "READ";
+            case EVENTS: return "EVENTS";
             default: return String.format("0x%02x", type & 0xff);
         }
     }

@@ -12,8 +12,10 @@ import java.util.List;
  * {@link FrameDecoder}) and return a value or throw {@link ProtocolException}.
  */
 public final class Frames {
-    /** The protocol version this code speaks (and the only one so far). */
-    public static final int PROTOCOL_VERSION = 1;
+    /** The newest protocol version this code speaks: 2 added READ and EVENTS. */
+    public static final int PROTOCOL_VERSION = 2;
+    /** The first version with READ and EVENTS. */
+    public static final int READ_VERSION = 2;
     /** The oldest version this code still speaks. */
     public static final int MIN_PROTOCOL_VERSION = 1;
     /** {@code "WEFT"}: the first four bytes of HELLO's body, to reject wrong protocols at once. */
@@ -323,5 +325,57 @@ public final class Frames {
         String pattern = Wire.readStr16(body);
         String group = Wire.readStr16(body);
         return new Sub(sid, pattern, group.isEmpty() ? null : group);
+    }
+
+    /** A READ: up to {@code maxEvents} stored events of {@code stream} from sequence {@code fromSeq}. */
+    public record Read(long ref, String stream, long fromSeq, int maxEvents) {
+    }
+
+    public static void writeRead(ByteBuf out, long ref, String stream, long fromSeq, int maxEvents) {
+        int s = begin(out, FrameType.READ);
+        out.writeInt((int) ref);
+        Wire.writeStr16(out, stream);
+        out.writeLong(fromSeq);
+        out.writeInt(maxEvents);
+        end(out, s);
+    }
+
+    public static Read readRead(ByteBuf body) {
+        Wire.need(body, 4, "READ ref");
+        long ref = body.readUnsignedInt();
+        String stream = Wire.readStr16(body);
+        Wire.need(body, 12, "READ position");
+        long from = body.readLong();
+        long max = body.readUnsignedInt();
+        if (from < 1 || max < 1) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
+                    "READ needs a sequence and a count of at least 1, got " + from + " and " + max);
+        }
+        return new Read(ref, stream, from, (int) Math.min(max, Integer.MAX_VALUE));
+    }
+
+    /** Appends an EVENTS frame: {@code body} is an {@link EventPage} (2xx) or a JSON error document. */
+    public static void writeEvents(ByteBuf out, long ref, int status, byte[] body) {
+        int s = begin(out, FrameType.EVENTS);
+        out.writeInt((int) ref);
+        out.writeShort(status);
+        out.writeInt(body.length);
+        out.writeBytes(body);
+        end(out, s);
+    }
+
+    /** An EVENTS frame's reference and status; the frame's reader index is left at its body. */
+    public record EventsHeader(long ref, int status, int length) {
+    }
+
+    public static EventsHeader readEventsHeader(ByteBuf body) {
+        Wire.need(body, 10, "EVENTS");
+        long ref = body.readUnsignedInt();
+        int status = body.readUnsignedShort();
+        int len = body.readInt();
+        if (len < 0 || len != body.readableBytes()) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "EVENTS length " + len + " does not match the frame");
+        }
+        return new EventsHeader(ref, status, len);
     }
 }

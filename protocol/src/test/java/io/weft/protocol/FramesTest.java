@@ -27,7 +27,8 @@ class FramesTest {
         Frames.writeHello(b, new Hello(1, 3, "app", "cloud"));
         Hello h = Frames.readHello(body(b, FrameType.HELLO));
         assertEquals(new Hello(1, 3, "app", "cloud"), h);
-        assertEquals(1, Frames.negotiate(h));
+        assertEquals(2, Frames.negotiate(h), "the highest version both speak");
+        assertEquals(1, Frames.negotiate(new Hello(1, 1, "old", "")), "a version-1 client still gets version 1");
 
         Info info = new Info(1, "dev", "n1", "cloud", 1 << 20, true,
                 List.of(new NodeAddress("n1", "cloud", "127.0.0.1:7420", true)));
@@ -120,5 +121,72 @@ class FramesTest {
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
         DecoderException e = assertThrows(DecoderException.class, () -> ch.writeInbound(Unpooled.buffer().writeInt(0)));
         assertEquals(ErrorCode.PROTOCOL_ERROR, ((ProtocolException) e.getCause()).code());
+    }
+
+    @Test
+    void readAndEventsRoundTrip() {
+        ByteBuf r = Unpooled.buffer();
+        Frames.writeRead(r, 9, "orders", 42, 1000);
+        assertEquals(new Frames.Read(9, "orders", 42, 1000), Frames.readRead(body(r, FrameType.READ)));
+
+        EventPage.Writer w = new EventPage.Writer(20 + EventPage.entryBytes(new byte[3], 2));
+        w.add(42, 1_700_000_000_000L, "a.b".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {1, 2});
+        byte[] page = w.finish(50, 42);
+        ByteBuf e = Unpooled.buffer();
+        Frames.writeEvents(e, 9, 200, page);
+        ByteBuf eb = body(e, FrameType.EVENTS);
+        Frames.EventsHeader h = Frames.readEventsHeader(eb);
+        assertEquals(new Frames.EventsHeader(9, 200, page.length), h);
+        EventPage.Page p = EventPage.read(eb, h.length());
+        assertEquals(50, p.lastSeq());
+        assertEquals(43, p.next());
+        assertEquals(1, p.entries().size());
+        EventPage.Entry entry = p.entries().get(0);
+        assertEquals(42, entry.seq());
+        assertEquals(1_700_000_000_000L, entry.timeMillis());
+        assertEquals("a.b", entry.topic());
+        assertEquals(List.of((byte) 1, (byte) 2), List.of(entry.event()[0], entry.event()[1]));
+        assertEquals(0, eb.readableBytes());
+    }
+
+    @Test
+    void readNeedsAPositionAndACount() {
+        ByteBuf r = Unpooled.buffer();
+        Frames.writeRead(r, 1, "orders", 0, 10);
+        assertEquals(ErrorCode.PROTOCOL_ERROR,
+                assertThrows(ProtocolException.class, () -> Frames.readRead(body(r, FrameType.READ))).code());
+        ByteBuf c = Unpooled.buffer();
+        Frames.writeRead(c, 1, "orders", 1, 0);
+        assertEquals(ErrorCode.PROTOCOL_ERROR,
+                assertThrows(ProtocolException.class, () -> Frames.readRead(body(c, FrameType.READ))).code());
+    }
+
+    @Test
+    void anEmptyPageStartsWhereItWasAsked() {
+        EventPage.Page p = EventPage.read(Unpooled.wrappedBuffer(new EventPage.Writer(20).finish(7, 8)), 20);
+        assertEquals(new EventPage.Page(7, 8, List.of()), p);
+    }
+
+    @Test
+    void malformedPagesAreRefusedNotAllocated() {
+        // a count no page of this size can hold
+        ByteBuf huge = Unpooled.buffer().writeLong(1).writeLong(1).writeInt(Integer.MAX_VALUE);
+        assertEquals(ErrorCode.PROTOCOL_ERROR,
+                assertThrows(ProtocolException.class, () -> EventPage.read(huge, 20)).code());
+        // an entry whose length runs past the page
+        ByteBuf over = Unpooled.buffer().writeLong(1).writeLong(2).writeInt(1)
+                .writeLong(1).writeLong(0).writeShort(0).writeInt(1000).writeByte(0);
+        assertEquals(ErrorCode.PROTOCOL_ERROR,
+                assertThrows(ProtocolException.class, () -> EventPage.read(over, over.readableBytes())).code());
+        // bytes after the last entry
+        ByteBuf trailing = Unpooled.buffer().writeLong(1).writeLong(1).writeInt(0).writeByte(9);
+        assertEquals(ErrorCode.PROTOCOL_ERROR,
+                assertThrows(ProtocolException.class, () -> EventPage.read(trailing, 21)).code());
+    }
+
+    @Test
+    void aWriterMustBeFilledExactly() {
+        EventPage.Writer w = new EventPage.Writer(100);
+        assertThrows(IllegalStateException.class, () -> w.finish(0, 1));
     }
 }
