@@ -28,7 +28,8 @@ import java.util.function.Function;
 /**
  * A broker stand-in on a loopback socket for meshctl tests of the streams commands: greets, answers
  * PING, records every REQUEST ("METHOD PATH BODY") and answers it from {@link #replies} (keyed by
- * "METHOD PATH", default 404), and acks every PUB_DURABLE as stored in stream "orders" with
+ * "METHOD PATH", default 404), records every READ ("READ STREAM FROM MAX") and answers it from
+ * {@link #pages}, and acks every PUB_DURABLE as stored in stream "orders" with
  * increasing seqs (or as a duplicate when the event id starts with "dup").
  */
 final class FakeMeshd implements AutoCloseable {
@@ -38,6 +39,8 @@ final class FakeMeshd implements AutoCloseable {
     final Queue<String> requests = new ConcurrentLinkedQueue<>();
     final Queue<String> published = new ConcurrentLinkedQueue<>();
     final Map<String, Function<String, Reply>> replies = new ConcurrentHashMap<>();
+    /** Binary pages READ answers, keyed by "STREAM FROMSEQ" (default 404). */
+    final Map<String, byte[]> pages = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final ServerSocket server;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
@@ -84,7 +87,7 @@ final class FakeMeshd implements AutoCloseable {
                 ByteBuf body = Unpooled.wrappedBuffer(frame, 1, len - 1);
                 ByteBuf reply = Unpooled.buffer();
                 switch (frame[0]) {
-                    case FrameType.HELLO -> Frames.writeInfo(reply, new Info(1, "fake", "fake-1", "cloud", 1 << 20, true,
+                    case FrameType.HELLO -> Frames.writeInfo(reply, new Info(Frames.PROTOCOL_VERSION, "fake", "fake-1", "cloud", 1 << 20, true,
                             List.of(new NodeAddress("fake-1", "cloud", address(), true))));
                     case FrameType.PING -> Frames.writePong(reply, Frames.readToken(body));
                     case FrameType.REQUEST -> {
@@ -94,6 +97,16 @@ final class FakeMeshd implements AutoCloseable {
                         Function<String, Reply> h = replies.get(r.method() + " " + r.path());
                         Reply rep = h != null ? h.apply(b) : new Reply(404, "{\"error\":\"no route " + r.path() + "\"}");
                         Frames.writeAdminReply(reply, r.ref(), rep.status(), rep.json().getBytes(StandardCharsets.UTF_8));
+                    }
+                    case FrameType.READ -> {
+                        Frames.Read r = Frames.readRead(body);
+                        requests.add("READ " + r.stream() + " " + r.fromSeq() + " " + r.maxEvents());
+                        byte[] page = pages.get(r.stream() + " " + r.fromSeq());
+                        if (page != null) {
+                            Frames.writeEvents(reply, r.ref(), 200, page);
+                        } else {
+                            Frames.writeEvents(reply, r.ref(), 404, "{\"error\":\"no such page\"}".getBytes(StandardCharsets.UTF_8));
+                        }
                     }
                     case FrameType.PUB_DURABLE -> {
                         long ref = body.readLong();

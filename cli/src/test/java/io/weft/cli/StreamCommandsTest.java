@@ -300,8 +300,9 @@ class StreamCommandsTest {
     @Test
     void benchDurableMeasuresAcksAndReplay() throws Exception {
         // the fake stores seqs from 42 on: the measured run (after 2 warm-up events) starts at 44
-        meshd.replies.put("GET /v1/streams/orders/events?from_seq=44&count=10", b -> new FakeMeshd.Reply(200, page(54,
-                44, 45, 46, 47, 48, 49, 50, 51, 52, 53)));
+        // a replay reads binary pages: 44-49, then 50-53, as a broker whose pages fill up would answer
+        meshd.pages.put("orders 44", binaryPage(60, 44, 45, 46, 47, 48, 49));
+        meshd.pages.put("orders 50", binaryPage(60, 50, 51, 52, 53));
         assertEquals(0, Meshctl.run("bench", "-s", server, "--durable", "--msgs", "10", "--warmup", "2", "--window", "4",
                 "--topic", "orders.bench", "--replay", "--stream", "orders", "--json"));
         JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
@@ -312,6 +313,29 @@ class StreamCommandsTest {
         assertTrue(n.get("ackLatencyMicros").has("p99.9"));
         assertEquals(10, n.get("replay").get("events").asLong());
         assertEquals(12, meshd.published.size());
+        assertEquals(List.of("READ orders 44 10", "READ orders 50 4"),
+                meshd.requests.stream().filter(r -> r.startsWith("READ")).toList());
+    }
+
+    /** A binary page of events with these seqs, as EVENTS carries it. */
+    private static byte[] binaryPage(long lastSeq, long... seqs) {
+        List<byte[]> events = new java.util.ArrayList<>();
+        int size = 20;
+        byte[] topic = "orders.bench".getBytes(StandardCharsets.UTF_8);
+        for (long seq : seqs) {
+            io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer();
+            io.weft.protocol.EventCodec.encode(io.cloudevents.core.builder.CloudEventBuilder.v1().withId("e" + seq)
+                    .withSource(java.net.URI.create("/test")).withType("orders.bench").build(), b);
+            byte[] e = new byte[b.readableBytes()];
+            b.readBytes(e);
+            events.add(e);
+            size += io.weft.protocol.EventPage.entryBytes(topic, e.length);
+        }
+        io.weft.protocol.EventPage.Writer w = new io.weft.protocol.EventPage.Writer(size);
+        for (int i = 0; i < seqs.length; i++) {
+            w.add(seqs[i], 1_700_000_000_000L + seqs[i], topic, events.get(i));
+        }
+        return w.finish(lastSeq, seqs[0]);
     }
 
     private static String page(long next, long... seqs) {
