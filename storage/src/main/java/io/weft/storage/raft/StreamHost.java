@@ -7,8 +7,8 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.netty.NettyFactory;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.Message;
@@ -174,9 +174,9 @@ public final class StreamHost implements AutoCloseable {
     static RaftProperties properties(Path dir, String host, int port, Settings s) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
-        RaftConfigKeys.Rpc.setType(p, new CatchUpGrpc()); // gRPC, with a fix for a follower left behind
-        GrpcConfigKeys.Server.setHost(p, host);
-        GrpcConfigKeys.Server.setPort(p, port);
+        RaftConfigKeys.Rpc.setType(p, new CatchUpNetty()); // Netty, with a fix for a follower left behind
+        NettyConfigKeys.Server.setHost(p, host);
+        NettyConfigKeys.Server.setPort(p, port);
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(800, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
@@ -195,7 +195,6 @@ public final class StreamHost implements AutoCloseable {
         RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
         RaftServerConfigKeys.Write.setElementLimit(p, 4096);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("16MB")); // the Batcher keeps ~8 MB in flight
-        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
         // the retry cache answers a client that resends a request with the same call id; we never do
         // (a retried publish is a new request, deduplicated by the stream), and its default 60 s kept
         // every entry's reply alive long enough to be copied by every young collection
@@ -398,7 +397,7 @@ public final class StreamHost implements AutoCloseable {
                 .setProperties(properties)
                 .setRaftGroup(group)
                 .setClientId(ClientId.randomId())
-                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
+                .setClientRpc(new NettyFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
                         TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
                 .build();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.junit.jupiter.api.Test;
 
@@ -20,8 +19,8 @@ class StreamHostMemoryTest {
     void aGroupsRatisBuffersStayUnderAThirdOfA256MbHeap() {
         RaftProperties p = StreamHost.properties(Path.of("unused"), "127.0.0.1", 0, StreamHost.Settings.defaults());
         long segmentCache = RaftServerConfigKeys.Log.segmentCacheSizeMax(p).getSize();
-        long appends = (long) GrpcConfigKeys.Server.leaderOutstandingAppendsMax(p)
-                * RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize();
+        // the Netty transport's appender has one appendEntries outstanding per follower
+        long appends = RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize();
         long snapshotChunk = RaftServerConfigKeys.Log.Appender.snapshotChunkSizeMax(p).getSize();
         long pendingWrites = RaftServerConfigKeys.Write.byteLimit(p).getSize();
         long total = segmentCache + appends + snapshotChunk + pendingWrites;
