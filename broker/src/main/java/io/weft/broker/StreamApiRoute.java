@@ -3,7 +3,9 @@ package io.weft.broker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.protocol.Topics;
 import io.weft.storage.InvalidStreamConfigException;
+import io.weft.storage.StreamConfig;
 import io.weft.storage.raft.StreamHost;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -83,6 +85,10 @@ final class StreamApiRoute {
             };
         }
         String stream = parts[2];
+        if (!StreamConfig.validName(stream)) {
+            return new Refused(400, "'" + Topics.printable(stream) + "' is not a stream name (1-"
+                    + StreamConfig.MAX_NAME_LENGTH + " letters, digits, '-' or '_')");
+        }
         boolean local = "true".equals(query.get("local"));
         ObjectNode req = JSON.createObjectNode();
         if (parts.length == 3 && method.equals("GET") && local) {

@@ -481,6 +481,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
      * ends for now.
      */
     CompletableFuture<Response> readPage(String stream, long fromSeq, int max) {
+        if (!StreamConfig.validName(stream)) {
+            return done(400, Map.of("error", "'" + Topics.printable(stream) + "' is not a stream name (1-"
+                    + StreamConfig.MAX_NAME_LENGTH + " letters, digits, '-' or '_')"));
+        }
         int count = Math.max(1, Math.min(MAX_PAGE, max));
         Optional<StreamStateMachine> local = host.replica(stream);
         if (local.isPresent() && local.get().read(l -> l.lastSeq()).orElse(0L) >= fromSeq) {

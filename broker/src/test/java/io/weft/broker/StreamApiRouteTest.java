@@ -1,6 +1,7 @@
 package io.weft.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import java.nio.charset.StandardCharsets;
@@ -59,5 +60,10 @@ class StreamApiRouteTest {
         StreamApiRoute.Refused cfg = (StreamApiRoute.Refused) route("POST", "/v1/streams/orders/consumers", Map.of(),
                 "{\"name\":\"c\",\"maxDeliver\":-1}");
         assertEquals(400, cfg.status());
+        // a name that is no stream's would otherwise become a wildcard in the leader's API topic
+        StreamApiRoute.Refused name = (StreamApiRoute.Refused) StreamApiRoute.of("GET", "/v1/streams/a.>/events",
+                Map.of(), NONE);
+        assertEquals(400, name.status());
+        assertTrue(name.error().contains("not a stream name"), name.error());
     }
 }

@@ -155,6 +155,9 @@ class StreamProcessTest {
                 ExecutionException unknown = assertThrows(ExecutionException.class,
                         () -> client.read("nosuch", 1, 10).get(30, TimeUnit.SECONDS));
                 assertTrue(unknown.getCause().getMessage().contains("404"), unknown.getCause().getMessage());
+                ExecutionException badName = assertThrows(ExecutionException.class,
+                        () -> client.read("a.>", 1, 10).get(30, TimeUnit.SECONDS));
+                assertTrue(badName.getCause().getMessage().contains("400"), badName.getCause().getMessage());
                 try (MeshClient onReplica = MeshClient.connect(ClientOptions.builder().servers(mesh.node("c1").client())
                         .discover(false).build())) {
                     checkStored(readBinary(onReplica, 10_000), lastSeq);

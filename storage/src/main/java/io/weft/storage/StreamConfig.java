@@ -30,6 +30,11 @@ public record StreamConfig(String name, List<String> subjects, int replicas, Str
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_NAME_LENGTH + "}");
 
+    /** True when {@code name} is a valid stream name: 1-64 letters, digits, '-' or '_'. */
+    public static boolean validName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
+
     /** Validates every field; throws {@link InvalidStreamConfigException} naming the first bad one. */
     public StreamConfig {
         if (name == null || !NAME.matcher(name).matches()) {
