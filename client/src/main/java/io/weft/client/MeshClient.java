@@ -243,11 +243,23 @@ public final class MeshClient implements AutoCloseable {
         ScheduledThreadPoolExecutor t = startTimer();
         CompletableFuture<AdminResponse> f = new CompletableFuture<>();
         long ref = replies.addRequest(f);
+        return send(t, f, ref, r -> replies.forgetRequest(r, f), method + " " + path,
+                buf -> Frames.writeRequest(buf, ref, method, path, body));
+    }
+
+    /**
+     * Sends call {@code ref} (registered with {@link #replies} by the caller) as the frame {@code write}
+     * writes, and fails {@code f} when no answer came within the request timeout ({@code forget} says
+     * whether the call still waited), when the client closed, or when the frame could not be queued.
+     */
+    private <T> CompletableFuture<T> send(ScheduledThreadPoolExecutor timer, CompletableFuture<T> f, long ref,
+                                          java.util.function.LongPredicate forget, String what,
+                                          java.util.function.Consumer<ByteBuf> write) {
         long timeoutMs = options.requestTimeout.toMillis();
         try {
-            ScheduledFuture<?> timeout = t.schedule(() -> {
-                if (replies.forgetRequest(ref, f)) {
-                    f.completeExceptionally(new MeshException(method + " " + path + ": no reply from the broker within "
+            ScheduledFuture<?> timeout = timer.schedule(() -> {
+                if (forget.test(ref)) {
+                    f.completeExceptionally(new MeshException(what + ": no reply from the broker within "
                             + timeoutMs + " ms"));
                 }
             }, timeoutMs, TimeUnit.MILLISECONDS);
@@ -258,7 +270,7 @@ public final class MeshClient implements AutoCloseable {
             return f;
         }
         try {
-            append(buf -> Frames.writeRequest(buf, ref, method, path, body));
+            append(write);
         } catch (RuntimeException e) {
             replies.forget(ref);
             f.completeExceptionally(e);
@@ -296,27 +308,8 @@ public final class MeshClient implements AutoCloseable {
         ScheduledThreadPoolExecutor t = startTimer();
         CompletableFuture<StreamPage> f = new CompletableFuture<>();
         long ref = replies.addRead(stream, fromSeq, f);
-        long timeoutMs = options.requestTimeout.toMillis();
-        try {
-            ScheduledFuture<?> timeout = t.schedule(() -> {
-                if (replies.forgetRead(ref)) {
-                    f.completeExceptionally(new MeshException("read of stream " + stream + " from " + fromSeq
-                            + ": no reply from the broker within " + timeoutMs + " ms"));
-                }
-            }, timeoutMs, TimeUnit.MILLISECONDS);
-            f.whenComplete((r, e) -> timeout.cancel(false));
-        } catch (RejectedExecutionException e) {
-            replies.forget(ref);
-            f.completeExceptionally(new MeshException("client is closed"));
-            return f;
-        }
-        try {
-            append(buf -> Frames.writeRead(buf, ref, stream, fromSeq, maxEvents));
-        } catch (RuntimeException e) {
-            replies.forget(ref);
-            f.completeExceptionally(e);
-        }
-        return f;
+        return send(t, f, ref, replies::forgetRead, "read of stream " + stream + " from " + fromSeq,
+                buf -> Frames.writeRead(buf, ref, stream, fromSeq, maxEvents));
     }
 
     /**

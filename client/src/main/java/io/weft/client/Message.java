@@ -1,8 +1,6 @@
 package io.weft.client;
 
 import io.cloudevents.CloudEvent;
-import io.netty.buffer.Unpooled;
-import io.weft.protocol.EventCodec;
 
 /** One delivered event: its topic, the subscription it matched, and the CloudEvent (decoded on demand). */
 public final class Message {
@@ -30,15 +28,14 @@ public final class Message {
     /** The event; decoded the first time it is asked for. */
     public CloudEvent event() {
         if (event == null) {
-            event = EventCodec.decode(Unpooled.wrappedBuffer(encodedEvent));
+            event = EncodedEvents.decode(encodedEvent);
         }
         return event;
     }
 
     /** The event's data (null when it has none), read without decoding the rest of the event. */
     public byte[] data() {
-        return event != null ? (event.getData() == null ? null : event.getData().toBytes())
-                : EventCodec.readData(Unpooled.wrappedBuffer(encodedEvent));
+        return EncodedEvents.data(encodedEvent, event);
     }
 
     /** Size of the event in its binary wire encoding. */

@@ -1,8 +1,6 @@
 package io.weft.client;
 
 import io.cloudevents.CloudEvent;
-import io.netty.buffer.Unpooled;
-import io.weft.protocol.EventCodec;
 import java.time.Instant;
 
 /**
@@ -42,15 +40,14 @@ public final class StreamEvent {
     /** The event; decoded the first time it is asked for. */
     public CloudEvent event() {
         if (event == null) {
-            event = EventCodec.decode(Unpooled.wrappedBuffer(encodedEvent));
+            event = EncodedEvents.decode(encodedEvent);
         }
         return event;
     }
 
     /** The event's data (null when it has none), read without decoding the rest of the event. */
     public byte[] data() {
-        return event != null ? (event.getData() == null ? null : event.getData().toBytes())
-                : EventCodec.readData(Unpooled.wrappedBuffer(encodedEvent));
+        return EncodedEvents.data(encodedEvent, event);
     }
 
     /** Size of the event in its binary wire encoding. */
