@@ -95,9 +95,42 @@ public final class Membership implements AutoCloseable {
         });
     }
 
-    private static int freePort(InetAddress addr) throws IOException {
+    /**
+     * A free port for the membership endpoint when none was given, picked below the kernel's range of
+     * ephemeral ports. JGroups binds the port itself, some seconds later; a port found by binding port
+     * 0 comes from the ephemeral range, and in between this node's own outgoing connections (the mesh
+     * links it dials at start) can be given it as their local port. That kept JGroups from binding it
+     * for 58 s in one of CI's start-up stress rounds. Below the range only an explicit bind can take it.
+     */
+    static int freePort(InetAddress addr, int ephemeralLow, java.util.random.RandomGenerator random) throws IOException {
+        int low = 10_000;
+        if (ephemeralLow - low >= 1000) {
+            for (int i = 0; i < 50; i++) {
+                int candidate = low + random.nextInt(ephemeralLow - low);
+                try (ServerSocket s = new ServerSocket(candidate, 1, addr)) {
+                    return s.getLocalPort();
+                } catch (IOException taken) {
+                    // try another
+                }
+            }
+        }
         try (ServerSocket s = new ServerSocket(0, 1, addr)) {
             return s.getLocalPort();
+        }
+    }
+
+    private static int freePort(InetAddress addr) throws IOException {
+        return freePort(addr, ephemeralLow(), new java.util.SplittableRandom());
+    }
+
+    /** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+    static int ephemeralLow() {
+        // read by line: Files.readString trusts the size /proc reports and returned "3" here
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
+                java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            return Integer.parseInt(r.readLine().trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32768;
         }
     }
 
