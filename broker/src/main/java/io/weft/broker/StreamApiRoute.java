@@ -61,6 +61,15 @@ final class StreamApiRoute {
     record Refused(int status, String error) implements Route {
     }
 
+    /**
+     * A refusal when {@code stream} is not a valid stream name (it would otherwise become part of the
+     * leader's API topic, wildcards and all), else null.
+     */
+    static Refused checkName(String stream) {
+        return StreamConfig.validName(stream) ? null : new Refused(400, "'" + Topics.printable(stream)
+                + "' is not a stream name (1-" + StreamConfig.MAX_NAME_LENGTH + " letters, digits, '-' or '_')");
+    }
+
     static Route of(String method, String path, Map<String, String> query, byte[] body) {
         try {
             return parse(method, path, query, body);
@@ -85,9 +94,9 @@ final class StreamApiRoute {
             };
         }
         String stream = parts[2];
-        if (!StreamConfig.validName(stream)) {
-            return new Refused(400, "'" + Topics.printable(stream) + "' is not a stream name (1-"
-                    + StreamConfig.MAX_NAME_LENGTH + " letters, digits, '-' or '_')");
+        Refused badName = checkName(stream);
+        if (badName != null) {
+            return badName;
         }
         boolean local = "true".equals(query.get("local"));
         ObjectNode req = JSON.createObjectNode();

@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.weft.protocol.EventCodec;
-import io.weft.protocol.EventPage;
 import io.weft.protocol.Frames;
 import io.weft.protocol.Topics;
 import io.weft.protocol.Wire;
@@ -81,8 +80,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private static final long ACK_TIMEOUT_MILLIS = 1_500;
     /** How long {@code stream ls} collects answers. */
     private static final long LIST_WINDOW_MILLIS = 400;
-    /** Most events per replay or consumer page. */
-    private static final int MAX_PAGE = 10_000;
 
     /** An answer: HTTP-like status and a JSON document. */
     record Response(int status, byte[] json) {
@@ -335,8 +332,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             case "events":
                 return CompletableFuture.completedFuture(new Response(200, events(stream, req)));
             case "read":
-                return CompletableFuture.completedFuture(new Response(200, page(host.replica(stream).orElseThrow(),
-                        Math.max(1, req.path("fromSeq").asLong(1)), Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1))))));
+                return CompletableFuture.completedFuture(new Response(200, StreamPages.page(host.replica(stream).orElseThrow(),
+                        req.path("fromSeq").asLong(1), req.path("count").asInt(1), config.maxPayloadBytes)));
             case "consumer.create": {
                 ConsumerConfig cc = StreamJson.consumerConfig(req.path("config"));
                 return host.consumerOp(stream, new ConsumerOp.Create(cc)).thenApply(r -> r.ok()
@@ -409,7 +406,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     private byte[] events(String stream, JsonNode req) throws IOException {
         StreamStateMachine sm = host.replica(stream).orElseThrow();
-        int count = Math.max(1, Math.min(MAX_PAGE, req.path("count").asInt(1000)));
+        int count = Math.max(1, Math.min(StreamPages.MAX_EVENTS, req.path("count").asInt(1000)));
         long from;
         if (req.hasNonNull("fromTime")) {
             long t = StreamJson.parseTime(req.path("fromTime").asText());
@@ -435,42 +432,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         return out.toByteArray();
     }
 
-    /**
-     * A binary page ({@link EventPage}) of up to {@code count} events of {@code sm} from {@code from},
-     * at most the payload limit less 16 KiB (but always one event, which a frame can hold: the mesh
-     * allows 64 KiB over the limit for its envelope).
-     */
-    private byte[] page(StreamStateMachine sm, long from, int count) {
-        int budget = Math.max(64 * 1024, config.maxPayloadBytes - 16 * 1024);
-        List<StoredEvent> events = sm.readFrom(from, count, budget);
-        return pageOf(events, budget, sm.read(l -> l.lastSeq()).orElse(0L), from);
-    }
-
-    /**
-     * The page of the first of {@code events} (in sequence order) that fit {@code budget} bytes, and
-     * at least the first one; {@code lastSeq} and {@code from} as {@link EventPage.Writer#finish} takes
-     * them.
-     */
-    static byte[] pageOf(List<StoredEvent> events, int budget, long lastSeq, long from) {
-        byte[][] topics = new byte[events.size()][];
-        int size = 20;
-        int n = 0;
-        for (; n < events.size(); n++) {
-            topics[n] = events.get(n).topic().getBytes(StandardCharsets.UTF_8);
-            int b = EventPage.entryBytes(topics[n], events.get(n).event().length);
-            if (n > 0 && size + b > budget) {
-                break;
-            }
-            size += b;
-        }
-        EventPage.Writer w = new EventPage.Writer(size);
-        for (int i = 0; i < n; i++) {
-            StoredEvent e = events.get(i);
-            w.add(e.seq(), e.timeMillis(), topics[i], e.event());
-        }
-        return w.finish(lastSeq, from);
-    }
-
     // ---- asking side: any node ----
 
     /**
@@ -481,16 +442,16 @@ final class Streams implements StreamHost.Events, AutoCloseable {
      * ends for now.
      */
     CompletableFuture<Response> readPage(String stream, long fromSeq, int max) {
-        if (!StreamConfig.validName(stream)) {
-            return done(400, Map.of("error", "'" + Topics.printable(stream) + "' is not a stream name (1-"
-                    + StreamConfig.MAX_NAME_LENGTH + " letters, digits, '-' or '_')"));
+        StreamApiRoute.Refused bad = StreamApiRoute.checkName(stream);
+        if (bad != null) {
+            return done(bad.status(), Map.of("error", bad.error()));
         }
-        int count = Math.max(1, Math.min(MAX_PAGE, max));
         Optional<StreamStateMachine> local = host.replica(stream);
         if (local.isPresent() && local.get().read(l -> l.lastSeq()).orElse(0L) >= fromSeq) {
-            return CompletableFuture.supplyAsync(() -> new Response(200, page(local.get(), fromSeq, count)), work);
+            return CompletableFuture.supplyAsync(
+                    () -> new Response(200, StreamPages.page(local.get(), fromSeq, max, config.maxPayloadBytes)), work);
         }
-        return call(stream, JSON.createObjectNode().put("op", "read").put("fromSeq", fromSeq).put("count", count));
+        return call(stream, JSON.createObjectNode().put("op", "read").put("fromSeq", fromSeq).put("count", max));
     }
 
     /** Routes an admin request ({@code /v1/streams...}); the answer may come from another node. */

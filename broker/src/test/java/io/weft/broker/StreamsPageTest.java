@@ -26,7 +26,7 @@ class StreamsPageTest {
     @Test
     void aPageStopsAtItsBudgetAndSaysWhereToGoOn() {
         List<StoredEvent> in = events(5, 100, 1000);
-        byte[] page = Streams.pageOf(in, 10_000, 200, 5);
+        byte[] page = StreamPages.pageOf(in, 10_000, 200, 5);
         assertTrue(page.length <= 10_000, page.length + " bytes");
         EventPage.Page p = read(page);
         int n = p.entries().size();
@@ -44,14 +44,14 @@ class StreamsPageTest {
 
     @Test
     void anEventLargerThanTheBudgetStillTravelsAlone() {
-        EventPage.Page p = read(Streams.pageOf(events(1, 3, 50_000), 10_000, 3, 1));
+        EventPage.Page p = read(StreamPages.pageOf(events(1, 3, 50_000), 10_000, 3, 1));
         assertEquals(1, p.entries().size());
         assertEquals(2, p.next());
     }
 
     @Test
     void nothingToReadIsAnEmptyPageThatStaysPut() {
-        EventPage.Page p = read(Streams.pageOf(List.of(), 10_000, 12, 13));
+        EventPage.Page p = read(StreamPages.pageOf(List.of(), 10_000, 12, 13));
         assertEquals(new EventPage.Page(12, 13, List.of()), p);
     }
 }

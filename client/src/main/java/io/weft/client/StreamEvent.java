@@ -1,6 +1,5 @@
 package io.weft.client;
 
-import io.cloudevents.CloudEvent;
 import java.time.Instant;
 
 /**
@@ -8,18 +7,16 @@ import java.time.Instant;
  * stream, when the stream stored it, the topic it was published to and the CloudEvent (decoded the
  * first time it is asked for).
  */
-public final class StreamEvent {
+public final class StreamEvent extends EncodedEvent {
     private final long seq;
     private final long storedMillis;
     private final String topic;
-    private final byte[] encodedEvent;
-    private CloudEvent event;
 
     StreamEvent(long seq, long storedMillis, String topic, byte[] encodedEvent) {
+        super(encodedEvent);
         this.seq = seq;
         this.storedMillis = storedMillis;
         this.topic = topic;
-        this.encodedEvent = encodedEvent;
     }
 
     /** The event's sequence in the stream (the first is 1). */
@@ -35,24 +32,6 @@ public final class StreamEvent {
     /** The topic the event was published to. */
     public String topic() {
         return topic;
-    }
-
-    /** The event; decoded the first time it is asked for. */
-    public CloudEvent event() {
-        if (event == null) {
-            event = EncodedEvents.decode(encodedEvent);
-        }
-        return event;
-    }
-
-    /** The event's data (null when it has none), read without decoding the rest of the event. */
-    public byte[] data() {
-        return EncodedEvents.data(encodedEvent, event);
-    }
-
-    /** Size of the event in its binary wire encoding. */
-    public int encodedSize() {
-        return encodedEvent.length;
     }
 
     @Override

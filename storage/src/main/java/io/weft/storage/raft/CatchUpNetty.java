@@ -9,8 +9,6 @@ import org.apache.ratis.server.leader.FollowerInfo;
 import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
 import org.apache.ratis.server.leader.WeftCatchUpAppender;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Ratis's Netty transport, except that a leader believes a follower that says, in answer to a
@@ -42,8 +40,6 @@ import org.slf4j.LoggerFactory;
  * own with one decision changed ({@link WeftCatchUpAppender}).
  */
 public final class CatchUpNetty implements RpcType {
-    private static final Logger LOG = LoggerFactory.getLogger(CatchUpNetty.class);
-
     @Override
     public String name() {
         return CatchUpNetty.class.getName();
@@ -63,7 +59,7 @@ public final class CatchUpNetty implements RpcType {
      * @param replyNextIndex    the index the follower asked to be sent next
      * @param matchIndex        the last index the leader believes the follower holds
      */
-    static long followerOverrules(long requestFirstIndex, long replyNextIndex, long matchIndex) {
+    public static long followerOverrules(long requestFirstIndex, long replyNextIndex, long matchIndex) {
         return requestFirstIndex < 0 && replyNextIndex >= 0 && replyNextIndex <= matchIndex ? replyNextIndex : -1;
     }
 
@@ -74,14 +70,7 @@ public final class CatchUpNetty implements RpcType {
 
         @Override
         public LogAppender newLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
-            return new WeftCatchUpAppender(server, state, follower, (first, replyNext, match) -> {
-                long next = followerOverrules(first, replyNext, match);
-                if (next >= 0) {
-                    LOG.warn("{}: follower's log ends before index {}, which the leader believed it had matched up to {};"
-                            + " sending from {} again", follower.getName(), replyNext, match, next);
-                }
-                return next;
-            });
+            return new WeftCatchUpAppender(server, state, follower);
         }
     }
 }
