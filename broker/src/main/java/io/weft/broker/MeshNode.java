@@ -426,7 +426,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     @Override
     public void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody) {
         router.routeFromMesh(hop == MeshFrames.HOP_GATEWAY ? Origin.GATEWAY : Origin.ROUTE,
-                groups.isEmpty() ? Set.of() : Set.copyOf(groups), replyTo, pubBody);
+                switch (groups.size()) { // per event: Set.copyOf builds a HashSet first
+                    case 0 -> Set.of();
+                    case 1 -> Set.of(groups.get(0));
+                    default -> Set.copyOf(groups);
+                }, replyTo, pubBody);
     }
 
     // ---- Membership.Listener ----

@@ -71,9 +71,9 @@ public final class Codec {
 
     /** A PUBLISH entry of {@code batch}, stamped {@code entryTime} by the leader. */
     public static byte[] publish(long entryTime, List<Publish> batch) {
-        int size = 13;
+        int size = 13; // exact, so the entry is written once into an array of its own size
         for (Publish p : batch) {
-            size += 10 + p.event().length + p.topic().length() * 3 + p.source().length() * 3 + p.id().length() * 3;
+            size += 10 + p.event().length + utf8Length(p.topic()) + utf8Length(p.source()) + utf8Length(p.id());
         }
         Out o = new Out(size);
         o.u8(PUBLISH);
@@ -355,6 +355,16 @@ public final class Codec {
         }
 
         public Out str(String s) {
+            int n = s.length();
+            if (n <= 0xffff && isAscii(s)) { // the usual case: no array of its own for the string
+                room(2 + n);
+                SHORT.set(buf, size, (short) n);
+                for (int i = 0; i < n; i++) {
+                    buf[size + 2 + i] = (byte) s.charAt(i);
+                }
+                size += 2 + n;
+                return this;
+            }
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
             if (b.length > 0xffff) {
                 throw new IllegalArgumentException("string longer than 65535 bytes");
@@ -386,6 +396,20 @@ public final class Codec {
     }
 
     /** A big-endian reader that throws {@link IllegalArgumentException} on truncated input. */
+    /** The length of {@code s} in UTF-8. */
+    static int utf8Length(String s) {
+        return isAscii(s) ? s.length() : s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static final class In {
         private final ByteBuffer in;
 

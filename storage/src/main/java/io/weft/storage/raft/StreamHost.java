@@ -24,6 +24,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -106,6 +107,7 @@ public final class StreamHost implements AutoCloseable {
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final Map<RaftGroupId, StreamStateMachine> machines = new ConcurrentHashMap<>();
+    private final Map<String, RaftGroupId> groupIds = new ConcurrentHashMap<>();
     private final Map<RaftGroupId, String> names = new ConcurrentHashMap<>();
     private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
@@ -216,6 +218,19 @@ public final class StreamHost implements AutoCloseable {
     }
 
     /** The Raft group id of stream {@code name}: derived from the name, so it cannot be created twice. */
+    /** {@link #groupOf} for a publish: the name hash is an MD5 and a few objects each time. */
+    private RaftGroupId groupId(String name) {
+        RaftGroupId id = groupIds.get(name);
+        if (id == null) {
+            if (groupIds.size() >= 4096) {
+                groupIds.clear(); // names of deleted streams are not worth tracking: a bound is enough
+            }
+            id = groupOf(name);
+            groupIds.put(name, id);
+        }
+        return id;
+    }
+
     public static RaftGroupId groupOf(String name) {
         return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("weft-stream/" + name).getBytes(StandardCharsets.UTF_8)));
     }
@@ -315,7 +330,7 @@ public final class StreamHost implements AutoCloseable {
      * ack after a majority committed it, or with an error message (not leader, busy, deleted).
      */
     public void publish(String name, io.weft.storage.Publish p, Batcher.Callback cb) {
-        StreamStateMachine sm = machines.get(groupOf(name));
+        StreamStateMachine sm = machines.get(groupId(name));
         if (sm == null || !sm.isLeader()) {
             cb.failed("this node does not lead stream " + name + ": retry");
             return;
@@ -349,9 +364,9 @@ public final class StreamHost implements AutoCloseable {
         RaftClientRequest req = RaftClientRequest.newBuilder()
                 .setClientId(clientId)
                 .setServerId(self)
-                .setGroupId(groupOf(name))
+                .setGroupId(groupId(name))
                 .setCallId(callIds.incrementAndGet())
-                .setMessage(Message.valueOf(ByteString.copyFrom(entry)))
+                .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))) // the entry is ours alone
                 .setType(RaftClientRequest.writeRequestType())
                 .build();
         try {

@@ -21,11 +21,13 @@ import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -238,16 +240,19 @@ public final class StreamStateMachine extends BaseStateMachine {
         if (deletedConfig != null) {
             listener.deleted(getGroupId(), deletedConfig);
         }
-        return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(reply)));
     }
 
     private byte[] apply(long index, ByteString data) {
-        byte[] b = data.toByteArray();
-        if (b.length == 0) {
+        if (data.isEmpty()) {
             return Codec.errorReply("empty entry");
         }
-        Codec.In in = new Codec.In(b, 1);
-        switch (b[0]) {
+        byte kind = data.byteAt(0);
+        // read in place: a PUBLISH entry holds a whole batch, and a copy of it is garbage at once
+        ByteBuffer view = data.asReadOnlyByteBuffer();
+        view.position(view.position() + 1);
+        Codec.In in = new Codec.In(view);
+        switch (kind) {
             case Codec.CREATE: {
                 StreamConfig c = Codec.readConfig(in);
                 if (config == null) {
@@ -286,7 +291,7 @@ public final class StreamStateMachine extends BaseStateMachine {
                 }
                 return new byte[] {1};
             default:
-                return Codec.errorReply("unknown entry kind " + b[0]);
+                return Codec.errorReply("unknown entry kind " + kind);
         }
     }
 

@@ -67,6 +67,28 @@ class CodecTest {
     }
 
     @Test
+    void aPublishEntryDecodesInPlaceFromAReadOnlyView() {
+        // the state machine reads entries where Ratis holds them (no array behind the view)
+        List<Publish> batch = List.of(new Publish("/src", "id-1", "orders.eu", new byte[] {1, 2, 3}),
+                new Publish("/s\u00fcd", "id-\u00e9", "orders.\u65e5\u672c", new byte[0]),
+                new Publish("s", "i", "t", new byte[] {9}));
+        byte[] entry = Codec.publish(11, batch);
+        java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(entry).asReadOnlyBuffer();
+        view.position(1);
+        Codec.In in = new Codec.In(view);
+        assertEquals(11, Codec.entryTime(in));
+        List<Publish> back = Codec.publishes(in);
+        assertEquals(3, back.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(batch.get(i).topic(), back.get(i).topic());
+            assertEquals(batch.get(i).source(), back.get(i).source());
+            assertEquals(batch.get(i).id(), back.get(i).id());
+            assertArrayEquals(batch.get(i).event(), back.get(i).event());
+        }
+        assertEquals(false, in.hasMore());
+    }
+
+    @Test
     void aTruncatedEntryIsRejected() {
         byte[] entry = Codec.publish(7, List.of(new Publish("s", "i", "t", new byte[] {1, 2})));
         for (int cut = 1; cut < entry.length; cut++) {
