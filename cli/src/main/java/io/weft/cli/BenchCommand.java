@@ -108,6 +108,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Option(names = "--timeline", defaultValue = "0", paramLabel = "MILLIS",
+            description = "Also report, per interval of this many ms (by scheduled send time), the worst latency and "
+                    + "how late the publisher was: one stall or steady queueing? 0 (default) = off.")
+    long timelineMillis;
+
+    private volatile Timeline timeline;
+
     private final List<Receiver> receivers = new ArrayList<>();
 
     /** One subscribing connection's counters; its handler runs on one thread. */
@@ -123,8 +130,8 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) {
             warmup = durable ? msgs / 5 : 300_000;
         }
-        if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0) {
-            throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0");
+        if (size < 8 || msgs < 1 || pubs < 1 || subs < 0 || rate < 0 || timelineMillis < 0) {
+            throw new IllegalArgumentException("need --size >= 8, --msgs >= 1, --pubs >= 1, --subs >= 0, --rate >= 0, --timeline >= 0");
         }
         if (platformSeconds > 0) {
             return PlatformProbe.run(platformSeconds, json);
@@ -153,6 +160,10 @@ final class BenchCommand implements Callable<Integer> {
                     if (r.recording) {
                         long sent = ByteBuffer.wrap(m.data()).getLong(0);
                         r.latency.recordValue(Math.max(0, now - sent));
+                        Timeline t = timeline;
+                        if (t != null) {
+                            t.arrived(sent, now - sent);
+                        }
                     }
                     r.lastArrivalNanos = now;
                     r.received.incrementAndGet();
@@ -256,6 +267,7 @@ final class BenchCommand implements Callable<Integer> {
         long perPub = count / publishers.size();
         long total = perPub * publishers.size();
         long start = System.nanoTime();
+        timeline = record && timelineMillis > 0 ? new Timeline(start, TimeUnit.MILLISECONDS.toNanos(timelineMillis)) : null;
         List<Thread> threads = new ArrayList<>();
         for (MeshClient c : publishers) {
             Thread t = new Thread(() -> publish(c, perPub, start), "bench-pub");
@@ -301,6 +313,10 @@ final class BenchCommand implements Callable<Integer> {
                 return;
             }
             stamp.putLong(0, due);
+            Timeline t = timeline;
+            if (t != null) {
+                t.published(due, System.nanoTime() - due);
+            }
             c.publish(topic, CloudEventBuilder.v1().withId(Long.toString(i)).withSource(source)
                     .withType("io.weft.bench").withData(data).build());
         }
@@ -385,6 +401,10 @@ final class BenchCommand implements Callable<Integer> {
             lat.put("p99.9", micros(h.getValueAtPercentile(99.9)));
             lat.put("max", micros(h.getMaxValue()));
             out.put("latencyMicros", lat);
+            if (timeline != null) {
+                out.put("timelineMillis", timelineMillis);
+                out.put("timeline", timeline.buckets());
+            }
             System.out.println(Cli.JSON.writeValueAsString(out));
         } else {
             System.out.printf("%,d events of %d B, %d publisher(s) -> %d subscriber(s)%s%n", r.published, size, pubs, subs,
@@ -396,6 +416,13 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("latency:   p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us%n",
                         micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(99)),
                         micros(h.getValueAtPercentile(99.9)), micros(h.getMaxValue()));
+            }
+            if (timeline != null && subs > 0) {
+                System.out.printf("worst %d ms intervals (at ms: worst latency us / publisher late us):", timelineMillis);
+                for (Map<String, Object> b : timeline.worst(5)) {
+                    System.out.printf("  %s: %s / %s", b.get("atMillis"), b.get("maxLatencyMicros"), b.get("maxLateMicros"));
+                }
+                System.out.println();
             }
             if (!r.complete) {
                 System.out.println("INCOMPLETE: subscribers stopped receiving (events dropped as slow consumer?)");

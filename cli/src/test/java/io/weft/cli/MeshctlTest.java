@@ -113,6 +113,24 @@ class MeshctlTest {
     }
 
     @Test
+    void benchTimelineAccountsForEveryArrivalByInterval() throws Exception {
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--msgs", "2000", "--rate", "20000", "--warmup", "0",
+                "--subs", "2", "--timeline", "10", "--json"));
+        JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertEquals(10, n.get("timelineMillis").asInt());
+        long arrivals = 0;
+        double last = -1;
+        for (JsonNode b : n.get("timeline")) {
+            arrivals += b.get("events").asLong();
+            assertTrue(b.get("atMillis").asDouble() > last, n.toString());
+            last = b.get("atMillis").asDouble();
+            assertTrue(b.get("maxLatencyMicros").asDouble() >= 0 && b.get("maxLateMicros").asDouble() >= 0, b.toString());
+        }
+        assertEquals(n.get("received").asLong(), arrivals);
+        assertTrue(n.get("timeline").size() > 1, n.toString()); // 2,000 events at 20,000/s span ~100 ms
+    }
+
+    @Test
     void benchMeasuresInterestPropagationAfterUnmeasuredTrials() throws Exception {
         assertEquals(0, Meshctl.run("bench", "-s", server, "--propagation", "5", "--warmup", "3", "--json"));
         JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
