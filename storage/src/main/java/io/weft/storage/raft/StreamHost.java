@@ -191,6 +191,13 @@ public final class StreamHost implements AutoCloseable {
         // Memory per group is bounded by what follows (StreamHostMemoryTest adds it up). Ratis's defaults
         // (6 cached segments up to 200 MB, 16 MB snapshot chunks) let a leader whose follower was cut off
         // for a minute run out of a 256 MB heap while sending it a snapshot (chaos scenario 2, long).
+        // a node killed in the middle of writing an entry leaves it torn at the end of the open segment
+        // (an entry larger than Ratis's write buffer goes out in several writes): with the default policy
+        // (EXCEPTION) the replica then cannot start again (seen in LeaderKillChaosTest: "Log entry
+        // corrupted: ... read checksum is 00000000"). WARN_AND_RETURN keeps the entries before it and
+        // truncates the file there; a torn entry was never acknowledged (Ratis acks after the flush), so
+        // nothing acked is dropped, and the leader sends the replica whatever it lacks.
+        RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.WARN_AND_RETURN);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("16MB"));
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
         RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("32MB"));

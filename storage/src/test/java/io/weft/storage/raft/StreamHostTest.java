@@ -237,6 +237,49 @@ class StreamHostTest {
         }
     }
 
+    @Test
+    void aReplicaWhoseLastLogEntryIsTornStartsAndCatchesUp() throws Exception {
+        List<StreamHost.Peer> peers = new ArrayList<>();
+        StreamHost leader = threeReplicasOfOrders(StreamHost.Settings.defaults(), peers);
+        StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
+        String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
+                .orElseThrow().node();
+        for (int i = 0; i < 50; i++) {
+            assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
+        }
+        StreamStateMachine fsm = follower.replica("orders").orElseThrow();
+        await("the follower applied 50", () -> fsm.read(l -> l.lastSeq()).orElse(0L) == 50);
+        int port = follower.port();
+        hosts.remove(follower);
+        follower.close();
+
+        // what a kill in the middle of writing an entry leaves: its length and body, but no checksum yet
+        Path open;
+        try (var walk = java.nio.file.Files.walk(dir.resolve(name))) {
+            open = walk.filter(p -> p.getFileName().toString().startsWith("log_inprogress_")).findFirst().orElseThrow();
+        }
+        long valid = java.nio.file.Files.size(open); // a clean close truncated the preallocated padding
+        try (var ch = java.nio.channels.FileChannel.open(open, java.nio.file.StandardOpenOption.WRITE)) {
+            byte[] torn = new byte[1 + 100 + 4]; // varint 100, 100 bytes of body, a checksum of zeros
+            torn[0] = 100;
+            java.util.Arrays.fill(torn, 1, 101, (byte) 7);
+            ch.write(java.nio.ByteBuffer.wrap(torn), valid);
+        }
+
+        for (int i = 50; i < 80; i++) {
+            assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
+        }
+        StreamHost again = start(name, port);
+        await("the restarted replica", () -> again.replica("orders").isPresent());
+        StreamStateMachine sm = again.replica("orders").orElseThrow();
+        await("the restarted replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) >= 80);
+        List<StoredEvent> events = sm.readFrom(1, 10_000, Long.MAX_VALUE);
+        assertEquals(80, events.size());
+        for (int i = 0; i < 80; i++) {
+            assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
+        }
+    }
+
     /** Starts hosts a, b and c (adding them to {@code peers}), creates R3 stream orders; returns its leader. */
     private StreamHost threeReplicasOfOrders(StreamHost.Settings settings, List<StreamHost.Peer> peers) throws Exception {
         for (String n : List.of("a", "b", "c")) {
