@@ -356,14 +356,17 @@ public final class Codec {
 
         public Out str(String s) {
             int n = s.length();
-            if (n <= 0xffff && isAscii(s)) { // the usual case: no array of its own for the string
+            if (n <= 0xffff) { // ASCII, the usual case, goes straight in; anything else through getBytes
                 room(2 + n);
-                SHORT.set(buf, size, (short) n);
-                for (int i = 0; i < n; i++) {
-                    buf[size + 2 + i] = (byte) s.charAt(i);
+                int i = 0;
+                for (char c; i < n && (c = s.charAt(i)) < 0x80; i++) {
+                    buf[size + 2 + i] = (byte) c;
                 }
-                size += 2 + n;
-                return this;
+                if (i == n) {
+                    SHORT.set(buf, size, (short) n);
+                    size += 2 + n;
+                    return this;
+                }
             }
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
             if (b.length > 0xffff) {
@@ -395,7 +398,6 @@ public final class Codec {
         }
     }
 
-    /** A big-endian reader that throws {@link IllegalArgumentException} on truncated input. */
     /** The length of {@code s} in UTF-8. */
     static int utf8Length(String s) {
         return isAscii(s) ? s.length() : s.getBytes(StandardCharsets.UTF_8).length;
@@ -410,6 +412,7 @@ public final class Codec {
         return true;
     }
 
+    /** A big-endian reader that throws {@link IllegalArgumentException} on truncated input. */
     public static final class In {
         private final ByteBuffer in;
 

@@ -188,16 +188,16 @@ public final class StreamHost implements AutoCloseable {
         // less than that catches up from the log, not through a snapshot install (chaos scenarios 1 and 2,
         // long: installs to a follower that lagged, or whose leader died mid-install, stalled the group)
         RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, s.snapshotEveryEntries());
-        // Memory per group is bounded by what follows (StreamHostMemoryTest adds it up). Ratis's defaults
-        // (6 cached segments up to 200 MB, 16 MB snapshot chunks) let a leader whose follower was cut off
-        // for a minute run out of a 256 MB heap while sending it a snapshot (chaos scenario 2, long).
-        // a node killed in the middle of writing an entry leaves it torn at the end of the open segment
+        // A node killed in the middle of writing an entry leaves it torn at the end of the open segment
         // (an entry larger than Ratis's write buffer goes out in several writes): with the default policy
         // (EXCEPTION) the replica then cannot start again (seen in LeaderKillChaosTest: "Log entry
         // corrupted: ... read checksum is 00000000"). WARN_AND_RETURN keeps the entries before it and
         // truncates the file there; a torn entry was never acknowledged (Ratis acks after the flush), so
         // nothing acked is dropped, and the leader sends the replica whatever it lacks.
         RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.WARN_AND_RETURN);
+        // Memory per group is bounded by what follows (StreamHostMemoryTest adds it up). Ratis's defaults
+        // (6 cached segments up to 200 MB, 16 MB snapshot chunks) let a leader whose follower was cut off
+        // for a minute run out of a 256 MB heap while sending it a snapshot (chaos scenario 2, long).
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("16MB"));
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
         RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("32MB"));
@@ -224,20 +224,15 @@ public final class StreamHost implements AutoCloseable {
         return a.getPort();
     }
 
-    /** The Raft group id of stream {@code name}: derived from the name, so it cannot be created twice. */
-    /** {@link #groupOf} for a publish: the name hash is an MD5 and a few objects each time. */
+    /** {@link #groupOf}, cached for publishes: the name hash is an MD5 and a few objects each time. */
     private RaftGroupId groupId(String name) {
-        RaftGroupId id = groupIds.get(name);
-        if (id == null) {
-            if (groupIds.size() >= 4096) {
-                groupIds.clear(); // names of deleted streams are not worth tracking: a bound is enough
-            }
-            id = groupOf(name);
-            groupIds.put(name, id);
+        if (groupIds.size() >= 4096) {
+            groupIds.clear(); // names of deleted streams are not worth tracking: a bound is enough
         }
-        return id;
+        return groupIds.computeIfAbsent(name, StreamHost::groupOf);
     }
 
+    /** The Raft group id of stream {@code name}: derived from the name, so it cannot be created twice. */
     public static RaftGroupId groupOf(String name) {
         return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("weft-stream/" + name).getBytes(StandardCharsets.UTF_8)));
     }

@@ -168,8 +168,7 @@ class StreamHostTest {
 
         // a follower stops, misses entries, and starts again on its data: snapshot + log replay
         StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
-        String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
-                .orElseThrow().node();
+        String name = nodeOf(peers, follower);
         int port = follower.port();
         hosts.remove(follower);
         follower.close();
@@ -199,8 +198,7 @@ class StreamHostTest {
         List<StreamHost.Peer> peers = new ArrayList<>();
         StreamHost leader = threeReplicasOfOrders(snapEvery50, peers);
         StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
-        String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
-                .orElseThrow().node();
+        String name = nodeOf(peers, follower);
         StreamStateMachine fsm = follower.replica("orders").orElseThrow();
         for (int i = 0; i < 300; i++) {
             assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
@@ -225,16 +223,7 @@ class StreamHostTest {
         for (int i = 300; i < 400; i++) {
             assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
         }
-        StreamHost again = start(name, port, snapEvery50);
-        await("the restarted replica", () -> again.replica("orders").isPresent());
-        StreamStateMachine sm = again.replica("orders").orElseThrow();
-        await("the restarted replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) >= 400);
-        List<StoredEvent> events = sm.readFrom(1, 10_000, Long.MAX_VALUE);
-        assertEquals(400, events.size());
-        for (int i = 0; i < 400; i++) {
-            assertEquals(i + 1, events.get(i).seq());
-            assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
-        }
+        restartHoldingAll(name, port, snapEvery50, 400);
     }
 
     @Test
@@ -242,8 +231,7 @@ class StreamHostTest {
         List<StreamHost.Peer> peers = new ArrayList<>();
         StreamHost leader = threeReplicasOfOrders(StreamHost.Settings.defaults(), peers);
         StreamHost follower = hosts.stream().filter(h -> h != leader).findFirst().orElseThrow();
-        String name = peers.stream().filter(p -> p.address().endsWith(":" + follower.port())).findFirst()
-                .orElseThrow().node();
+        String name = nodeOf(peers, follower);
         for (int i = 0; i < 50; i++) {
             assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
         }
@@ -269,15 +257,26 @@ class StreamHostTest {
         for (int i = 50; i < 80; i++) {
             assertEquals(i + 1, publish(leader, event(i)).get(30, TimeUnit.SECONDS).seq());
         }
-        StreamHost again = start(name, port);
+        restartHoldingAll(name, port, StreamHost.Settings.defaults(), 80);
+    }
+
+    /** Starts replica {@code name} again on {@code port}; it catches up and holds events 0..count-1 in order. */
+    private void restartHoldingAll(String name, int port, StreamHost.Settings settings, int count) throws Exception {
+        StreamHost again = start(name, port, settings);
         await("the restarted replica", () -> again.replica("orders").isPresent());
         StreamStateMachine sm = again.replica("orders").orElseThrow();
-        await("the restarted replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) >= 80);
+        await("the restarted replica caught up", () -> sm.read(l -> l.lastSeq()).orElse(0L) >= count);
         List<StoredEvent> events = sm.readFrom(1, 10_000, Long.MAX_VALUE);
-        assertEquals(80, events.size());
-        for (int i = 0; i < 80; i++) {
+        assertEquals(count, events.size());
+        for (int i = 0; i < count; i++) {
+            assertEquals(i + 1, events.get(i).seq());
             assertEquals("event " + i, new String(events.get(i).event(), StandardCharsets.UTF_8));
         }
+    }
+
+    /** The node name {@code host} was given in {@code peers}. */
+    private static String nodeOf(List<StreamHost.Peer> peers, StreamHost host) {
+        return peers.stream().filter(p -> p.address().endsWith(":" + host.port())).findFirst().orElseThrow().node();
     }
 
     /** Starts hosts a, b and c (adding them to {@code peers}), creates R3 stream orders; returns its leader. */
