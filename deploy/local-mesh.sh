@@ -2,7 +2,8 @@
 # Runs the multi-site demo mesh on this machine, as real meshd processes on 127.0.0.1: the same
 # nodes, sites, ports and seeds as the docker-compose demo (deploy/compose.yaml).
 #
-#   deploy/local-mesh.sh up     [--dir DIR] [--timeout SECS] [--brief]   start every node, wait until all are ready
+#   deploy/local-mesh.sh up     [--dir DIR] [--timeout SECS] [--brief] [--tls]   start every node, wait until all are ready
+#                                  (--tls: make a PKI in DIR/pki with bin/meshctl pki init, TLS on every port)
 #   deploy/local-mesh.sh status [--dir DIR]            every node's pid, liveness and /healthz (exit 0: all ready)
 #   deploy/local-mesh.sh down   [--dir DIR] [--keep]   stop the nodes (TERM, then KILL), delete logs and data
 #   deploy/local-mesh.sh plan   [--dir DIR]            print each node's meshd command (DeployTopologyTest reads it)
@@ -30,6 +31,7 @@ start_timeout="${LOCAL_MESH_TIMEOUT:-120}"
 stop_timeout=20
 keep=false
 brief=false
+tls=false
 marker=".weft-local-mesh"
 context="meshctl.servers"
 
@@ -91,6 +93,19 @@ node_args() {
   if [ -n "$seeds" ]; then
     ARGS+=(--seeds "$seeds")
   fi
+  if $tls; then
+    ARGS+=(--tls-cert "$state/pki/nodes/${N_NAME[i]}.pem" --tls-key "$state/pki/nodes/${N_NAME[i]}-key.pem"
+      --tls-ca "$state/pki/ca.pem")
+  fi
+}
+
+# the demo's PKI (once per state dir): a CA, a certificate per node, a user "admin"
+make_pki() {
+  local i nodes=""
+  [ -f "$state/pki/ca.pem" ] && return 0
+  for i in "${!N_NAME[@]}"; do nodes="${nodes:+$nodes,}${N_SITE[i]}/${N_NAME[i]}"; done
+  "$root/bin/meshctl" pki init --out "$state/pki" --mesh demo --nodes "$nodes" --users admin >/dev/null ||
+    die "cannot make the demo PKI in $state/pki"
 }
 
 # ---- processes ----------------------------------------------------------------------------------
@@ -111,7 +126,10 @@ running_pid() {
 
 # HTTP status of GET /healthz on port $1 ("000" when nothing answers)
 healthz_code() {
-  if command -v curl >/dev/null 2>&1; then
+  if $tls; then
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$state/pki/ca.pem" "https://$host:$1/healthz" \
+      2>/dev/null || true
+  elif command -v curl >/dev/null 2>&1; then
     curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$host:$1/healthz" 2>/dev/null || true
   else
     local line=""
@@ -261,6 +279,9 @@ cmd_up() {
     all+=("$i")
     name="${N_NAME[i]}"
     if pid="$(running_pid "$name")"; then
+      if $tls && [ ! -f "$state/meshctl.tls-ca" ]; then
+        die "$name is running without TLS: 'deploy/local-mesh.sh down' first to start the mesh with --tls"
+      fi
       echo "$name is already running (pid $pid)"
     else
       rm -f "$(pid_file "$name")"
@@ -288,6 +309,10 @@ cmd_up() {
   touch "$state/$marker"
   if [ "${#todo[@]}" -gt 0 ]; then
     "$root/bin/build-if-needed"
+    if $tls; then
+      make_pki
+      echo "$state/pki/ca.pem" >"$state/meshctl.tls-ca"
+    fi
     echo "starting ${#todo[@]} node(s): logs in $state/NODE/meshd.log"
     for i in "${todo[@]}"; do
       start_node "$i"
@@ -327,7 +352,9 @@ cmd_up() {
   for i in "${all[@]}"; do servers="${servers:+$servers,}$host:${N_CLIENT[i]}"; done
   left=$((deadline - SECONDS))
   [ "$left" -ge 30 ] || left=30
-  if ! "$root/bin/meshctl" check -s "$servers" --expect-nodes "${#N_NAME[@]}" --timeout "${left}s"; then
+  local -a tlsflag=()
+  if $tls; then tlsflag=(--tls-ca "$state/pki/ca.pem"); fi
+  if ! "$root/bin/meshctl" check -s "$servers" ${tlsflag[@]+"${tlsflag[@]}"} --expect-nodes "${#N_NAME[@]}" --timeout "${left}s"; then
     echo "local-mesh: the nodes are up but the mesh is not whole (above); logs are in $state/NODE/meshd.log" >&2
     up_failed ${todo[@]+"${todo[@]}"}
   fi
@@ -336,6 +363,10 @@ cmd_up() {
   echo
   print_table
   $brief && return 0
+  local curl_node="curl $host:${N_HTTP[0]}/v1/node"
+  if $tls; then
+    curl_node="curl --cacert $state/pki/ca.pem https://$host:${N_HTTP[0]}/v1/node"
+  fi
   cat <<EOF
 
 The local mesh is up (${#N_NAME[@]} nodes; state, logs and data in $state).
@@ -343,7 +374,7 @@ bin/meshctl talks to it by itself until 'deploy/local-mesh.sh down' (-s HOST:POR
   bin/meshctl status
   bin/meshctl sub 'orders.>' -s $host:${N_CLIENT[${#N_NAME[@]}-1]} --no-discover
   bin/meshctl pub orders.eu.created '{"id":1}' -s $host:${N_CLIENT[0]}
-  curl $host:${N_HTTP[0]}/v1/node
+  $curl_node
   deploy/local-mesh.sh status        deploy/local-mesh.sh down
 EOF
 }
@@ -403,7 +434,8 @@ cmd_down() {
       rm -f "$state/$name/meshd.log"
       rmdir "$state/$name" 2>/dev/null || true
     done
-    rm -f "$state/$marker" "$state/.lock"
+    rm -rf "${state:?}/pki"
+    rm -f "$state/$marker" "$state/.lock" "$state/meshctl.tls-ca"
     rmdir "$state" 2>/dev/null || true
     echo "removed logs and data from $state"
   fi
@@ -428,6 +460,7 @@ while [ "$#" -gt 0 ]; do
       ;;
     --keep) keep=true; shift ;;
     --brief) brief=true; shift ;;
+    --tls) tls=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown argument '$1' (see deploy/local-mesh.sh --help)" ;;
   esac
@@ -435,6 +468,13 @@ done
 case "$start_timeout" in '' | *[!0-9]*) die "--timeout: '$start_timeout' is not a number of seconds" ;; esac
 case "$state" in /*) ;; *) state="$PWD/$state" ;; esac
 state="${state%/}"
+# a mesh started with --tls stays TLS for status, plan and the next up (and bin/meshctl finds its CA)
+if [ -f "$state/meshctl.tls-ca" ]; then
+  tls=true
+fi
+if $tls && ! command -v curl >/dev/null 2>&1; then
+  die "--tls needs curl (apt-get install -y curl)"
+fi
 
 case "$command" in
   up) load_topology; cmd_up ;;

@@ -51,8 +51,11 @@ public final class Broker implements AutoCloseable {
     private Streams streams;
     private int meshPort;
 
-    private Broker(MeshdConfig config) {
+    private final NodeTls tls;
+
+    private Broker(MeshdConfig config) throws java.io.IOException {
         this.config = config.validate();
+        this.tls = NodeTls.of(config);
         this.router = new Router(new SubscriptionTrie<>(MATCH_CACHE), metrics, PooledByteBufAllocator.DEFAULT);
         this.boss = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         this.workers = new MultiThreadIoEventLoopGroup(config.ioThreadCount(), Transports.ioHandlerFactory());
@@ -73,10 +76,10 @@ public final class Broker implements AutoCloseable {
     private void bind() throws Exception {
         Files.createDirectories(config.dataDir);
         // attached before the client port opens, so no subscription can miss the mesh
-        mesh = new MeshNode(config, router, workers, System.currentTimeMillis());
+        mesh = new MeshNode(config, router, workers, System.currentTimeMillis(), tls);
         router.attach(mesh);
         streams = new Streams(config, router, mesh, metrics);
-        int raftPort = streams.start();
+        int raftPort = streams.start(tls == null ? null : tls.raft());
         int low = (int) Math.max(32 * 1024, config.maxPendingBytes / 4);
         int high = (int) Math.max(64 * 1024, config.maxPendingBytes / 2);
         ServerBootstrap sb = new ServerBootstrap()
@@ -89,13 +92,16 @@ public final class Broker implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.clientFacingHandler(ch));
+                        }
                         ch.pipeline().addLast("frames", new FrameDecoder(config.maxPayloadBytes));
                         ch.pipeline().addLast("session", new ClientSession(Broker.this, sessionIds.incrementAndGet()));
                     }
                 });
         clientChannel = sb.bind(config.host, config.clientPort).sync().channel();
         http = new HttpServer(this);
-        http.start(boss, workers, config.host, config.httpPort);
+        http.start(boss, workers, config.host, config.httpPort, tls == null ? null : tls::clientFacingHandler);
         meshPort = mesh.start(clientPort(), httpPort(), raftPort);
         metrics.registerMesh(mesh);
         LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}"
@@ -106,6 +112,11 @@ public final class Broker implements AutoCloseable {
                 java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(),
                 (PooledByteBufAllocator.defaultPageSize()
                         << PooledByteBufAllocator.defaultMaxOrder()) / 1024);
+    }
+
+    /** This node's TLS, or null when it runs plaintext. */
+    NodeTls tls() {
+        return tls;
     }
 
     public int clientPort() {
@@ -233,6 +244,10 @@ public final class Broker implements AutoCloseable {
         m.put("connections", (long) metrics.connectionCount());
         m.put("subscriptions", router.subscriptionCount());
         m.put("maxPayload", config.maxPayloadBytes);
+        m.put("tls", tls != null);
+        if (tls != null) {
+            m.put("tlsIdentity", tls.describe());
+        }
         if (mesh != null) {
             m.put("health", mesh.health().describe(System.nanoTime()));
         }

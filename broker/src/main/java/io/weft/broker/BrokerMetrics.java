@@ -121,6 +121,12 @@ public final class BrokerMetrics {
                 .labelNames("action")
                 .callback(cb -> mesh.health().repairs().forEach((a, v) -> cb.call(v, a)))
                 .register(registry);
+        CounterWithCallback.builder().name("weft_tls_refusals")
+                .help("Mesh peers refused because their certificate did not name the node, site or mesh they "
+                        + "announced, or named a site that link kind does not join, by reason")
+                .labelNames("reason")
+                .callback(cb -> mesh.tlsRefusals().forEach((r, v) -> cb.call(v, r)))
+                .register(registry);
         io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_members")
                 .help("Members of the membership view, named (announced themselves) or unnamed (not yet)")
                 .labelNames("state")

@@ -77,7 +77,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private final MeshHealth health;
     private volatile boolean closed;
 
-    MeshNode(MeshdConfig config, Router router, EventLoopGroup group, long incarnation) {
+    private final NodeTls tls;
+
+    MeshNode(MeshdConfig config, Router router, EventLoopGroup group, long incarnation, NodeTls tls) {
+        this.tls = tls;
         this.config = config;
         this.router = router;
         String host = config.advertisedHost();
@@ -89,6 +92,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                 config.heartbeatIntervalMillis, config.heartbeatTimeoutMillis, 100, 3000,
                 config.maxPayloadBytes + 64 * 1024, (int) Math.min(Integer.MAX_VALUE, config.maxPendingBytes)),
                 group, this, () -> List.copyOf(directory.values()), () -> join != null && join.joined());
+        if (tls != null) {
+            net.useTls(tls.nodeServer(), tls.nodeClient(), tls.identity());
+        }
         this.members = Members.alone(self);
         this.health = new MeshHealth(config.node, config.site);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -96,6 +102,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Mesh peers refused by the TLS identity check, by reason. */
+    Map<String, Long> tlsRefusals() {
+        return net.tlsRefusals();
     }
 
     /** Binds the mesh port; membership and seeds are joined in the background. */
@@ -108,6 +119,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         Membership m = new Membership(self, host, config.membershipPort, new Membership.Config(
                 membershipHeartbeat, config.failureTimeoutMillis, Math.max(250, config.failureTimeoutMillis / 4),
                 1000, 1000, 3000), this);
+        if (tls != null) {
+            m.useTls(tls.membership());
+        }
         int advertisedMesh = config.advertiseMeshPort > 0 ? config.advertiseMeshPort : meshPort;
         self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + advertisedMesh,
                 host + ":" + clientPort, host + ":" + httpPort, m.address(), host + ":" + raftPort);

@@ -23,8 +23,9 @@ public final class MeshdConfig {
             description = "Site this node belongs to (MESHD_SITE, default ${DEFAULT-VALUE}).")
     public String site;
 
-    @Option(names = "--host", defaultValue = "${env:MESHD_HOST:-0.0.0.0}",
-            description = "Address to bind every port to (MESHD_HOST, default ${DEFAULT-VALUE}).")
+    @Option(names = "--host", defaultValue = "${env:MESHD_HOST:-127.0.0.1}",
+            description = "Address to bind every port to (MESHD_HOST, default ${DEFAULT-VALUE}). "
+                    + "Any other than a loopback address needs TLS (--tls-*) or --insecure.")
     public String host;
 
     @Option(names = "--advertise-host", defaultValue = "${env:MESHD_ADVERTISE_HOST:-}",
@@ -116,6 +117,24 @@ public final class MeshdConfig {
                     + "(MESHD_STREAM_SNAPSHOT_ENTRIES, default ${DEFAULT-VALUE}).")
     public long streamSnapshotEntries;
 
+    @Option(names = "--tls-cert", defaultValue = "${env:MESHD_TLS_CERT:-}",
+            description = "PEM certificate (chain, leaf first) naming this node: spiffe://MESH/weft/site/SITE/node/NODE "
+                    + "(meshctl pki makes them). With --tls-key and --tls-ca it turns TLS on for every port (MESHD_TLS_CERT).")
+    public String tlsCert;
+
+    @Option(names = "--tls-key", defaultValue = "${env:MESHD_TLS_KEY:-}",
+            description = "PEM PKCS#8 private key of --tls-cert (MESHD_TLS_KEY).")
+    public String tlsKey;
+
+    @Option(names = "--tls-ca", defaultValue = "${env:MESHD_TLS_CA:-}",
+            description = "PEM CA bundle that node and client certificates must chain to (MESHD_TLS_CA).")
+    public String tlsCa;
+
+    @Option(names = "--insecure", defaultValue = "${env:MESHD_INSECURE:-false}",
+            description = "Run without TLS on a non-loopback --host: anyone who reaches the ports can join, "
+                    + "publish and read (MESHD_INSECURE).")
+    public boolean insecure;
+
     @Option(names = "--io-threads", defaultValue = "${env:MESHD_IO_THREADS:-0}",
             description = "Network event loop threads, 0 = one per core (MESHD_IO_THREADS).")
     public int ioThreads;
@@ -164,6 +183,16 @@ public final class MeshdConfig {
         range("--heartbeat-timeout-ms", heartbeatTimeoutMillis, heartbeatIntervalMillis * 2, 3_600_000);
         range("--failure-timeout-ms", failureTimeoutMillis, 100, 3_600_000);
         range("--stream-snapshot-entries", streamSnapshotEntries, 100, 100_000_000);
+        int tlsFiles = (blank(tlsCert) ? 0 : 1) + (blank(tlsKey) ? 0 : 1) + (blank(tlsCa) ? 0 : 1);
+        if (tlsFiles != 0 && tlsFiles != 3) {
+            throw new IllegalArgumentException("--tls-cert, --tls-key and --tls-ca go together: give all three "
+                    + "(TLS on every port) or none (plaintext, loopback only unless --insecure)");
+        }
+        if (tlsFiles == 0 && !insecure && !loopback(host)) {
+            throw new IllegalArgumentException("--host " + host + " is not a loopback address: give --tls-cert, "
+                    + "--tls-key and --tls-ca (bin/meshctl pki init makes them), or --insecure to run "
+                    + "plaintext where anyone who reaches the ports can join the mesh");
+        }
         if (seeds == null) {
             seeds = new ArrayList<>();
         }
@@ -176,6 +205,23 @@ public final class MeshdConfig {
             }
         }
         return this;
+    }
+
+    /** Whether TLS is on (all three files given). */
+    public boolean tlsEnabled() {
+        return !blank(tlsCert);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Bytes the per-connection queue may hold; Netty's write buffer holds up to as much again. */

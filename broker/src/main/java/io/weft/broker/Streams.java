@@ -149,7 +149,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
      * Starts the raft server on {@code --raft-port}; with port 0 a port chosen before is reused (it is
      * kept in the data dir), because the replicas' peers know this node by that address.
      */
-    int start() throws IOException {
+    int start(io.weft.storage.raft.RaftTls tls) throws IOException {
         Path dir = config.dataDir.resolve("raft");
         Files.createDirectories(dir);
         Path portFile = config.dataDir.resolve("raft.port");
@@ -157,7 +157,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         if (port == 0 && Files.exists(portFile)) {
             port = Integer.parseInt(Files.readString(portFile).trim());
         }
-        host = new StreamHost(config.node, dir, config.host, port, this, StreamHost.Settings.defaults().withSnapshotEveryEntries(config.streamSnapshotEntries));
+        host = new StreamHost(config.node, dir, config.host, port, this,
+                StreamHost.Settings.defaults().withSnapshotEveryEntries(config.streamSnapshotEntries), tls);
         host.start();
         raftPort = host.port();
         Files.writeString(portFile, Integer.toString(raftPort));

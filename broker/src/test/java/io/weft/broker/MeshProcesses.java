@@ -28,7 +28,8 @@ final class MeshProcesses implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Path dir;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    private final String scheme;
     private final Thread hook = new Thread(this::killAll, "mesh-processes-cleanup");
 
     /** One node: its process and the ports it bound. */
@@ -36,15 +37,17 @@ final class MeshProcesses implements AutoCloseable {
         final String name;
         final String site;
         final List<String> seeds;
+        final List<String> extraArgs;
         Process process;
         int clientPort;
         int httpPort;
         int meshPort;
 
-        Node(String name, String site, List<String> seeds) {
+        Node(String name, String site, List<String> seeds, List<String> extraArgs) {
             this.name = name;
             this.site = site;
             this.seeds = seeds;
+            this.extraArgs = extraArgs;
         }
 
         String client() {
@@ -57,7 +60,18 @@ final class MeshProcesses implements AutoCloseable {
     }
 
     MeshProcesses(Path dir) {
+        this(dir, null);
+    }
+
+    /** Nodes whose HTTP ports are HTTPS, reached with {@code https}'s trust (and certificate, if any). */
+    MeshProcesses(Path dir, javax.net.ssl.SSLContext https) {
         this.dir = dir;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (https != null) {
+            b.sslContext(https);
+        }
+        this.http = b.build();
+        this.scheme = https == null ? "http" : "https";
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
@@ -71,7 +85,12 @@ final class MeshProcesses implements AutoCloseable {
 
     /** Starts a node and waits until its ports are bound. */
     Node start(String name, String site, List<String> seeds) throws IOException {
-        Node n = new Node(name, site, seeds);
+        return start(name, site, seeds, List.of());
+    }
+
+    /** Starts a node with more flags (e.g. TLS files) and waits until its ports are bound. */
+    Node start(String name, String site, List<String> seeds, List<String> extraArgs) throws IOException {
+        Node n = new Node(name, site, seeds, extraArgs);
         nodes.put(name, n);
         launch(n, 0, 0, 0);
         return n;
@@ -110,6 +129,7 @@ final class MeshProcesses implements AutoCloseable {
                 "--data-dir", dir.resolve(n.name).toString(),
                 "--gossip-interval-ms", "200", "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "1500",
                 "--failure-timeout-ms", "1500"));
+        cmd.addAll(n.extraArgs);
         if (!n.seeds.isEmpty()) {
             cmd.add("--seeds");
             cmd.add(String.join(",", n.seeds));
@@ -148,9 +168,23 @@ final class MeshProcesses implements AutoCloseable {
     JsonNode get(String name, String path) {
         Node n = nodes.get(name);
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.httpPort + path))
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + n.httpPort + path))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
             return JSON.readTree(r.body());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** GET a text document (e.g. /metrics) from a node's HTTP port; null when it does not answer. */
+    String text(String name, String path) {
+        Node n = nodes.get(name);
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + n.httpPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {

@@ -328,6 +328,9 @@ final class Cluster implements AutoCloseable {
                 // snapshots (and log purges, and snapshot installs on followers that fell behind) every
                 // few seconds of load instead of once a run: the scenarios exercise them
                 "--stream-snapshot-entries", System.getProperty("chaos.snapshot.entries", "2000")));
+        if (netns != null) {
+            cmd.add("--insecure"); // namespace addresses are not loopback: plaintext needs saying so
+        }
         if (n.proxy != null) {
             cmd.add("--advertise-mesh-port");
             cmd.add(Integer.toString(n.proxy.port()));

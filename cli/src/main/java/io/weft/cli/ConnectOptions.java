@@ -24,6 +24,18 @@ class ConnectOptions {
             description = "Use only the given server(s), not the other nodes they tell about (to talk to one node).")
     boolean noDiscover;
 
+    @Option(names = "--tls-ca", defaultValue = "${env:MESHCTL_TLS_CA:-}",
+            description = "Connect over TLS, trusting brokers whose certificate chains to this PEM CA bundle (MESHCTL_TLS_CA).")
+    String tlsCa;
+
+    @Option(names = "--tls-cert", defaultValue = "${env:MESHCTL_TLS_CERT:-}",
+            description = "PEM certificate to present to the broker (MESHCTL_TLS_CERT); needs --tls-key and --tls-ca.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", defaultValue = "${env:MESHCTL_TLS_KEY:-}",
+            description = "PEM PKCS#8 key of --tls-cert (MESHCTL_TLS_KEY).")
+    String tlsKey;
+
     /** The site whose brokers the client prefers. */
     String clientSite() {
         String s = System.getenv("MESHCTL_SITE");
@@ -33,14 +45,31 @@ class ConnectOptions {
     ClientOptions.Builder builder(String name) {
         // a node named with -s is the node the command runs on when it answers; the nodes it tells of
         // are for failover (a long `sub` outlives its node)
-        return ClientOptions.builder().servers(servers).site(clientSite()).name(name).connectTimeout(connectTimeout)
-                .discover(!noDiscover).preferServers(true);
+        return tls(ClientOptions.builder().servers(servers).site(clientSite()).name(name).connectTimeout(connectTimeout)
+                .discover(!noDiscover).preferServers(true));
     }
 
     /** Options for a connection to exactly {@code address}, ignoring -s and discovery. */
     ClientOptions.Builder pinned(String name, String address) {
-        return ClientOptions.builder().servers(address).site(clientSite()).name(name).connectTimeout(connectTimeout)
-                .discover(false);
+        return tls(ClientOptions.builder().servers(address).site(clientSite()).name(name).connectTimeout(connectTimeout)
+                .discover(false));
+    }
+
+    private ClientOptions.Builder tls(ClientOptions.Builder b) {
+        boolean cert = tlsCert != null && !tlsCert.isBlank();
+        boolean key = tlsKey != null && !tlsKey.isBlank();
+        if (cert != key) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+        }
+        if (tlsCa != null && !tlsCa.isBlank()) {
+            b.tls(java.nio.file.Path.of(tlsCa));
+        } else if (cert) {
+            throw new IllegalArgumentException("--tls-cert needs --tls-ca (the CA that signed the brokers' certificates)");
+        }
+        if (cert) {
+            b.tlsCertificate(java.nio.file.Path.of(tlsCert), java.nio.file.Path.of(tlsKey));
+        }
+        return b;
     }
 
     MeshClient connect(String name) {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = Meshctl.Version.class,
         description = "Command line for the Weft event mesh.",
         subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, CheckCommand.class, InterestCommand.class, BenchCommand.class,
-                StreamCommand.class, ConsumerCommand.class, CommandLine.HelpCommand.class})
+                StreamCommand.class, ConsumerCommand.class, PkiCommand.class, CommandLine.HelpCommand.class})
 public final class Meshctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -52,7 +52,7 @@ public final class Meshctl implements Runnable {
             + " itself.\n  Name brokers with -s HOST:PORT[,HOST:PORT...] or MESHCTL_SERVER";
 
     private static final java.util.Set<String> GLOBAL_WITH_VALUE = java.util.Set.of("-s", "--server", "--site",
-            "--connect-timeout");
+            "--connect-timeout", "--tls-ca", "--tls-cert", "--tls-key");
 
     /** Commands whose subcommand (e.g. {@code stream ls}) takes the connection options. */
     private static final java.util.Set<String> GROUPS = java.util.Set.of("stream", "consumer");

@@ -33,6 +33,10 @@ public final class ClientOptions {
     final Duration durableRetryWaitMax;
     final int maxDurableInFlight;
     final Duration requestTimeout;
+    final java.nio.file.Path tlsCa;
+    final java.nio.file.Path tlsCert;
+    final java.nio.file.Path tlsKey;
+    final boolean tlsVerifyHostName;
 
     private ClientOptions(Builder b) {
         if (b.servers.isEmpty()) {
@@ -59,6 +63,16 @@ public final class ClientOptions {
         this.durableRetryWaitMax = b.durableRetryWaitMax;
         this.maxDurableInFlight = b.maxDurableInFlight;
         this.requestTimeout = b.requestTimeout;
+        if ((b.tlsCert == null) != (b.tlsKey == null)) {
+            throw new IllegalArgumentException("a TLS client certificate needs its key, and a key its certificate");
+        }
+        if (b.tlsCert != null && b.tlsCa == null) {
+            throw new IllegalArgumentException("a TLS client certificate needs the CA bundle (tlsCa) too");
+        }
+        this.tlsCa = b.tlsCa;
+        this.tlsCert = b.tlsCert;
+        this.tlsKey = b.tlsKey;
+        this.tlsVerifyHostName = b.tlsVerifyHostName;
     }
 
     public static Builder builder() {
@@ -95,6 +109,10 @@ public final class ClientOptions {
         private Duration durableRetryWaitMax = Duration.ofSeconds(2);
         private int maxDurableInFlight = 10_000;
         private Duration requestTimeout = Duration.ofSeconds(30);
+        private java.nio.file.Path tlsCa;
+        private java.nio.file.Path tlsCert;
+        private java.nio.file.Path tlsKey;
+        private boolean tlsVerifyHostName = true;
 
         /** Broker client addresses {@code HOST:PORT}; an entry may hold several, comma-separated. */
         public Builder servers(String... servers) {
@@ -241,6 +259,31 @@ public final class ClientOptions {
         /** How long {@code request} waits for the broker's reply (default 30 s). */
         public Builder requestTimeout(Duration d) {
             this.requestTimeout = positive(d, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * Connects over TLS, trusting brokers whose certificates chain to a CA in {@code caFile} (PEM).
+         * Null turns TLS off (the default).
+         */
+        public Builder tls(java.nio.file.Path caFile) {
+            this.tlsCa = caFile;
+            return this;
+        }
+
+        /** Presents this certificate and key (PEM, PKCS#8) to the broker: authentication by certificate. */
+        public Builder tlsCertificate(java.nio.file.Path certFile, java.nio.file.Path keyFile) {
+            this.tlsCert = certFile;
+            this.tlsKey = keyFile;
+            return this;
+        }
+
+        /**
+         * Whether the broker's certificate must name the host or address dialled (default true, as HTTPS
+         * does; Weft's node certificates name 127.0.0.1, localhost and any --dns/--ip given to meshctl pki).
+         */
+        public Builder tlsVerifyHostName(boolean verify) {
+            this.tlsVerifyHostName = verify;
             return this;
         }
 

@@ -38,7 +38,7 @@ final class HandshakeAttempt implements BrokerConnector.Attempt {
             return;
         }
         long startNanos = System.nanoTime();
-        ChannelFuture cf = bootstrap.connect(hp.host(), hp.port());
+        ChannelFuture cf = bootstrap.clone().attr(ClientTls.PEER, hp).connect(hp.host(), hp.port());
         channel = cf.channel();
         cf.addListener(f -> {
             if (!f.isSuccess()) {

@@ -116,6 +116,7 @@ public final class MeshClient implements AutoCloseable {
         this.dispatcher = new Dispatcher("weft-client-dispatch", options.maxPendingInMessages,
                 options.maxPendingInBytes, options.errorListener);
         this.reconnector = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("weft-client-reconnect", true));
+        io.netty.handler.ssl.SslContext tls = ClientTls.context(options);
         this.bootstrap = new Bootstrap().group(group).channel(Transports.socketChannel())
                 .option(ChannelOption.ALLOCATOR, Transports.allocator())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -123,6 +124,9 @@ public final class MeshClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ClientTls.install(tls, ch);
+                        }
                         ch.pipeline().addLast("frames", new FrameDecoder(MAX_INBOUND_FRAME));
                         ch.pipeline().addLast("client", new Handler());
                     }
@@ -807,7 +811,8 @@ public final class MeshClient implements AutoCloseable {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             dispatcher.readComplete();
-            handshake.completeExceptionally(new MeshException("connection closed during handshake"));
+            handshake.completeExceptionally(new MeshException("connection closed during handshake"
+                    + (options.tlsCa == null ? " (a broker that runs TLS closes plaintext connections: give its CA)" : "")));
             if (live) {
                 lost(ctx.channel());
             }
@@ -819,6 +824,8 @@ public final class MeshClient implements AutoCloseable {
             if (c instanceof ProtocolException) {
                 options.errorListener.accept(new MeshException(((ProtocolException) c).code(),
                         "bad frame from broker: " + c.getMessage(), c));
+            } else if (c instanceof javax.net.ssl.SSLException) {
+                handshake.completeExceptionally(new MeshException("TLS: " + c.getMessage(), c));
             }
             ctx.close();
         }

@@ -18,7 +18,9 @@ public enum ErrorCode {
     UNKNOWN_SUBSCRIPTION(11, false, "unknown subscription"),
     SHUTTING_DOWN(12, true, "broker shutting down"),
     INTERNAL(13, true, "internal error"),
-    DUPLICATE_SUBSCRIPTION(14, false, "subscription id already in use");
+    DUPLICATE_SUBSCRIPTION(14, false, "subscription id already in use"),
+    /** A mesh peer whose certificate does not name the node, site or mesh it announced. */
+    IDENTITY_MISMATCH(15, true, "identity mismatch");
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[16];
 

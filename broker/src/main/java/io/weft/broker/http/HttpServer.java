@@ -29,8 +29,13 @@ public final class HttpServer {
         this.initializer = new HttpChannelInitializer(HttpContext.of(broker));
     }
 
-    /** Binds {@code host:port} (0 = any free port) and returns once bound. */
-    public void start(EventLoopGroup boss, EventLoopGroup workers, String host, int port) throws InterruptedException {
+    /**
+     * Binds {@code host:port} (0 = any free port) and returns once bound.
+     *
+     * @param tls makes the TLS handler that goes first on every connection; null for plaintext
+     */
+    public void start(EventLoopGroup boss, EventLoopGroup workers, String host, int port,
+                      java.util.function.Function<Channel, io.netty.channel.ChannelHandler> tls) throws InterruptedException {
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(Transports.serverChannel())
@@ -42,6 +47,9 @@ public final class HttpServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.apply(ch));
+                        }
                         ch.pipeline().addLast(initializer);
                     }
                 });

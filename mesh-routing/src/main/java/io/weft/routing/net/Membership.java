@@ -76,6 +76,7 @@ public final class Membership implements AutoCloseable {
     private boolean closed;
     /** Guards {@link #table}; listener calls are queued on {@link #announcer} under it, so in order. */
     private final Object lock = new Object();
+    private volatile javax.net.ssl.SSLContext tls;
     private MemberTable<Address> table;
 
     /**
@@ -134,6 +135,11 @@ public final class Membership implements AutoCloseable {
         }
     }
 
+    /** Turns TLS on for the membership transport (call before {@link #start}). */
+    public void useTls(javax.net.ssl.SSLContext context) {
+        this.tls = context;
+    }
+
     /** {@code host:port} of this node's membership endpoint. */
     public String address() {
         return bindAddress.getHostAddress() + ":" + port;
@@ -166,6 +172,15 @@ public final class Membership implements AutoCloseable {
             }
         }
         TCP tcp = new TCP();
+        // JGroups answers diagnostics probes (a UDP listener, unauthenticated) unless told not to
+        tcp.disableDiagnostics();
+        javax.net.ssl.SSLContext tlsContext = tls;
+        if (tlsContext != null) {
+            // the membership plane is TLS 1.3 with certificates on both sides, like mesh links; JGroups
+            // checks the CA, the mesh links check that each node's certificate names it
+            tcp.tls().enabled(true).setSSLContext(tlsContext).setClientAuth(org.jgroups.util.TLSClientAuth.NEED)
+                    .setProtocols(new String[] {"TLSv1.3"});
+        }
         tcp.setBindAddress(bindAddress);
         tcp.setBindPort(port);
         tcp.setPortRange(0);

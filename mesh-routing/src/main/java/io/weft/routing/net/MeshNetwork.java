@@ -13,22 +13,29 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.weft.protocol.ErrorCode;
 import io.weft.protocol.FrameDecoder;
 import io.weft.protocol.ProtocolException;
 import io.weft.protocol.Transports;
 import io.weft.protocol.Wire;
+import io.weft.security.NodeIdentityCheck;
+import io.weft.security.SpiffeId;
+import io.weft.security.TlsContexts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MeshNetwork implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MeshNetwork.class);
+    /** The TLS handshake's own deadline on mesh links; the mesh handshake's starts after it. */
+    static final long TLS_HANDSHAKE_MILLIS = 10_000;
 
     /** Timeouts and bounds of mesh links. */
     public record Config(long handshakeTimeoutMillis, long heartbeatIntervalMillis, long heartbeatTimeoutMillis,
@@ -76,6 +85,12 @@ public final class MeshNetwork implements AutoCloseable {
     private volatile boolean closed;
     private volatile InetSocketAddress localAddress;
     private Channel server;
+    private Tls tls;
+    private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
+
+    /** TLS on mesh links: contexts for both directions and this node's identity to check peers against. */
+    private record Tls(SslContext server, SslContext client, SpiffeId self) {
+    }
 
     /**
      * @param directory the nodes this node knows, told to every node that connects (WELCOME)
@@ -89,6 +104,27 @@ public final class MeshNetwork implements AutoCloseable {
         this.group = group;
         this.listener = listener;
         this.directory = directory;
+    }
+
+    /**
+     * Turns on TLS for every link (call before {@link #bind}): both sides present node certificates, and
+     * a peer whose certificate does not name the node and site it announces, or that dials a link of the
+     * wrong kind for its site (a route link from another site, a gateway link from this one), is refused
+     * with IDENTITY_MISMATCH before it learns or tells anything.
+     */
+    public void useTls(SslContext serverContext, SslContext clientContext, SpiffeId selfId) {
+        this.tls = new Tls(serverContext, clientContext, selfId);
+    }
+
+    public boolean tlsEnabled() {
+        return tls != null;
+    }
+
+    /** Peers refused by the identity check, by reason label. */
+    public Map<String, Long> tlsRefusals() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        refusals.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
     }
 
     /** Binds the mesh port; returns the bound port. */
@@ -113,6 +149,13 @@ public final class MeshNetwork implements AutoCloseable {
     }
 
     private void pipeline(Channel ch, LinkHandler h) {
+        Tls t = tls;
+        if (t != null) {
+            boolean accepting = h.dialer == null && h.probe == null;
+            SslHandler ssl = (accepting ? t.server : t.client).newHandler(ch.alloc());
+            ssl.setHandshakeTimeoutMillis(TLS_HANDSHAKE_MILLIS);
+            ch.pipeline().addLast("tls", ssl);
+        }
         ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes));
         ch.pipeline().addLast("link", h);
     }
@@ -204,12 +247,13 @@ public final class MeshNetwork implements AutoCloseable {
                 ByteBuf hello = f.channel().alloc().buffer(128);
                 MeshFrames.writeHello(hello, LinkKind.PROBE, self);
                 f.channel().writeAndFlush(hello);
+                long wait = config.handshakeTimeoutMillis + (tls != null ? TLS_HANDSHAKE_MILLIS : 0);
                 f.channel().eventLoop().schedule(() -> {
                     if (result.completeExceptionally(new IOException("no WELCOME from " + hostPort + " within "
-                            + config.handshakeTimeoutMillis + " ms"))) {
+                            + wait + " ms"))) {
                         f.channel().close();
                     }
-                }, config.handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+                }, wait, TimeUnit.MILLISECONDS);
             }
         });
         return result;
@@ -341,18 +385,26 @@ public final class MeshNetwork implements AutoCloseable {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            handshakeTimer = ctx.executor().schedule(() -> {
-                if (link == null) {
-                    closeReason = "no handshake within " + config.handshakeTimeoutMillis + " ms";
-                    ctx.close();
-                }
-            }, config.handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+            // over TLS the mesh handshake's deadline starts when the TLS handshake is done (the TLS
+            // handler has its own): six JVMs starting on two cores took over 3 s for some TLS handshakes
+            if (ctx.pipeline().get(SslHandler.class) == null) {
+                startHandshakeTimer(ctx);
+            }
             long now = System.nanoTime();
             heartbeat = new LinkHeartbeat(dialer != null || probe != null,
                     TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMillis),
                     TimeUnit.MILLISECONDS.toNanos(config.heartbeatTimeoutMillis), now);
             scheduleHeartbeat(ctx, now);
             ctx.fireChannelActive();
+        }
+
+        private void startHandshakeTimer(ChannelHandlerContext ctx) {
+            handshakeTimer = ctx.executor().schedule(() -> {
+                if (link == null) {
+                    closeReason = "no handshake within " + config.handshakeTimeoutMillis + " ms";
+                    ctx.close();
+                }
+            }, config.handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
         }
 
         private void scheduleHeartbeat(ChannelHandlerContext ctx, long now) {
@@ -427,6 +479,7 @@ public final class MeshNetwork implements AutoCloseable {
                     throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "a node named " + self.name()
                             + " already exists (is a node dialling itself, or are two nodes named alike?)");
                 }
+                checkIdentity(ctx, hello.node(), hello.kind());
                 ByteBuf w = ctx.alloc().buffer(512);
                 MeshFrames.writeWelcome(w, self, directory.get(), member.getAsBoolean());
                 ctx.writeAndFlush(w);
@@ -437,6 +490,7 @@ public final class MeshNetwork implements AutoCloseable {
                 established(new MeshLink(ctx.channel(), hello.node(), hello.kind(), false, config.writeBudgetBytes / 2));
             } else if (type == MeshFrames.WELCOME && (dialer != null || probe != null)) {
                 MeshFrames.Welcome welcome = MeshFrames.readWelcome(frame);
+                checkIdentity(ctx, welcome.node(), dialer != null ? dialer.kind : LinkKind.PROBE);
                 List<NodeInfo> learned = new ArrayList<>(welcome.known());
                 learned.add(welcome.node());
                 listener.nodesLearned(learned);
@@ -461,8 +515,37 @@ public final class MeshNetwork implements AutoCloseable {
             }
         }
 
+        /**
+         * With TLS on: the peer's certificate must name the node and site it announced, in this mesh, and a
+         * route link joins nodes of one site, a gateway link nodes of two. Refused peers are counted.
+         */
+        private void checkIdentity(ChannelHandlerContext ctx, NodeInfo peer, LinkKind kind) {
+            Tls t = tls;
+            if (t == null) {
+                return;
+            }
+            Optional<NodeIdentityCheck.Refusal> refusal = NodeIdentityCheck.check(t.self,
+                    TlsContexts.peerCertificate(ctx.pipeline().get(SslHandler.class)), peer.site(), peer.name());
+            if (refusal.isEmpty() && kind == LinkKind.ROUTE && !peer.site().equals(self.site())) {
+                refusal = Optional.of(new NodeIdentityCheck.Refusal(NodeIdentityCheck.Reason.WRONG_LINK_SITE,
+                        "a route link joins nodes of one site, but " + peer.name() + " is of site " + peer.site()
+                                + " and this node of site " + self.site()));
+            } else if (refusal.isEmpty() && kind == LinkKind.GATEWAY && peer.site().equals(self.site())) {
+                refusal = Optional.of(new NodeIdentityCheck.Refusal(NodeIdentityCheck.Reason.WRONG_LINK_SITE,
+                        "a gateway link joins two sites, but " + peer.name() + " is of this node's site "
+                                + self.site()));
+            }
+            if (refusal.isPresent()) {
+                refusals.computeIfAbsent(refusal.get().reason().label, k -> new LongAdder()).increment();
+                closeReason = "refused: " + refusal.get().message();
+                throw new ProtocolException(ErrorCode.IDENTITY_MISMATCH, refusal.get().message());
+            }
+        }
+
         private void established(MeshLink l) {
-            handshakeTimer.cancel(false);
+            if (handshakeTimer != null) {
+                handshakeTimer.cancel(false);
+            }
             link = l;
             Map<String, MeshLink> table = l.outbound() ? outbound : inbound;
             MeshLink old = table.put(l.peer().name(), l);
@@ -516,6 +599,25 @@ public final class MeshNetwork implements AutoCloseable {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e) {
+                if (e.isSuccess()) {
+                    startHandshakeTimer(ctx);
+                } else {
+                    // a peer without a certificate from this mesh's CA, a plaintext peer, or garbage: it
+                    // never gets as far as the identity check, and is counted and logged here
+                    Throwable c = e.cause();
+                    String reason = c instanceof io.netty.handler.ssl.NotSslRecordException ? "not_tls" : "tls_handshake";
+                    refusals.computeIfAbsent(reason, k -> new LongAdder()).increment();
+                    closeReason = "TLS handshake failed: " + (c.getMessage() != null ? c.getMessage() : c.toString());
+                    LOG.warn("mesh link {} ({}): {}", ctx.channel().remoteAddress(), dialer != null
+                            ? "dialling " + dialer.peer.name() : probe != null ? "probing" : "accepted", closeReason);
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (link != null && ctx.channel().isWritable()) {
                 link.kick();
@@ -548,6 +650,10 @@ public final class MeshNetwork implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+            if (c instanceof javax.net.ssl.SSLException && link == null) {
+                ctx.close(); // a failed handshake: counted and logged with its completion event
+                return;
+            }
             closeReason = c instanceof IOException ? "I/O error: " + c.getMessage() : "error: " + c;
             if (!(c instanceof IOException)) {
                 LOG.warn("mesh link {}: {}", link != null ? link : ctx.channel().remoteAddress(), closeReason);

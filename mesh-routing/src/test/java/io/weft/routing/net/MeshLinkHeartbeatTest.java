@@ -66,8 +66,13 @@ class MeshLinkHeartbeatTest {
         return net;
     }
 
-    /** Waits, up to 20 s, until {@code condition} holds; it is checked every 5 ms on an event loop. */
     private void await(BooleanSupplier condition, String what) throws Exception {
+        await(group, condition, () -> what);
+    }
+
+    /** Waits, up to 20 s, until {@code condition} holds; it is checked every 5 ms on one of {@code group}'s loops. */
+    static void await(EventLoopGroup group, BooleanSupplier condition, java.util.function.Supplier<String> what)
+            throws Exception {
         CompletableFuture<Void> met = new CompletableFuture<>();
         ScheduledFuture<?> check = group.next().scheduleAtFixedRate(() -> {
             if (condition.getAsBoolean()) {
@@ -77,7 +82,7 @@ class MeshLinkHeartbeatTest {
         try {
             met.get(20, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            throw new AssertionError("timed out waiting until " + what);
+            throw new AssertionError("timed out waiting until " + what.get());
         } finally {
             check.cancel(false);
         }

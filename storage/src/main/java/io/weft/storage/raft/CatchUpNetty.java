@@ -40,6 +40,8 @@ import org.apache.ratis.server.leader.WeftCatchUpAppender;
  * own with one decision changed ({@link WeftCatchUpAppender}).
  */
 public final class CatchUpNetty implements RpcType {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CatchUpNetty.class);
+
     @Override
     public String name() {
         return CatchUpNetty.class.getName();
@@ -61,6 +63,21 @@ public final class CatchUpNetty implements RpcType {
      */
     public static long followerOverrules(long requestFirstIndex, long replyNextIndex, long matchIndex) {
         return requestFirstIndex < 0 && replyNextIndex >= 0 && replyNextIndex <= matchIndex ? replyNextIndex : -1;
+    }
+
+    /**
+     * What both of Weft's appenders (Netty's and gRPC's) answer for the next index after INCONSISTENCY:
+     * {@link #followerOverrules}'s index, logged, or else Ratis's own rule.
+     */
+    public static long nextIndexForInconsistency(Object appender, long matchIndex, long requestFirstIndex,
+                                                 long replyNextIndex, java.util.function.LongSupplier ratisRule) {
+        long next = followerOverrules(requestFirstIndex, replyNextIndex, matchIndex);
+        if (next < 0) {
+            return ratisRule.getAsLong();
+        }
+        LOG.warn("{}: follower's log ends before index {}, which the leader believed it had matched up to {};"
+                + " sending from {} again", appender, replyNextIndex, matchIndex, next);
+        return next;
     }
 
     private static final class Factory extends NettyFactory {

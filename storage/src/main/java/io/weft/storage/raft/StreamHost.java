@@ -7,8 +7,9 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.netty.NettyConfigKeys;
-import org.apache.ratis.netty.NettyFactory;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.Message;
@@ -102,6 +103,7 @@ public final class StreamHost implements AutoCloseable {
     private final RaftPeerId self;
     private final RaftServer server;
     private final RaftProperties properties;
+    private final Parameters parameters;
     private final Events events;
     private final Settings settings;
     private final ClientId clientId = ClientId.randomId();
@@ -122,11 +124,25 @@ public final class StreamHost implements AutoCloseable {
      * @param port    the raft port, 0 for any
      */
     public StreamHost(String node, Path dir, String host, int port, Events events, Settings settings) throws IOException {
+        this(node, dir, host, port, events, settings, null);
+    }
+
+    /**
+     * Builds (does not start) the host.
+     *
+     * @param tls TLS for the raft port (Ratis's gRPC transport then), or null for plaintext (its Netty one)
+     */
+    public StreamHost(String node, Path dir, String host, int port, Events events, Settings settings, RaftTls tls)
+            throws IOException {
         this.node = node;
         this.self = RaftPeerId.valueOf(node);
         this.events = events;
         this.settings = settings;
-        this.properties = properties(dir, host, port, settings);
+        this.properties = properties(dir, host, port, settings, tls != null);
+        this.parameters = new Parameters();
+        if (tls != null) {
+            GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(tls.keyManager(), tls.trustManager(), true));
+        }
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-stream-batcher"));
         this.admin = Executors.newCachedThreadPool(r -> daemon(r, "weft-stream-admin"));
         StreamStateMachine.Listener listener = new StreamStateMachine.Listener() {
@@ -163,7 +179,7 @@ public final class StreamHost implements AutoCloseable {
         this.server = RaftServer.newBuilder()
                 .setServerId(self)
                 .setProperties(properties)
-                .setParameters(new Parameters())
+                .setParameters(parameters)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .setStateMachineRegistry(gid -> {
                     StreamStateMachine sm = new StreamStateMachine(listener);
@@ -174,11 +190,22 @@ public final class StreamHost implements AutoCloseable {
     }
 
     static RaftProperties properties(Path dir, String host, int port, Settings s) {
+        return properties(dir, host, port, s, false);
+    }
+
+    static RaftProperties properties(Path dir, String host, int port, Settings s, boolean tls) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
-        RaftConfigKeys.Rpc.setType(p, new CatchUpNetty()); // Netty, with a fix for a follower left behind
-        NettyConfigKeys.Server.setHost(p, host);
-        NettyConfigKeys.Server.setPort(p, port);
+        if (tls) {
+            RaftConfigKeys.Rpc.setType(p, new CatchUpGrpc()); // gRPC: the transport of Ratis's that has TLS
+            GrpcConfigKeys.Server.setHost(p, host);
+            GrpcConfigKeys.Server.setPort(p, port);
+            GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+        } else {
+            RaftConfigKeys.Rpc.setType(p, new CatchUpNetty()); // Netty, with a fix for a follower left behind
+            NettyConfigKeys.Server.setHost(p, host);
+            NettyConfigKeys.Server.setPort(p, port);
+        }
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(800, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
@@ -414,7 +441,8 @@ public final class StreamHost implements AutoCloseable {
                 .setProperties(properties)
                 .setRaftGroup(group)
                 .setClientId(ClientId.randomId())
-                .setClientRpc(new NettyFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
+                .setClientRpc(org.apache.ratis.client.ClientFactory.cast(RaftConfigKeys.Rpc.type(properties, m -> { })
+                        .newFactory(parameters)).newRaftClientRpc(ClientId.randomId(), properties))
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
                         TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
                 .build();

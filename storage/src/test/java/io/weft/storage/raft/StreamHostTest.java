@@ -45,7 +45,15 @@ class StreamHostTest {
     }
 
     private StreamHost start(String node, int port, StreamHost.Settings settings) throws Exception {
-        StreamHost h = new StreamHost(node, dir.resolve(node), "127.0.0.1", port, new StreamHost.Events() {
+        StreamHost h = new StreamHost(node, dir.resolve(node), "127.0.0.1", port, leaderTracker(leaders, node), settings);
+        h.start();
+        hosts.add(h);
+        return h;
+    }
+
+    /** Events that keep {@code leaders} (stream -> node) up to date for {@code node}'s replicas. */
+    static StreamHost.Events leaderTracker(Map<String, String> leaders, String node) {
+        return new StreamHost.Events() {
             @Override
             public void leaderReady(StreamConfig config) {
                 leaders.put(config.name(), node);
@@ -60,13 +68,10 @@ class StreamHostTest {
             public void deleted(String name) {
                 leaders.remove(name);
             }
-        }, settings);
-        h.start();
-        hosts.add(h);
-        return h;
+        };
     }
 
-    private static void await(String what, BooleanSupplier cond) {
+    static void await(String what, BooleanSupplier cond) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

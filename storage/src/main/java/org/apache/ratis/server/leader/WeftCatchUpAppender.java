@@ -2,8 +2,6 @@ package org.apache.ratis.server.leader;
 
 import io.weft.storage.raft.CatchUpNetty;
 import org.apache.ratis.server.RaftServer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Weft's log appender for Ratis's Netty transport: Ratis's own synchronous appender, except for the
@@ -12,21 +10,13 @@ import org.slf4j.LoggerFactory;
  * appender package-private; nothing else here touches Ratis internals.
  */
 public final class WeftCatchUpAppender extends LogAppenderDefault {
-    private static final Logger LOG = LoggerFactory.getLogger(CatchUpNetty.class);
-
     public WeftCatchUpAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
         super(server, state, follower);
     }
 
     @Override
     protected long getNextIndexForInconsistency(long requestFirstIndex, long replyNextIndex) {
-        long matchIndex = getFollower().getMatchIndex();
-        long next = CatchUpNetty.followerOverrules(requestFirstIndex, replyNextIndex, matchIndex);
-        if (next < 0) {
-            return super.getNextIndexForInconsistency(requestFirstIndex, replyNextIndex);
-        }
-        LOG.warn("{}: follower's log ends before index {}, which the leader believed it had matched up to {};"
-                + " sending from {} again", this, replyNextIndex, matchIndex, next);
-        return next;
+        return CatchUpNetty.nextIndexForInconsistency(this, getFollower().getMatchIndex(), requestFirstIndex,
+                replyNextIndex, () -> super.getNextIndexForInconsistency(requestFirstIndex, replyNextIndex));
     }
 }

@@ -1,0 +1,237 @@
+package io.weft.security;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * A node's or a client's TLS material, loaded and checked once: its certificate chain and key (which
+ * must belong together), the CAs it trusts, and the identity its certificate names. Loading fails with a
+ * message naming the file and the check that failed, so a misconfigured node refuses to start instead of
+ * failing every handshake later.
+ */
+public final class TlsMaterial {
+    private static final char[] NO_PASSWORD = new char[0];
+
+    private final List<X509Certificate> chain;
+    private final PrivateKey key;
+    private final List<X509Certificate> trusted;
+    private final SpiffeId identity;
+    private final KeyManager[] keyManagers;
+    private final X509TrustManager trustManager;
+    private final boolean keyReadableByOthers;
+
+    private TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509Certificate> trusted, SpiffeId identity,
+                        boolean keyReadableByOthers) throws GeneralSecurityException, IOException {
+        this.chain = List.copyOf(chain);
+        this.key = key;
+        this.trusted = List.copyOf(trusted);
+        this.identity = identity;
+        this.keyReadableByOthers = keyReadableByOthers;
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        for (int i = 0; i < trusted.size(); i++) {
+            trust.setCertificateEntry("ca-" + i, trusted.get(i));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        this.trustManager = x509(tmf.getTrustManagers());
+        if (key != null) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("weft", key, NO_PASSWORD, chain.toArray(new X509Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, NO_PASSWORD);
+            this.keyManagers = kmf.getKeyManagers();
+        } else {
+            this.keyManagers = null;
+        }
+    }
+
+    /**
+     * Loads a certificate chain, its key and a CA bundle, and checks that the key belongs to the
+     * certificate and that the certificate is valid now under those CAs.
+     */
+    public static TlsMaterial load(Path certFile, Path keyFile, Path caFile) throws IOException {
+        List<X509Certificate> chain = PemFiles.certificates(certFile);
+        PrivateKey key = PemFiles.privateKey(keyFile);
+        List<X509Certificate> trusted = PemFiles.certificates(caFile);
+        X509Certificate leaf = chain.get(0);
+        if (!keyMatches(key, leaf)) {
+            throw new IOException(keyFile + " is not the key of the certificate in " + certFile);
+        }
+        verify(chain, trusted, certFile, caFile);
+        SpiffeId id;
+        try {
+            id = SpiffeId.of(leaf).orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(certFile + ": " + e.getMessage());
+        }
+        try {
+            return new TlsMaterial(chain, key, trusted, id, readableByOthers(keyFile));
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot use " + certFile + " and " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Trust only, no certificate of one's own: a client that does not authenticate by certificate. */
+    public static TlsMaterial trustOnly(Path caFile) throws IOException {
+        try {
+            return new TlsMaterial(List.of(), null, PemFiles.certificates(caFile), null, false);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot use " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fails unless the certificate names node {@code node} of site {@code site}: a node runs only
+     * under its own name.
+     */
+    public void requireNode(String site, String node) throws IOException {
+        if (identity == null || !identity.isNode()) {
+            throw new IOException("the TLS certificate names " + (identity == null ? "no spiffe id" : identity)
+                    + "; a node needs spiffe://MESH/weft/site/" + site + "/node/" + node
+                    + " (meshctl pki issue-node makes one)");
+        }
+        if (!identity.site().equals(site) || !identity.name().equals(node)) {
+            throw new IOException("the TLS certificate is for node " + identity.name() + " of site " + identity.site()
+                    + " (" + identity + "), but this node runs as " + node + " of site " + site);
+        }
+    }
+
+    /** Whether a chain is valid now under these CAs (no revocation check). */
+    public boolean trusts(List<X509Certificate> peerChain) {
+        try {
+            verify(peerChain, trusted, null, null);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public SpiffeId identity() {
+        return identity;
+    }
+
+    public X509Certificate certificate() {
+        return chain.isEmpty() ? null : chain.get(0);
+    }
+
+    public Instant notAfter() {
+        return chain.isEmpty() ? null : chain.get(0).getNotAfter().toInstant();
+    }
+
+    public boolean hasKey() {
+        return key != null;
+    }
+
+    /** Whether group or others may read the key file (worth a warning at start). */
+    public boolean keyReadableByOthers() {
+        return keyReadableByOthers;
+    }
+
+    /** Key managers over this certificate and key; null without a key. */
+    public KeyManager[] keyManagers() {
+        return keyManagers == null ? null : keyManagers.clone();
+    }
+
+    /** PKIX trust in the CA bundle, without host-name checks: callers check identities themselves. */
+    public X509TrustManager trustManager() {
+        return trustManager;
+    }
+
+    public TrustManager[] trustManagers() {
+        return new TrustManager[] {trustManager};
+    }
+
+    private static boolean keyMatches(PrivateKey key, X509Certificate cert) throws IOException {
+        String alg = switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            default -> key.getAlgorithm();
+        };
+        try {
+            byte[] probe = "weft key check".getBytes(StandardCharsets.US_ASCII);
+            Signature s = Signature.getInstance(alg);
+            s.initSign(key);
+            s.update(probe);
+            byte[] sig = s.sign();
+            Signature v = Signature.getInstance(alg);
+            v.initVerify(cert.getPublicKey());
+            v.update(probe);
+            return v.verify(sig);
+        } catch (GeneralSecurityException e) {
+            return false; // a key of another algorithm than the certificate's
+        }
+    }
+
+    private static void verify(List<X509Certificate> chain, List<X509Certificate> trusted, Path certFile, Path caFile)
+            throws IOException {
+        String what = certFile == null ? "the peer's certificate" : certFile.toString();
+        try {
+            Set<TrustAnchor> anchors = new HashSet<>();
+            for (X509Certificate ca : trusted) {
+                anchors.add(new TrustAnchor(ca, null));
+            }
+            // the anchors themselves may appear at the end of a chain: drop them from the path
+            List<X509Certificate> path = chain.stream().filter(c -> !trusted.contains(c)).toList();
+            if (path.isEmpty()) {
+                return;
+            }
+            PKIXParameters params = new PKIXParameters(anchors);
+            params.setRevocationEnabled(false);
+            CertPathValidator.getInstance("PKIX").validate(
+                    CertificateFactory.getInstance("X.509").generateCertPath(path), params);
+        } catch (CertPathValidatorException e) {
+            X509Certificate leaf = chain.get(0);
+            String reason = e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+                    ? "it expired on " + leaf.getNotAfter().toInstant()
+                    : e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID
+                    ? "it is valid only from " + leaf.getNotBefore().toInstant()
+                    : "it is not issued by a CA in " + (caFile == null ? "the trust bundle" : caFile)
+                            + " (" + e.getMessage() + ")";
+            throw new IOException(what + " is not valid: " + reason);
+        } catch (GeneralSecurityException e) {
+            throw new IOException(what + " cannot be checked: " + e.getMessage(), e);
+        }
+    }
+
+    private static X509TrustManager x509(TrustManager[] managers) {
+        for (TrustManager m : managers) {
+            if (m instanceof X509TrustManager x) {
+                return x;
+            }
+        }
+        throw new IllegalStateException("no X.509 trust manager in the JDK");
+    }
+
+    private static boolean readableByOthers(Path keyFile) {
+        try {
+            Set<PosixFilePermission> p = Files.getPosixFilePermissions(keyFile);
+            return p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ);
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+}
