@@ -71,13 +71,29 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         this.outbound = new Outbound(ctx.channel(), broker.metrics(), broker.config(), System::nanoTime);
         broker.metrics().connections.inc();
         broker.metrics().connectionsOpened.inc();
+        // over TLS, the HELLO deadline starts when the TLS handshake is done (the TLS handler has its own
+        // deadline): a handshake slowed by a busy machine must not eat the client's time to say HELLO
+        if (ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
+            startHandshakeTimeout();
+        }
+        ctx.fireChannelActive();
+    }
+
+    private void startHandshakeTimeout() {
         handshakeTimeout = ctx.executor().schedule(() -> {
             if (!greeted) {
                 fail(new ProtocolException(ErrorCode.HANDSHAKE_TIMEOUT, "no HELLO within "
                         + broker.config().handshakeTimeoutMillis + " ms"));
             }
         }, broker.config().handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
-        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && e.isSuccess()) {
+            startHandshakeTimeout();
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -179,7 +195,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         int version = Frames.negotiate(hello);
         greeted = true;
         clientName = hello.clientName();
-        handshakeTimeout.cancel(false);
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
         ByteBuf info = ctx.alloc().buffer(256);
         Frames.writeInfo(info, broker.info(version));
         ctx.write(info);

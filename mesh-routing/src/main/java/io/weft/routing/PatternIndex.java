@@ -163,22 +163,6 @@ final class PatternIndex {
      * matches also matched by {@code p}? A pattern covers itself.
      */
     static boolean covers(String p, String q) {
-        String[] pt = p.split("\\.");
-        String[] qt = q.split("\\.");
-        if (Topics.isWildcard(pt[0]) && qt[0].equals(Topics.INTERNAL_TOKEN)) {
-            return false; // a wildcard does not match an internal first token (Topics)
-        }
-        for (int i = 0; i < pt.length; i++) {
-            if (pt[i].equals(REST)) {
-                return qt.length > i;
-            }
-            if (i >= qt.length || qt[i].equals(REST)) {
-                return false;
-            }
-            if (!pt[i].equals(STAR) && (qt[i].equals(STAR) || !pt[i].equals(qt[i]))) {
-                return false;
-            }
-        }
-        return pt.length == qt.length;
+        return Topics.covers(p, q);
     }
 }

@@ -213,6 +213,22 @@ class InterestEngineTest {
     }
 
     @Test
+    void aGatewayPeerSpeaksForItsOwnSiteOnly() {
+        // with TLS the link's peer is the node its certificate names; its site is then the only one it
+        // may tell about: interest of site C arriving from a node of site B is ignored
+        InterestEngine a = engine("a1", "A");
+        a.peerUp(id("b1", "B"));
+        a.peerUp(id("c1", "C"));
+        a.onMessage("b1", true, new SiteFull("C", DigestedSet.digestOf(List.of(ORDERS)), List.of(ORDERS)), 0);
+        a.onMessage("b1", true, new SiteUpdate("C", 0, DigestedSet.digestOf(List.of(ORDERS)), List.of(ORDERS), List.of()), 0);
+        assertTrue(a.route("orders.x", Origin.LOCAL, Set.of(), null).gatewayForwards().isEmpty(),
+                "site C's interest was taken from a node of site B");
+        assertTrue(a.stats().ignoredMessages() >= 2);
+        a.onMessage("c1", true, new SiteFull("C", DigestedSet.digestOf(List.of(ORDERS)), List.of(ORDERS)), 0);
+        assertEquals(Set.of("C"), a.route("orders.x", Origin.LOCAL, Set.of(), null).gatewayForwards().keySet());
+    }
+
+    @Test
     void remoteSiteIsForgottenWithItsLastNodeAndGatewayIsRechosen() {
         InterestEngine a = engine("a1", "A");
         for (int i = 1; i <= 4; i++) {

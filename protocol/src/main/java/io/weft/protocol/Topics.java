@@ -85,6 +85,54 @@ public final class Topics {
         return p.length == t.length;
     }
 
+    /**
+     * Does valid pattern {@code p} cover valid pattern {@code q}: is every topic that {@code q} matches also
+     * matched by {@code p}? A pattern covers itself.
+     */
+    public static boolean covers(String p, String q) {
+        String[] pt = p.split("\\.");
+        String[] qt = q.split("\\.");
+        if (isWildcard(pt[0]) && qt[0].equals(INTERNAL_TOKEN)) {
+            return false; // a wildcard does not match an internal first token
+        }
+        for (int i = 0; i < pt.length; i++) {
+            if (pt[i].equals(">")) {
+                return qt.length > i;
+            }
+            if (i >= qt.length || qt[i].equals(">")) {
+                return false;
+            }
+            if (!pt[i].equals("*") && (qt[i].equals("*") || !pt[i].equals(qt[i]))) {
+                return false;
+            }
+        }
+        return pt.length == qt.length;
+    }
+
+    /** Does some topic match both valid patterns {@code a} and {@code b}? */
+    public static boolean overlaps(String a, String b) {
+        String[] at = a.split("\\.");
+        String[] bt = b.split("\\.");
+        boolean aInternal = !isWildcard(at[0]) && at[0].equals(INTERNAL_TOKEN);
+        boolean bInternal = !isWildcard(bt[0]) && bt[0].equals(INTERNAL_TOKEN);
+        if ((isWildcard(at[0]) && bInternal) || (isWildcard(bt[0]) && aInternal)) {
+            return false; // wildcards never match an internal first token
+        }
+        for (int i = 0; ; i++) {
+            boolean aEnd = i >= at.length;
+            boolean bEnd = i >= bt.length;
+            if (aEnd || bEnd) {
+                return aEnd && bEnd;
+            }
+            if (at[i].equals(">") || bt[i].equals(">")) {
+                return true; // the other still has a token here (or more), which ">" takes
+            }
+            if (!at[i].equals("*") && !bt[i].equals("*") && !at[i].equals(bt[i])) {
+                return false;
+            }
+        }
+    }
+
     private static void check(String s, boolean pattern) {
         String problem = problem(s, pattern);
         if (problem != null) {
