@@ -3,7 +3,8 @@
 # nodes, sites, ports and seeds as the docker-compose demo (deploy/compose.yaml).
 #
 #   deploy/local-mesh.sh up     [--dir DIR] [--timeout SECS] [--brief] [--tls]   start every node, wait until all are ready
-#                                  (--tls: make a PKI in DIR/pki with bin/meshctl pki init, TLS on every port)
+#                                  (--tls: make a PKI in DIR/pki with bin/meshctl pki init, TLS on every port, and
+#                                   a security config DIR/security.json whose user "admin" signs in with its certificate)
 #   deploy/local-mesh.sh status [--dir DIR]            every node's pid, liveness and /healthz (exit 0: all ready)
 #   deploy/local-mesh.sh down   [--dir DIR] [--keep]   stop the nodes (TERM, then KILL), delete logs and data
 #   deploy/local-mesh.sh plan   [--dir DIR]            print each node's meshd command (DeployTopologyTest reads it)
@@ -95,7 +96,7 @@ node_args() {
   fi
   if $tls; then
     ARGS+=(--tls-cert "$state/pki/nodes/${N_NAME[i]}.pem" --tls-key "$state/pki/nodes/${N_NAME[i]}-key.pem"
-      --tls-ca "$state/pki/ca.pem")
+      --tls-ca "$state/pki/ca.pem" --security-config "$state/security.json")
   fi
 }
 
@@ -106,6 +107,15 @@ make_pki() {
   for i in "${!N_NAME[@]}"; do nodes="${nodes:+$nodes,}${N_SITE[i]}/${N_NAME[i]}"; done
   "$root/bin/meshctl" pki init --out "$state/pki" --mesh demo --nodes "$nodes" --users admin >/dev/null ||
     die "cannot make the demo PKI in $state/pki"
+  # who may use the demo: "admin", by its certificate (bin/meshctl presents it), may do everything
+  cat >"$state/security.json" <<'JSON'
+{
+  "users": [
+    {"name": "admin", "certificate": true,
+     "permissions": {"admin": true}}
+  ]
+}
+JSON
 }
 
 # ---- processes ----------------------------------------------------------------------------------
@@ -353,7 +363,9 @@ cmd_up() {
   left=$((deadline - SECONDS))
   [ "$left" -ge 30 ] || left=30
   local -a tlsflag=()
-  if $tls; then tlsflag=(--tls-ca "$state/pki/ca.pem"); fi
+  if $tls; then
+    tlsflag=(--tls-ca "$state/pki/ca.pem" --tls-cert "$state/pki/users/admin.pem" --tls-key "$state/pki/users/admin-key.pem")
+  fi
   if ! "$root/bin/meshctl" check -s "$servers" ${tlsflag[@]+"${tlsflag[@]}"} --expect-nodes "${#N_NAME[@]}" --timeout "${left}s"; then
     echo "local-mesh: the nodes are up but the mesh is not whole (above); logs are in $state/NODE/meshd.log" >&2
     up_failed ${todo[@]+"${todo[@]}"}
@@ -365,7 +377,7 @@ cmd_up() {
   $brief && return 0
   local curl_node="curl $host:${N_HTTP[0]}/v1/node"
   if $tls; then
-    curl_node="curl --cacert $state/pki/ca.pem https://$host:${N_HTTP[0]}/v1/node"
+    curl_node="curl --cacert $state/pki/ca.pem --cert $state/pki/users/admin.pem --key $state/pki/users/admin-key.pem https://$host:${N_HTTP[0]}/v1/node"
   fi
   cat <<EOF
 
@@ -434,7 +446,7 @@ cmd_down() {
       rm -f "$state/$name/meshd.log"
       rmdir "$state/$name" 2>/dev/null || true
     done
-    rm -rf "${state:?}/pki"
+    rm -rf "${state:?}/pki" "$state/security.json"
     rm -f "$state/$marker" "$state/.lock" "$state/meshctl.tls-ca"
     rmdir "$state" 2>/dev/null || true
     echo "removed logs and data from $state"

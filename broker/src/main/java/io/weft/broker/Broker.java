@@ -52,10 +52,12 @@ public final class Broker implements AutoCloseable {
     private int meshPort;
 
     private final NodeTls tls;
+    private final io.weft.security.SecurityPolicy policy;
 
     private Broker(MeshdConfig config) throws java.io.IOException {
         this.config = config.validate();
         this.tls = NodeTls.of(config);
+        this.policy = loadPolicy(config);
         this.router = new Router(new SubscriptionTrie<>(MATCH_CACHE), metrics, PooledByteBufAllocator.DEFAULT);
         this.boss = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         this.workers = new MultiThreadIoEventLoopGroup(config.ioThreadCount(), Transports.ioHandlerFactory());
@@ -93,7 +95,12 @@ public final class Broker implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.clientFacingHandler(ch));
+                            io.netty.handler.ssl.SslHandler h = tls.clientPortHandler(ch);
+                            if (h == null) {
+                                ch.close();
+                                return;
+                            }
+                            ch.pipeline().addLast("tls", h);
                         }
                         ch.pipeline().addLast("frames", new FrameDecoder(config.maxPayloadBytes));
                         ch.pipeline().addLast("session", new ClientSession(Broker.this, sessionIds.incrementAndGet()));
@@ -101,7 +108,10 @@ public final class Broker implements AutoCloseable {
                 });
         clientChannel = sb.bind(config.host, config.clientPort).sync().channel();
         http = new HttpServer(this);
-        http.start(boss, workers, config.host, config.httpPort, tls == null ? null : tls::clientFacingHandler);
+        http.start(boss, workers, config.host, config.httpPort, tls == null ? null : tls::httpPortHandler);
+        if (tls != null) {
+            metrics.registerTls(tls::handshakesRefused);
+        }
         meshPort = mesh.start(clientPort(), httpPort(), raftPort);
         metrics.registerMesh(mesh);
         LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}"
@@ -112,6 +122,32 @@ public final class Broker implements AutoCloseable {
                 java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(),
                 (PooledByteBufAllocator.defaultPageSize()
                         << PooledByteBufAllocator.defaultMaxOrder()) / 1024);
+    }
+
+    /** The users and permissions of --security-config; null without one (everyone may do everything). */
+    private static io.weft.security.SecurityPolicy loadPolicy(MeshdConfig config) throws java.io.IOException {
+        if (config.securityConfig == null || config.securityConfig.isBlank()) {
+            return null;
+        }
+        try {
+            io.weft.security.SecurityPolicy p = io.weft.security.SecurityPolicy.load(java.nio.file.Path.of(config.securityConfig));
+            p.validatePatterns(io.weft.protocol.Topics::validatePattern);
+            LOG.info("security config {}: {} user(s), digest {}", config.securityConfig, p.users().size(),
+                    p.digest().substring(0, 12));
+            return p;
+        } catch (io.weft.security.SecurityPolicy.PolicyException e) {
+            throw new java.io.IOException("--security-config: " + e.getMessage(), e);
+        }
+    }
+
+    io.weft.security.SecurityPolicy policy() {
+        return policy;
+    }
+
+    /** Who may use the HTTP port: everyone without a security config. */
+    public io.weft.broker.http.HttpAccess httpAccess() {
+        return policy == null ? io.weft.broker.http.HttpAccess.OPEN : io.weft.broker.http.HttpAccess.of(policy,
+                tls == null ? null : tls.identity().mesh(), method -> metrics.authFailures.labelValues(method).inc());
     }
 
     /** This node's TLS, or null when it runs plaintext. */
@@ -245,6 +281,10 @@ public final class Broker implements AutoCloseable {
         m.put("subscriptions", router.subscriptionCount());
         m.put("maxPayload", config.maxPayloadBytes);
         m.put("tls", tls != null);
+        m.put("auth", policy != null);
+        if (policy != null) {
+            m.put("securityConfigDigest", policy.digest());
+        }
         if (tls != null) {
             m.put("tlsIdentity", tls.describe());
         }

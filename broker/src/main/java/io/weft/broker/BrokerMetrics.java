@@ -40,6 +40,12 @@ public final class BrokerMetrics {
     final Counter protocolErrors = Counter.builder().name("weft_protocol_errors")
             .help("Connections closed or answered with an error, by error code").labelNames("code")
             .register(registry);
+    final Counter authFailures = Counter.builder().name("weft_auth_failures")
+            .help("Failed authentications on the client and HTTP ports, by method (password, token, none)")
+            .labelNames("method").register(registry);
+    final Counter permissionDenials = Counter.builder().name("weft_permission_denials")
+            .help("Publishes, subscriptions and requests refused by the user's permissions, by action")
+            .labelNames("action").register(registry);
     final Counter meshEventsIn = Counter.builder().name("weft_mesh_events_in")
             .help("Events received over route and gateway links").register(registry);
     final Counter groupUnroutable = Counter.builder().name("weft_queue_group_unroutable")
@@ -72,6 +78,15 @@ public final class BrokerMetrics {
         streamCommit.labelValues(stream).observe(commitNanos / 1e9);
         streamBatchWait.labelValues(stream).observe(waitNanos / 1e9);
         streamEntryEvents.labelValues(stream).observe(events);
+    }
+
+    /** TLS counters read at scrape time. */
+    void registerTls(java.util.function.LongSupplier handshakesRefused) {
+        CounterWithCallback.builder().name("weft_tls_handshakes_refused")
+                .help("Client and HTTP connections closed at once because --max-handshakes-in-flight TLS handshakes "
+                        + "were under way")
+                .callback(cb -> cb.call(handshakesRefused.getAsLong()))
+                .register(registry);
     }
 
     /** Per-link counters read from the mesh at scrape time: by peer node and by remote site. */

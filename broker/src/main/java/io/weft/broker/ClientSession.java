@@ -11,6 +11,7 @@ import io.weft.protocol.EventCodec;
 import io.weft.protocol.FrameType;
 import io.weft.protocol.Frames;
 import io.weft.protocol.Hello;
+import io.weft.protocol.Info;
 import io.weft.protocol.ProtocolException;
 import io.weft.protocol.Topics;
 import io.weft.protocol.Wire;
@@ -52,9 +53,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private int readsInFlight;
     static final int MAX_READS_IN_FLIGHT = 8;
 
+    /** Who the connection is and what it may do (the node's security config; everything without one). */
+    private final SessionAccess access;
+
     ClientSession(Broker broker, long id) {
         this.broker = broker;
         this.id = id;
+        this.access = new SessionAccess(broker.policy());
     }
 
     long id() {
@@ -150,9 +155,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
                     "expected HELLO as the first frame, got " + FrameType.name(type));
         }
+        if (greeted && access.required() && type != FrameType.AUTH && type != FrameType.PING && type != FrameType.PONG) {
+            broker.metrics().authFailures.labelValues("none").inc();
+            throw new ProtocolException(ErrorCode.AUTH_REQUIRED, "this broker requires authentication before "
+                    + FrameType.name(type) + " (methods: " + access.methods() + ")");
+        }
         switch (type) {
             case FrameType.HELLO:
                 hello(frame);
+                break;
+            case FrameType.AUTH:
+                auth(Frames.readAuth(frame));
                 break;
             case FrameType.PUB:
                 pub(frame);
@@ -198,15 +211,56 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);
         }
+        NodeTls tls = broker.tls();
+        access.fromCertificate(io.weft.security.TlsContexts.peerCertificate(
+                ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class)), tls == null ? null : tls.identity().mesh(), broker.metrics());
+        Info i = broker.info(version);
+        if (access.required()) {
+            if (version < Frames.AUTH_VERSION) {
+                throw new ProtocolException(ErrorCode.AUTH_REQUIRED, "this broker requires authentication, which needs "
+                        + "protocol version " + Frames.AUTH_VERSION + "; the client speaks " + version + ": upgrade it");
+            }
+            i = new Info(i.version(), i.serverVersion(), i.node(), i.site(), i.maxFrameBytes(), i.ready(), i.nodes(),
+                    true, access.methods());
+            // the AUTH deadline: as long as HELLO had
+            handshakeTimeout = ctx.executor().schedule(() -> {
+                if (access.required()) {
+                    broker.metrics().authFailures.labelValues("none").inc();
+                    fail(new ProtocolException(ErrorCode.AUTH_REQUIRED, "no AUTH within "
+                            + broker.config().handshakeTimeoutMillis + " ms"));
+                }
+            }, broker.config().handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
         ByteBuf info = ctx.alloc().buffer(256);
-        Frames.writeInfo(info, broker.info(version));
+        Frames.writeInfo(info, i);
         ctx.write(info);
+    }
+
+    private void auth(Frames.Auth a) {
+        try {
+            access.authenticate(a, broker.metrics());
+        } catch (ProtocolException e) {
+            LOG.warn("client {} ({}) from {}: authentication failed (method {}, user '{}')", id, clientName,
+                    ctx.channel().remoteAddress(), a.method(), a.user());
+            throw e;
+        }
+        handshakeTimeout.cancel(false);
+        ByteBuf ok = ctx.alloc().buffer(9);
+        Frames.writeOk(ok, 0);
+        ctx.write(ok);
     }
 
     private void pubDurable(ByteBuf frame) {
         Wire.need(frame, 8, "PUB_DURABLE ref");
         long ref = frame.readLong();
         String topic = validatePub(frame);
+        if (access.restricted()) {
+            io.weft.security.PermissionCheck.Verdict v = access.publish(topic, broker.metrics());
+            if (!v.allowed()) {
+                tellAck(ref, new Frames.PubAck(ref, Frames.ACK_FAILED, 0, ErrorCode.PERMISSION_DENIED.name() + ": " + v.reason()));
+                return;
+            }
+        }
         broker.streams().publishDurable(topic, frame, ack -> tellAck(ref, ack));
     }
 
@@ -244,6 +298,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void request(Frames.Request req) {
+        if (!access.admin(broker.metrics())) {
+            byte[] json = ("{\"error\":\"PERMISSION_DENIED: " + req.method() + " " + req.path().replace("\"", "")
+                    + " needs the admin permission\"}").getBytes(StandardCharsets.UTF_8);
+            ByteBuf reply = ctx.alloc().buffer(json.length + 16);
+            Frames.writeAdminReply(reply, req.ref(), 403, json);
+            ctx.write(reply);
+            return;
+        }
         broker.request(req.method(), req.path(), req.body()).whenComplete((r, err) -> {
             int status = err == null ? r.getKey() : 500;
             byte[] json = err == null ? r.getValue()
@@ -263,6 +325,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
      * the excess instead of pages piling up in memory.
      */
     private void read(Frames.Read read) {
+        if (!access.admin(broker.metrics())) {
+            writeEvents(read.ref(), 403, "{\"error\":\"PERMISSION_DENIED: reading a stream needs the admin permission\"}"
+                    .getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         if (readsInFlight >= MAX_READS_IN_FLIGHT) {
             writeEvents(read.ref(), 429, ("{\"error\":\"more than " + MAX_READS_IN_FLIGHT
                     + " reads in flight on this connection\"}").getBytes(StandardCharsets.UTF_8));
@@ -311,7 +378,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void pub(ByteBuf frame) {
-        broker.router().route(validatePub(frame), frame);
+        String topic = validatePub(frame);
+        if (access.restricted()) {
+            io.weft.security.PermissionCheck.Verdict v = access.publish(topic, broker.metrics());
+            if (!v.allowed()) {
+                sendError(ErrorCode.PERMISSION_DENIED, 0, v.reason());
+                return;
+            }
+        }
+        broker.router().route(topic, frame);
     }
 
     private void sub(ByteBuf frame) {
@@ -333,12 +408,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        io.weft.security.Permissions withheld = null;
+        if (access.restricted()) {
+            io.weft.security.PermissionCheck.Verdict v = access.subscribe(sub.pattern(), sub.queueGroup(), broker.metrics());
+            if (!v.allowed()) {
+                sendError(ErrorCode.PERMISSION_DENIED, sub.sid(), v.reason());
+                return;
+            }
+            if (v.decision() == io.weft.security.PermissionCheck.Decision.FILTERED) {
+                withheld = access.permissions(); // a deny overlaps the pattern: its events are withheld one by one
+            }
+        }
         if (subs.size() >= broker.config().maxSubscriptionsPerConnection) {
             sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, sub.sid(), "at most "
                     + broker.config().maxSubscriptionsPerConnection + " subscriptions per connection");
             return;
         }
-        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup());
+        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup(), withheld);
         subs.put(sub.sid(), s);
         broker.router().subscribe(s);
         ByteBuf ok = ctx.alloc().buffer(9);
@@ -357,6 +443,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void admin(Frames.Admin req) {
+        if (!access.admin(broker.metrics())) {
+            byte[] json = ("{\"error\":\"PERMISSION_DENIED: " + req.path().replace("\"", "") + " needs the admin permission\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ByteBuf reply = ctx.alloc().buffer(json.length + 16);
+            Frames.writeAdminReply(reply, req.ref(), 403, json);
+            ctx.write(reply);
+            return;
+        }
         java.util.function.Supplier<Object> view = broker.adminViews().get(req.path());
         int status = view == null ? 404 : 200;
         Object doc = view == null ? java.util.Map.of("error", "no admin document at " + req.path(),

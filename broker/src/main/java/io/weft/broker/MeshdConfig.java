@@ -130,6 +130,17 @@ public final class MeshdConfig {
             description = "PEM CA bundle that node and client certificates must chain to (MESHD_TLS_CA).")
     public String tlsCa;
 
+    @Option(names = "--max-handshakes-in-flight", defaultValue = "${env:MESHD_MAX_HANDSHAKES_IN_FLIGHT:-256}",
+            description = "TLS handshakes the client port, and the HTTP port, each run at once; past it new "
+                    + "connections to that port are closed at once (MESHD_MAX_HANDSHAKES_IN_FLIGHT, default ${DEFAULT-VALUE}).")
+    public int maxHandshakesInFlight;
+
+    @Option(names = "--security-config", defaultValue = "${env:MESHD_SECURITY_CONFIG:-}",
+            description = "Users and permissions (JSON; meshctl security check FILE validates it). With it, clients "
+                    + "authenticate (password, token or client certificate) and are held to their permissions "
+                    + "(MESHD_SECURITY_CONFIG).")
+    public String securityConfig;
+
     @Option(names = "--insecure", defaultValue = "${env:MESHD_INSECURE:-false}",
             description = "Run without TLS on a non-loopback --host: anyone who reaches the ports can join, "
                     + "publish and read (MESHD_INSECURE).")
@@ -158,6 +169,7 @@ public final class MeshdConfig {
         c.heartbeatTimeoutMillis = 3000;
         c.failureTimeoutMillis = 2000;
         c.streamSnapshotEntries = 20000;
+        c.maxHandshakesInFlight = 256;
         return c;
     }
 
@@ -177,6 +189,7 @@ public final class MeshdConfig {
         range("--handshake-timeout-ms", handshakeTimeoutMillis, 1, 3_600_000);
         range("--max-subscriptions", maxSubscriptionsPerConnection, 1, 10_000_000);
         range("--io-threads", ioThreads, 0, 256);
+        range("--max-handshakes-in-flight", maxHandshakesInFlight, 1, 1_000_000);
         port("--membership-port", membershipPort);
         range("--gossip-interval-ms", gossipIntervalMillis, 10, 600_000);
         range("--heartbeat-interval-ms", heartbeatIntervalMillis, 10, 600_000);

@@ -29,10 +29,18 @@ final class NodeTls {
     private final SslContext nodeClient;
     private final SSLContext membership;
     private final long handshakeTimeoutMillis;
+    private final int maxHandshakes;
+    /** TLS handshakes under way, one bound per port: a flood of the client port leaves /metrics reachable. */
+    private final java.util.concurrent.atomic.AtomicInteger clientPortHandshakes = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger httpPortHandshakes = new java.util.concurrent.atomic.AtomicInteger();
+    /** Connections refused for too many handshakes under way, both ports. */
+    private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
+    private volatile long lastRefusalLog;
 
-    private NodeTls(TlsMaterial material, long handshakeTimeoutMillis) throws IOException {
+    private NodeTls(TlsMaterial material, long handshakeTimeoutMillis, int maxHandshakes) throws IOException {
         this.material = material;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.maxHandshakes = maxHandshakes;
         this.clientFacing = TlsContexts.clientFacing(material);
         this.nodeServer = TlsContexts.nodeServer(material);
         this.nodeClient = TlsContexts.nodeClient(material);
@@ -51,18 +59,50 @@ final class NodeTls {
         }
         LOG.info("TLS on every port: this node is {} (certificate serial {}, valid until {})",
                 m.identity(), m.certificate().getSerialNumber().toString(16), m.notAfter());
-        return new NodeTls(m, config.handshakeTimeoutMillis);
+        return new NodeTls(m, config.handshakeTimeoutMillis, config.maxHandshakesInFlight);
     }
 
     SpiffeId identity() {
         return material.identity();
     }
 
-    /** A server-side handler for the client and HTTP ports. */
-    SslHandler clientFacingHandler(Channel ch) {
+    /**
+     * A server-side handler for the client port, or null when {@code --max-handshakes-in-flight} handshakes
+     * are under way on it already: the caller closes the connection (a flood of handshakes costs this node a
+     * few cheap closes, not a key exchange each).
+     */
+    SslHandler clientPortHandler(Channel ch) {
+        return clientFacingHandler(ch, clientPortHandshakes, "client");
+    }
+
+    /** As {@link #clientPortHandler}, for the HTTP port, with a bound of its own. */
+    SslHandler httpPortHandler(Channel ch) {
+        return clientFacingHandler(ch, httpPortHandshakes, "HTTP");
+    }
+
+    private SslHandler clientFacingHandler(Channel ch, java.util.concurrent.atomic.AtomicInteger handshakes,
+            String port) {
+        if (handshakes.incrementAndGet() > maxHandshakes) {
+            handshakes.decrementAndGet();
+            refused.increment();
+            long now = System.nanoTime();
+            if (now - lastRefusalLog > 10_000_000_000L) {
+                lastRefusalLog = now;
+                LOG.warn("more than {} TLS handshakes under way on the {} port: refusing new connections until some "
+                        + "finish ({} refused so far on both ports; --max-handshakes-in-flight)", maxHandshakes, port,
+                        refused.sum());
+            }
+            return null;
+        }
         SslHandler h = clientFacing.newHandler(ch.alloc());
         h.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+        h.handshakeFuture().addListener(f -> handshakes.decrementAndGet());
         return h;
+    }
+
+    /** Connections refused because too many handshakes were under way. */
+    long handshakesRefused() {
+        return refused.sum();
     }
 
     SslContext nodeServer() {

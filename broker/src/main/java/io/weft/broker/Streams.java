@@ -74,6 +74,14 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     private static final String INTERNAL_TYPE = "io.weft.internal";
     static final String API_PREFIX = "_weft.api.stream.";
     static final String LIST_TOPIC = "_weft.api.streams";
+    /**
+     * Stream creation for site S goes to {@code _weft.api.create.S}, taken by one node of S (queue group
+     * {@code _weft_create_S}): a replica group is set up from inside its site, because with TLS the raft
+     * port of a node takes only nodes of its own site.
+     */
+    static final String CREATE_PREFIX = "_weft.api.create.";
+    /** Longest a stream creation forwarded to another site waits (group set-up, then its leader's first info). */
+    private static final long CREATE_TIMEOUT_MILLIS = 45_000;
     /** Longest an admin call waits for the stream's leader. */
     private static final long CALL_TIMEOUT_MILLIS = 10_000;
     /** Longest a durable publish waits for its ack before the client is told to retry. */
@@ -163,6 +171,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         raftPort = host.port();
         Files.writeString(portFile, Integer.toString(raftPort));
         router.subscribeInternal(inboxPrefix + ".*", null, this::inbox);
+        router.subscribeInternal(CREATE_PREFIX + config.site, "_weft_create_" + config.site, this::createAsked);
         router.onUndelivered(this::undelivered);
         mesh.onLostRequests(this::lost);
         return raftPort;
@@ -306,6 +315,11 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     /** An admin call for a stream this node leads. */
     private void api(String stream, ByteBuf pubBody, String replyTo) {
+        answer(pubBody, replyTo, req -> execute(stream, req));
+    }
+
+    /** Runs a request that came as an internal event off the event loop, and answers it to {@code replyTo}. */
+    private void answer(ByteBuf pubBody, String replyTo, RequestHandler handler) {
         if (replyTo == null) {
             return;
         }
@@ -314,13 +328,17 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         work.execute(() -> {
             CompletableFuture<Response> f;
             try {
-                f = execute(stream, JSON.readTree(data));
+                f = handler.handle(JSON.readTree(data));
             } catch (RuntimeException | IOException e) {
                 f = CompletableFuture.completedFuture(Response.error(400, StreamHost.messageOf(e)));
             }
             f.whenComplete((r, err) -> reply(replyTo, err == null ? statusJson(r.status(), r.json())
                     : statusJson(503, Response.error(503, StreamHost.messageOf(err)).json())));
         });
+    }
+
+    private interface RequestHandler {
+        CompletableFuture<Response> handle(JsonNode req) throws IOException;
     }
 
     private CompletableFuture<Response> execute(String stream, JsonNode req) throws IOException {
@@ -483,20 +501,28 @@ final class Streams implements StreamHost.Events, AutoCloseable {
 
     /** Sends {@code req} to stream {@code name}'s leader and waits for its answer. */
     CompletableFuture<Response> call(String stream, ObjectNode req) {
+        String to = leaderRoute(stream);
+        return ask(API_PREFIX + stream, jsonBytes(req), CALL_TIMEOUT_MILLIS,
+                () -> "stream " + stream + " did not answer within " + CALL_TIMEOUT_MILLIS / 1000 + " s: "
+                        + (to == null ? "no node took the request" : "the request went to " + to
+                        + ", where the stream's leader listens, and no answer came back"
+                        + " (meshctl status -s that node; meshctl stream info " + stream + " on it)"),
+                () -> Response.error(404, "no stream named " + stream + " (or it has no leader right now)"));
+    }
+
+    /** Sends {@code data} on internal topic {@code topic} to the one node that takes it, and waits for its answer. */
+    private CompletableFuture<Response> ask(String topic, byte[] data, long timeoutMillis,
+            java.util.function.Supplier<String> timedOut, java.util.function.Supplier<Response> nobody) {
         CompletableFuture<Response> f = new CompletableFuture<>();
         long id = ids.incrementAndGet();
-        String to = leaderRoute(stream);
-        waiting.put(id, new Waiter(data -> f.complete(fromStatusJson(data)),
-                () -> f.complete(Response.error(504, "stream " + stream + " did not answer within "
-                        + CALL_TIMEOUT_MILLIS / 1000 + " s: " + (to == null ? "no node took the request"
-                        : "the request went to " + to + ", where the stream's leader listens, and no answer came back"
-                        + " (meshctl status -s that node; meshctl stream info " + stream + " on it)"))),
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CALL_TIMEOUT_MILLIS), false));
+        waiting.put(id, new Waiter(reply -> f.complete(fromStatusJson(reply)),
+                () -> f.complete(Response.error(504, timedOut.get())),
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), false));
         expireTicker.arm();
-        int reached = send(API_PREFIX + stream, jsonBytes(req), inboxPrefix + "." + id);
+        int reached = send(topic, data, inboxPrefix + "." + id);
         if (reached == 0) {
             waiting.remove(id);
-            f.complete(Response.error(404, "no stream named " + stream + " (or it has no leader right now)"));
+            f.complete(nobody.get());
         }
         return f;
     }
@@ -548,6 +574,32 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         } catch (InvalidStreamConfigException e) {
             return done(400, Map.of("error", e.getMessage()));
         }
+        if (c.site().equals(config.site)) {
+            return createHere(c);
+        }
+        if (mesh.nodes().stream().noneMatch(n -> n.site().equals(c.site()) && mesh.isLive(n.name()))) {
+            return done(400, Map.of("error", "unknown site '" + c.site() + "': no live node of it in this mesh"));
+        }
+        ObjectNode forward = j.deepCopy();
+        forward.put("site", c.site());
+        return ask(CREATE_PREFIX + c.site(), jsonBytes(forward), CREATE_TIMEOUT_MILLIS,
+                () -> "site " + c.site() + " did not answer the creation of stream " + c.name() + " within "
+                        + CREATE_TIMEOUT_MILLIS / 1000 + " s: meshctl stream ls tells whether it exists now",
+                () -> Response.error(503, "no node of site " + c.site() + " takes stream creation (is it reachable,"
+                        + " and does it run this version?)"));
+    }
+
+    /** A creation forwarded from a node of another site: done here, answered to its inbox. */
+    private void createAsked(String topic, ByteBuf pubBody, String replyTo) {
+        answer(pubBody, replyTo, req -> {
+            StreamConfig c = StreamJson.streamConfig(req, config.site);
+            return c.site().equals(config.site) ? createHere(c)
+                    : done(400, Map.of("error", "a creation for site " + c.site() + " reached site " + config.site));
+        });
+    }
+
+    /** Creates a stream whose replicas are nodes of this node's site. */
+    private CompletableFuture<Response> createHere(StreamConfig c) {
         List<NodeInfo> candidates = new ArrayList<>();
         java.util.TreeSet<String> sites = new java.util.TreeSet<>();
         for (NodeInfo n : mesh.nodes()) {

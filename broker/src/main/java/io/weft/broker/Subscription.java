@@ -12,13 +12,20 @@ public final class Subscription {
     final String pattern;
     final String queueGroup;
     final InternalSubscriber internal;
+    /** The subscriber's permissions when a deny overlaps the pattern: events they deny are withheld; else null. */
+    final io.weft.security.Permissions withheld;
 
     Subscription(ClientSession session, long sid, String pattern, String queueGroup) {
+        this(session, sid, pattern, queueGroup, null);
+    }
+
+    Subscription(ClientSession session, long sid, String pattern, String queueGroup, io.weft.security.Permissions withheld) {
         this.session = session;
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
         this.internal = null;
+        this.withheld = withheld;
     }
 
     Subscription(InternalSubscriber internal, String pattern, String queueGroup) {
@@ -27,12 +34,15 @@ public final class Subscription {
         this.pattern = pattern;
         this.queueGroup = queueGroup;
         this.internal = internal;
+        this.withheld = null;
     }
 
     /** Hands {@code pubBody} (shared, not owned) to the subscriber. */
     void deliver(ByteBuf pubBody, String topic, String replyTo) {
         if (internal != null) {
             internal.deliver(topic, pubBody, replyTo);
+        } else if (withheld != null && !io.weft.security.PermissionCheck.deliverable(withheld, topic, TopicRules.INSTANCE)) {
+            return; // a deny of the subscriber's overlaps its pattern, and this topic is denied
         } else {
             session.outbound().offer(sid, pubBody);
         }

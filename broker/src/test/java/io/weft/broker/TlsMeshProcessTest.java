@@ -115,6 +115,23 @@ class TlsMeshProcessTest {
     }
 
     @Test
+    void aStreamOfAnotherSiteIsCreatedThroughThatSite() throws Exception {
+        // a-1 may not talk to b-1's raft port (only nodes of site b may): the creation goes over the mesh to b
+        try (MeshClient a = client("a-1")) {
+            io.weft.client.AdminResponse created = a.request("POST", "/v1/streams",
+                    "{\"name\":\"bstream\",\"subjects\":[\"bs.>\"],\"replicas\":1,\"site\":\"b\"}")
+                    .get(60, TimeUnit.SECONDS);
+            assertEquals(201, created.status(), created.json());
+            for (int i = 0; i < 5; i++) {
+                a.publishDurable("bs.x", CloudEventBuilder.v1().withId("s" + i).withSource(URI.create("/t"))
+                        .withType("t").build()).get(30, TimeUnit.SECONDS);
+            }
+            JsonNode info = mesh.get("b-1", "/v1/streams/bstream?local=true");
+            assertEquals(5, info.path("lastSeq").asLong(), String.valueOf(info));
+        }
+    }
+
+    @Test
     void nodeDocumentShowsTlsAndTheCertificatesIdentity() {
         JsonNode node = mesh.get("a-1", "/v1/node");
         assertTrue(node.path("tls").asBoolean(), node.toString());
@@ -162,6 +179,100 @@ class TlsMeshProcessTest {
         assertTrue(ok.out.contains("ready"), ok.out);
         Run plain = run("curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + mesh.node("a-1").httpPort + "/healthz");
         assertTrue(plain.code != 0, "plain http answered: " + plain.out);
+    }
+
+    @Test
+    void aUserCertificateAuthenticatesAndCarriesItsPermissions() throws Exception {
+        Path policy = dir.resolve("cert-users.json");
+        java.nio.file.Files.writeString(policy, "{\"users\": ["
+                + "{\"name\":\"carol\",\"certificate\":true,\"permissions\":{"
+                + "\"publish\":{\"allow\":[\"x.>\"]},\"subscribe\":{\"allow\":[\"x.>\"]}}},"
+                + "{\"name\":\"ops\",\"certificate\":true,\"permissions\":{\"admin\":true}}]}");
+        List<String> args = new ArrayList<>(tlsArgs(pki, "d", "d-1"));
+        args.addAll(List.of("--security-config", policy.toString()));
+        MeshProcesses.Node d = mesh.start("d-1", "d", List.of(), args);
+        Await.until(WAIT, () -> mesh.ready("d-1"), () -> "d-1 not ready");
+        TestPki.Files carol = pki.user("carol");
+        TestPki.Files ops = pki.user("ops");
+        TestPki.Files mallory = pki.user("mallory"); // a good certificate of a user the config does not list
+        ClientOptions.Builder base = ClientOptions.builder().servers(d.client()).discover(false).tls(pki.caFile())
+                .connectTimeout(Duration.ofSeconds(5));
+
+        MeshException none = assertThrows(MeshException.class, () -> MeshClient.connect(base.build()));
+        assertTrue(String.valueOf(none.getMessage()).contains("requires authentication"), none.getMessage());
+        MeshException unknown = assertThrows(MeshException.class,
+                () -> MeshClient.connect(base.tlsCertificate(mallory.cert(), mallory.key()).build()));
+        assertTrue(String.valueOf(unknown.getMessage()).contains("does not take the client certificate"),
+                unknown.getMessage());
+        Await.until(WAIT, () -> String.valueOf(mesh.text("d-1", "/metrics"))
+                .contains("weft_auth_failures_total{method=\"certificate\"} "), () -> "no failure counted");
+        try (MeshClient c = MeshClient.connect(base.tlsCertificate(carol.cert(), carol.key()).build())) {
+            c.subscribe("x.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS);
+            java.util.concurrent.ExecutionException denied = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> c.subscribe("y.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS));
+            assertTrue(String.valueOf(denied.getCause().getMessage()).contains("y.>"), denied.getCause().getMessage());
+            assertEquals(403, c.request("GET", "/v1/streams", null).get(10, TimeUnit.SECONDS).status());
+        }
+
+        // HTTPS with a client certificate: the same users
+        URI node = URI.create("https://127.0.0.1:" + d.httpPort + "/v1/node");
+        HttpResponse<String> asCarol = withCertificate(carol).send(HttpRequest.newBuilder(node).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, asCarol.statusCode(), asCarol.body());
+        HttpResponse<String> asOps = withCertificate(ops).send(HttpRequest.newBuilder(node).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, asOps.statusCode(), asOps.body());
+        assertTrue(asOps.body().contains("\"auth\":true"), asOps.body());
+        HttpResponse<String> anonymous = HttpClient.newBuilder().sslContext(trusting(pki.caFile())).build()
+                .send(HttpRequest.newBuilder(node).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, anonymous.statusCode(), anonymous.body());
+    }
+
+    private static HttpClient withCertificate(TestPki.Files user) throws Exception {
+        TlsMaterial m = TlsMaterial.load(user.cert(), user.key(), pki.caFile());
+        SSLContext c = SSLContext.getInstance("TLS");
+        c.init(m.keyManagers(), m.trustManagers(), null);
+        return HttpClient.newBuilder().sslContext(c).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @Test
+    void aFloodOfHandshakesIsBounded() throws Exception {
+        List<String> args = new ArrayList<>(tlsArgs(pki, "c", "c-1"));
+        args.addAll(List.of("--max-handshakes-in-flight", "2"));
+        MeshProcesses.Node c = mesh.start("c-1", "c", List.of(), args);
+        List<java.net.Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) { // two connections that never say ClientHello hold both slots
+                stalled.add(new java.net.Socket("127.0.0.1", c.clientPort));
+            }
+            // until those two are accepted, a third may still get a slot: keep opening until one is closed at once
+            Await.until(WAIT, () -> {
+                try (java.net.Socket third = new java.net.Socket("127.0.0.1", c.clientPort)) {
+                    third.setSoTimeout(2000);
+                    return third.getInputStream().read() == -1; // closed without a handshake
+                } catch (java.net.SocketTimeoutException e) {
+                    return false; // held open: it got a slot
+                } catch (IOException e) {
+                    return true; // reset: closed as well
+                }
+            }, () -> "no connection was refused");
+            // the HTTP port has a bound of its own: monitoring still works while the client port is flooded
+            assertTrue(String.valueOf(mesh.text("c-1", "/metrics")).matches("(?s).*weft_tls_handshakes_refused_total [1-9].*"),
+                    "not counted");
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close();
+            }
+        }
+        // the stalled handshakes end with their sockets: a real client gets in again
+        Await.until(WAIT, () -> {
+            try (MeshClient ok = MeshClient.connect(ClientOptions.builder().servers(c.client()).discover(false)
+                    .tls(pki.caFile()).connectTimeout(Duration.ofSeconds(3)).build())) {
+                return ok.serverInfo() != null;
+            } catch (MeshException e) {
+                return false;
+            }
+        }, () -> "no client could connect after the flood");
     }
 
     private static long refusals(String node, String reason) {

@@ -52,7 +52,9 @@ final class Cluster implements AutoCloseable {
     private final Map<String, Long> peakHeap = new ConcurrentHashMap<>();
     private final Map<String, Long> peakDirect = new ConcurrentHashMap<>();
     private final Map<String, Long> peakRetained = new ConcurrentHashMap<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    /** The cluster's CA when every node runs TLS; null for plaintext. */
+    final io.weft.security.TestPki pki;
     private final Thread hook = new Thread(this::killAll, "chaos-cleanup");
     private final Thread sampler;
     private final Netns netns;
@@ -98,8 +100,24 @@ final class Cluster implements AutoCloseable {
     }
 
     private Cluster(Path dir, Netns netns) {
+        this(dir, netns, null);
+    }
+
+    private Cluster(Path dir, Netns netns, io.weft.security.TestPki pki) {
         this.dir = dir;
         this.netns = netns;
+        this.pki = pki;
+        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (pki != null) {
+            try {
+                javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+                ssl.init(null, io.weft.security.TlsMaterial.trustOnly(pki.caFile()).trustManagers(), null);
+                hb.sslContext(ssl);
+            } catch (java.security.GeneralSecurityException | IOException e) {
+                throw new IllegalStateException("the test CA: " + e.getMessage(), e);
+            }
+        }
+        this.http = hb.build();
         Runtime.getRuntime().addShutdownHook(hook);
         sampler = new Thread(this::sampleHeap, "chaos-heap-sampler");
         sampler.setDaemon(true);
@@ -109,6 +127,11 @@ final class Cluster implements AutoCloseable {
     /** Nodes on loopback with a fault proxy in front of every mesh port. */
     static Cluster loopback(Path dir) {
         return new Cluster(dir, null);
+    }
+
+    /** Nodes on loopback, every port TLS with certificates from a test CA made in {@code dir}/pki. */
+    static Cluster loopbackTls(Path dir) {
+        return new Cluster(dir, null, io.weft.security.TestPki.create(dir.resolve("pki"), "chaos"));
     }
 
     /** Nodes in network namespaces of their own (root only: see {@link Netns#unavailableReason()}). */
@@ -331,6 +354,14 @@ final class Cluster implements AutoCloseable {
         if (netns != null) {
             cmd.add("--insecure"); // namespace addresses are not loopback: plaintext needs saying so
         }
+        if (pki != null) {
+            // the node's own address in its certificate, for clients that check host names (HTTPS)
+            io.weft.security.TestPki.Files f = pki.custom("nodes/" + n.name, spec -> spec
+                    .id(io.weft.security.SpiffeId.node(pki.mesh(), n.site, n.name)).ip("127.0.0.1", n.ip).dns("localhost")
+                    .notAfter(java.time.Instant.now().plus(Duration.ofDays(2))));
+            cmd.addAll(List.of("--tls-cert", f.cert().toString(), "--tls-key", f.key().toString(),
+                    "--tls-ca", pki.caFile().toString()));
+        }
         if (n.proxy != null) {
             cmd.add("--advertise-mesh-port");
             cmd.add(Integer.toString(n.proxy.port()));
@@ -508,7 +539,7 @@ final class Cluster implements AutoCloseable {
     private HttpResponse<String> fetch(String name, String path) {
         Node n = node(name);
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://" + n.ip + ":" + n.httpPort + path))
+            return http.send(HttpRequest.newBuilder(URI.create((pki != null ? "https://" : "http://") + n.ip + ":" + n.httpPort + path))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return null;
@@ -544,7 +575,7 @@ final class Cluster implements AutoCloseable {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), MESHCTL_MAIN, "check",
                 "-s", String.join(",", clients), "--expect-nodes", Integer.toString(clients.size()),
-                "--timeout", timeout.toSeconds() + "s", "--json");
+                "--timeout", timeout.toSeconds() + "s", "--json", "--tls-ca", pki == null ? "" : pki.caFile().toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out;
         try {
@@ -567,7 +598,12 @@ final class Cluster implements AutoCloseable {
 
     /** A client pinned to {@code node} (no discovery): the scenarios choose where traffic enters. */
     MeshClient client(String node) {
-        return MeshClient.connect(ClientOptions.builder().servers(node(node).client()).discover(false).build());
+        return MeshClient.connect(options().servers(node(node).client()).discover(false).build());
+    }
+
+    /** Client options for this cluster: its CA when the nodes run TLS. */
+    ClientOptions.Builder options() {
+        return pki == null ? ClientOptions.builder() : ClientOptions.builder().tls(pki.caFile());
     }
 
     boolean allAlive() {

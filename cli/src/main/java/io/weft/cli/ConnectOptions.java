@@ -36,6 +36,22 @@ class ConnectOptions {
             description = "PEM PKCS#8 key of --tls-cert (MESHCTL_TLS_KEY).")
     String tlsKey;
 
+    @Option(names = "--user", defaultValue = "${env:MESHCTL_USER:-}",
+            description = "User to authenticate as, with --password (MESHCTL_USER).")
+    String user;
+
+    @Option(names = "--password", defaultValue = "${env:MESHCTL_PASSWORD:-}",
+            description = "Password of --user (MESHCTL_PASSWORD; prefer the variable or --creds: a flag shows in ps).")
+    String password;
+
+    @Option(names = "--token", defaultValue = "${env:MESHCTL_TOKEN:-}",
+            description = "Token to authenticate with (MESHCTL_TOKEN).")
+    String token;
+
+    @Option(names = "--creds", defaultValue = "${env:MESHCTL_CREDS:-}",
+            description = "JSON file with {\"user\": ..., \"password\": ...} or {\"token\": ...} (MESHCTL_CREDS).")
+    String creds;
+
     /** The site whose brokers the client prefers. */
     String clientSite() {
         String s = System.getenv("MESHCTL_SITE");
@@ -69,7 +85,41 @@ class ConnectOptions {
         if (cert) {
             b.tlsCertificate(java.nio.file.Path.of(tlsCert), java.nio.file.Path.of(tlsKey));
         }
+        return credentials(b);
+    }
+
+    private ClientOptions.Builder credentials(ClientOptions.Builder b) {
+        String u = blankToNull(user);
+        String p = blankToNull(password);
+        String t = blankToNull(token);
+        if (blankToNull(creds) != null) {
+            com.fasterxml.jackson.databind.JsonNode n;
+            try {
+                n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.nio.file.Files.readString(java.nio.file.Path.of(creds)));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--creds " + creds + ": " + e.getMessage());
+            }
+            u = u != null ? u : blankToNull(n.path("user").asText(null));
+            p = p != null ? p : blankToNull(n.path("password").asText(null));
+            t = t != null ? t : blankToNull(n.path("token").asText(null));
+        }
+        if ((u == null) != (p == null)) {
+            throw new IllegalArgumentException(u == null ? "--password needs --user" : "--user needs --password (or MESHCTL_PASSWORD)");
+        }
+        if (u != null && t != null) {
+            throw new IllegalArgumentException("give --user/--password or --token, not both");
+        }
+        if (u != null) {
+            b.credentials(u, p);
+        }
+        if (t != null) {
+            b.token(t);
+        }
         return b;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     MeshClient connect(String name) {

@@ -53,7 +53,7 @@ public final class Meshctl implements Runnable {
             + " itself.\n  Name brokers with -s HOST:PORT[,HOST:PORT...] or MESHCTL_SERVER";
 
     private static final java.util.Set<String> GLOBAL_WITH_VALUE = java.util.Set.of("-s", "--server", "--site",
-            "--connect-timeout", "--tls-ca", "--tls-cert", "--tls-key");
+            "--connect-timeout", "--tls-ca", "--tls-cert", "--tls-key", "--user", "--password", "--token", "--creds");
 
     /** Commands whose subcommand (e.g. {@code stream ls}) takes the connection options. */
     private static final java.util.Set<String> GROUPS = java.util.Set.of("stream", "consumer");

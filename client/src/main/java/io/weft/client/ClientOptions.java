@@ -37,6 +37,9 @@ public final class ClientOptions {
     final java.nio.file.Path tlsCert;
     final java.nio.file.Path tlsKey;
     final boolean tlsVerifyHostName;
+    final String user;
+    final String password;
+    final String token;
 
     private ClientOptions(Builder b) {
         if (b.servers.isEmpty()) {
@@ -73,6 +76,20 @@ public final class ClientOptions {
         this.tlsCert = b.tlsCert;
         this.tlsKey = b.tlsKey;
         this.tlsVerifyHostName = b.tlsVerifyHostName;
+        if ((b.user == null) != (b.password == null)) {
+            throw new IllegalArgumentException("a user needs a password, and a password a user");
+        }
+        if (b.user != null && b.token != null) {
+            throw new IllegalArgumentException("give a user and password or a token, not both");
+        }
+        this.user = b.user;
+        this.password = b.password;
+        this.token = b.token;
+    }
+
+    @Override
+    public String toString() {
+        return "ClientOptions" + servers + (user != null ? " user " + user : "") + (token != null ? " token ***" : "");
     }
 
     public static Builder builder() {
@@ -113,6 +130,9 @@ public final class ClientOptions {
         private java.nio.file.Path tlsCert;
         private java.nio.file.Path tlsKey;
         private boolean tlsVerifyHostName = true;
+        private String user;
+        private String password;
+        private String token;
 
         /** Broker client addresses {@code HOST:PORT}; an entry may hold several, comma-separated. */
         public Builder servers(String... servers) {
@@ -284,6 +304,19 @@ public final class ClientOptions {
          */
         public Builder tlsVerifyHostName(boolean verify) {
             this.tlsVerifyHostName = verify;
+            return this;
+        }
+
+        /** Authenticates as {@code user} with {@code password} when the broker asks (its --security-config). */
+        public Builder credentials(String user, String password) {
+            this.user = user;
+            this.password = password;
+            return this;
+        }
+
+        /** Authenticates with a token when the broker asks. */
+        public Builder token(String token) {
+            this.token = token;
             return this;
         }
 

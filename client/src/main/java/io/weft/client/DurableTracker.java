@@ -166,7 +166,13 @@ final class DurableTracker {
                     return; // an earlier attempt's failure: the current attempt is still out
                 }
                 p.lastReason = why;
-                failure = backoffLocked(p, clock.getAsLong());
+                if (ack.status() == Frames.ACK_FAILED && why.startsWith(io.weft.protocol.ErrorCode.PERMISSION_DENIED.name())) {
+                    removeLocked(p); // the user may not publish there: no retry can change that
+                    failure = new MeshException(io.weft.protocol.ErrorCode.PERMISSION_DENIED, "durable publish of event "
+                            + p.event.getId() + " to " + p.topic + ": " + why, null);
+                } else {
+                    failure = backoffLocked(p, clock.getAsLong());
+                }
             }
         }
         if (result != null) {

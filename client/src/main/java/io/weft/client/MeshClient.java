@@ -703,6 +703,8 @@ public final class MeshClient implements AutoCloseable {
     private final class Handler extends ChannelInboundHandlerAdapter {
         final CompletableFuture<Info> handshake = new CompletableFuture<>();
         volatile boolean live;
+        /** The INFO of a broker that asked for AUTH, until it answers OK. */
+        private Info authenticating;
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
@@ -720,7 +722,7 @@ public final class MeshClient implements AutoCloseable {
                         onMsg(ctx, frame);
                         break;
                     case FrameType.INFO:
-                        onInfo(Frames.readInfo(frame));
+                        onInfo(ctx, Frames.readInfo(frame));
                         break;
                     case FrameType.PONG:
                         replies.onPong(Frames.readToken(frame));
@@ -731,7 +733,14 @@ public final class MeshClient implements AutoCloseable {
                         ctx.writeAndFlush(pong);
                         break;
                     case FrameType.OK:
-                        Subscription s = subs.get(Frames.readRef(frame));
+                        long ref = Frames.readRef(frame);
+                        if (ref == 0 && authenticating != null) {
+                            Info i = authenticating; // the broker took our AUTH: the handshake is done
+                            authenticating = null;
+                            handshake.complete(i);
+                            break;
+                        }
+                        Subscription s = subs.get(ref);
                         if (s != null) {
                             s.confirmed().complete(null);
                         }
@@ -757,7 +766,16 @@ public final class MeshClient implements AutoCloseable {
         }
 
         /** The handshake's answer, or, on the live connection, the broker's news (e.g. a changed node list). */
-        private void onInfo(Info i) {
+        private void onInfo(ChannelHandlerContext ctx, Info i) {
+            if (!handshake.isDone() && i.authRequired()) {
+                try {
+                    ClientAuth.answer(options, i, ctx.channel());
+                    authenticating = i;
+                } catch (MeshException e) {
+                    handshake.completeExceptionally(e);
+                }
+                return;
+            }
             if (!handshake.complete(i) && live) {
                 info = i;
                 if (options.discover && !i.nodes().isEmpty()) {

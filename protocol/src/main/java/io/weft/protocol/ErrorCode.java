@@ -20,14 +20,26 @@ public enum ErrorCode {
     INTERNAL(13, true, "internal error"),
     DUPLICATE_SUBSCRIPTION(14, false, "subscription id already in use"),
     /** A mesh peer whose certificate does not name the node, site or mesh it announced. */
-    IDENTITY_MISMATCH(15, true, "identity mismatch");
+    IDENTITY_MISMATCH(15, true, "identity mismatch"),
+    /** The broker requires authentication and the connection has not authenticated (or cannot: protocol 2 or older). */
+    AUTH_REQUIRED(16, true, "authentication required"),
+    /** AUTH with a wrong user, password or token. */
+    AUTH_FAILED(17, true, "authentication failed"),
+    /** A publish, subscription or request the user's permissions do not allow; the connection stays open. */
+    PERMISSION_DENIED(18, false, "permission denied");
 
-    private static final ErrorCode[] BY_CODE = new ErrorCode[16];
+    private static final ErrorCode[] BY_CODE = byCode();
 
-    static {
+    private static ErrorCode[] byCode() {
+        int max = 0;
         for (ErrorCode c : values()) {
-            BY_CODE[c.code] = c;
+            max = Math.max(max, c.code);
         }
+        ErrorCode[] table = new ErrorCode[max + 1];
+        for (ErrorCode c : values()) {
+            table[c.code] = c;
+        }
+        return table;
     }
 
     private final int code;

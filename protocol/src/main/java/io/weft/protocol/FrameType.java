@@ -6,6 +6,8 @@ public final class FrameType {
     public static final byte HELLO = 0x01;
     /** Broker to client, answer to HELLO: chosen version, node, site, limits, known nodes. */
     public static final byte INFO = 0x02;
+    /** Client to broker (version 3), after INFO when the broker requires it: method, user, secret. */
+    public static final byte AUTH = 0x03;
     /** Client to broker: publish an event to a topic. */
     public static final byte PUB = 0x10;
     /** Client to broker: subscribe a subscription id to a pattern, optionally in a queue group. */
@@ -64,6 +66,7 @@ public final class FrameType {
         switch (type) {
             case HELLO: return "HELLO";
             case INFO: return "INFO";
+            case AUTH: return "AUTH";
             case PUB: return "PUB";
             case SUB: return "SUB";
             case UNSUB: return "UNSUB";

@@ -13,9 +13,14 @@ import java.util.List;
  */
 public final class Frames {
     /** The newest protocol version this code speaks: 2 added READ and EVENTS. */
-    public static final int PROTOCOL_VERSION = 2;
+    public static final int PROTOCOL_VERSION = 3;
     /** The first version with READ and EVENTS. */
     public static final int READ_VERSION = 2;
+    /** The first version with AUTH, and INFO's authentication fields. */
+    public static final int AUTH_VERSION = 3;
+    /** AUTH methods. */
+    public static final int AUTH_PASSWORD = 1;
+    public static final int AUTH_TOKEN = 2;
     /** The oldest version this code still speaks. */
     public static final int MIN_PROTOCOL_VERSION = 1;
     /** {@code "WEFT"}: the first four bytes of HELLO's body, to reject wrong protocols at once. */
@@ -87,6 +92,10 @@ public final class Frames {
             Wire.writeStr16(out, n.clientAddress());
             out.writeByte(n.ready() ? 1 : 0);
         }
+        if (info.version() >= AUTH_VERSION) {
+            out.writeByte(info.authRequired() ? 1 : 0);
+            Wire.writeStr16(out, info.authMethods());
+        }
         end(out, s);
     }
 
@@ -108,7 +117,34 @@ public final class Frames {
             Wire.need(body, 1, "INFO node ready");
             nodes.add(new NodeAddress(n, st, addr, body.readByte() != 0));
         }
+        if (version >= AUTH_VERSION) {
+            Wire.need(body, 1, "INFO auth");
+            boolean auth = body.readByte() != 0;
+            return new Info(version, serverVersion, node, site, maxFrame, ready, nodes, auth, Wire.readStr16(body));
+        }
         return new Info(version, serverVersion, node, site, maxFrame, ready, nodes);
+    }
+
+    /** AUTH: a method ({@link #AUTH_PASSWORD}, {@link #AUTH_TOKEN}), a user (empty for a token) and the secret. */
+    public record Auth(int method, String user, String secret) {
+        @Override
+        public String toString() {
+            return "Auth[method=" + method + ", user=" + user + "]"; // never the secret
+        }
+    }
+
+    public static void writeAuth(ByteBuf out, Auth auth) {
+        int s = begin(out, FrameType.AUTH);
+        out.writeByte(auth.method());
+        Wire.writeStr16(out, auth.user());
+        Wire.writeStr16(out, auth.secret());
+        end(out, s);
+    }
+
+    public static Auth readAuth(ByteBuf body) {
+        Wire.need(body, 1, "AUTH method");
+        int method = body.readUnsignedByte();
+        return new Auth(method, Wire.readStr16(body), Wire.readStr16(body));
     }
 
     /** Appends a PUB frame for {@code event} on {@code topic}. The topic is validated first. */

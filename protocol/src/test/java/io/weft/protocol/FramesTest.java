@@ -27,7 +27,8 @@ class FramesTest {
         Frames.writeHello(b, new Hello(1, 3, "app", "cloud"));
         Hello h = Frames.readHello(body(b, FrameType.HELLO));
         assertEquals(new Hello(1, 3, "app", "cloud"), h);
-        assertEquals(2, Frames.negotiate(h), "the highest version both speak");
+        assertEquals(3, Frames.negotiate(h), "the highest version both speak");
+        assertEquals(2, Frames.negotiate(new Hello(1, 2, "v2", "")), "a version-2 client gets version 2");
         assertEquals(1, Frames.negotiate(new Hello(1, 1, "old", "")), "a version-1 client still gets version 1");
 
         Info info = new Info(1, "dev", "n1", "cloud", 1 << 20, true,
@@ -188,5 +189,31 @@ class FramesTest {
     void aWriterMustBeFilledExactly() {
         EventPage.Writer w = new EventPage.Writer(100);
         assertThrows(IllegalStateException.class, () -> w.finish(0, 1));
+    }
+
+    @Test
+    void version3InfoCarriesAuthAndOlderVersionsDoNot() {
+        List<NodeAddress> nodes = List.of(new NodeAddress("n1", "cloud", "127.0.0.1:7420", true));
+        Info v3 = new Info(3, "dev", "n1", "cloud", 1 << 20, true, nodes, true, "password,token");
+        ByteBuf b = Unpooled.buffer();
+        Frames.writeInfo(b, v3);
+        assertEquals(v3, Frames.readInfo(body(b, FrameType.INFO)));
+        // a version-2 INFO is byte for byte what version 2 wrote: the auth fields are not there
+        ByteBuf two = Unpooled.buffer();
+        Frames.writeInfo(two, new Info(2, "dev", "n1", "cloud", 1 << 20, true, nodes, true, "password"));
+        ByteBuf old = Unpooled.buffer();
+        Frames.writeInfo(old, new Info(2, "dev", "n1", "cloud", 1 << 20, true, nodes));
+        assertEquals(old, two);
+        assertFalse(Frames.readInfo(body(two, FrameType.INFO)).authRequired());
+    }
+
+    @Test
+    void authRoundTripAndItsBytes() {
+        ByteBuf b = Unpooled.buffer();
+        Frames.writeAuth(b, new Frames.Auth(Frames.AUTH_PASSWORD, "al", "pw"));
+        // length 10, type 0x03, method 1, str16 "al", str16 "pw"
+        assertEquals("0000000a0301000261" + "6c00027077", io.netty.buffer.ByteBufUtil.hexDump(b));
+        assertEquals(new Frames.Auth(Frames.AUTH_PASSWORD, "al", "pw"), Frames.readAuth(body(b, FrameType.AUTH)));
+        assertFalse(new Frames.Auth(Frames.AUTH_TOKEN, "", "secret").toString().contains("secret"), "a secret in a log line");
     }
 }

@@ -37,7 +37,16 @@ final class EventsEndpoint {
 
     /** @param pathTopic the percent-decoded topic of the path, or null to publish on each event's type */
     FullHttpResponse publish(FullHttpRequest request, String pathTopic) {
+        return publish(request, pathTopic, topic -> null);
+    }
+
+    /**
+     * @param denied the reason a topic may not be published to by the sender, or null when it may; checked
+     *               for every event before any is published (a batch is all or nothing)
+     */
+    FullHttpResponse publish(FullHttpRequest request, String pathTopic, java.util.function.Function<String, String> denied) {
         Checked in = check(request, pathTopic);
+        in.permitted(denied);
         long delivered = 0;
         for (int i = 0; i < in.size(); i++) {
             try {
@@ -62,7 +71,13 @@ final class EventsEndpoint {
      * @return the response; completes on whichever thread completed the last ack
      */
     CompletableFuture<FullHttpResponse> publishDurable(FullHttpRequest request, String pathTopic) {
+        return publishDurable(request, pathTopic, topic -> null);
+    }
+
+    CompletableFuture<FullHttpResponse> publishDurable(FullHttpRequest request, String pathTopic,
+                                                       java.util.function.Function<String, String> denied) {
         Checked in = check(request, pathTopic);
+        in.permitted(denied);
         List<CompletableFuture<Frames.PubAck>> acks = new ArrayList<>(in.size());
         for (int i = 0; i < in.size(); i++) {
             try {
@@ -117,6 +132,17 @@ final class EventsEndpoint {
     private record Checked(List<CloudEvent> events, List<String> topics, boolean batch, boolean pathTopic) {
         int size() {
             return events.size();
+        }
+
+        /** Throws 403 (naming the batch index) for the first topic the sender may not publish to. */
+        void permitted(java.util.function.Function<String, String> denied) {
+            for (int i = 0; i < topics.size(); i++) {
+                String reason = denied.apply(topics.get(i));
+                if (reason != null) {
+                    HttpProblem p = HttpProblem.forbidden(reason);
+                    throw batch ? p.at(i) : p;
+                }
+            }
         }
 
         /** The problem for a publisher that refused event {@code i} although it passed our checks. */

@@ -25,6 +25,7 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     private final EventsEndpoint events;
     private final AdminEndpoints admin;
     private final HttpContext.StreamApi streams;
+    private final HttpAccess access;
 
     /** Registers the HTTP metrics in {@code context.registry()}: create one per registry. */
     HttpChannelInitializer(HttpContext context) {
@@ -33,6 +34,7 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         this.metrics = new ResponseMetrics(context.registry());
         this.events = new EventsEndpoint(context.publisher(), context.durable());
         this.streams = context.streams();
+        this.access = context.access();
         this.admin = new AdminEndpoints(context.node(), context.ready(), context.registry());
     }
 
@@ -46,6 +48,6 @@ final class HttpChannelInitializer extends ChannelInitializer<Channel> {
                 .addLast("metrics", metrics)
                 .addLast("keepAlive", new HttpServerKeepAliveHandler())
                 .addLast("aggregator", new PayloadLimitAggregator(maxPayloadBytes))
-                .addLast("dispatcher", new RequestDispatcher(events, admin, views, streams));
+                .addLast("dispatcher", new RequestDispatcher(events, admin, views, streams, access));
     }
 }

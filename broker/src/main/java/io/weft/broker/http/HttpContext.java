@@ -27,7 +27,13 @@ import java.util.function.ToIntBiFunction;
  */
 record HttpContext(ToIntBiFunction<String, CloudEvent> publisher, Supplier<Map<String, Object>> node,
         BooleanSupplier ready, PrometheusRegistry registry, int maxPayloadBytes,
-        Map<String, Supplier<Object>> views, StreamApi streams, DurablePublisher durable) {
+        Map<String, Supplier<Object>> views, StreamApi streams, DurablePublisher durable, HttpAccess access) {
+
+    HttpContext(ToIntBiFunction<String, CloudEvent> publisher, Supplier<Map<String, Object>> node,
+            BooleanSupplier ready, PrometheusRegistry registry, int maxPayloadBytes,
+            Map<String, Supplier<Object>> views, StreamApi streams, DurablePublisher durable) {
+        this(publisher, node, ready, registry, maxPayloadBytes, views, streams, durable, HttpAccess.OPEN);
+    }
 
     /** The stream admin API: {@code (method, uri with query, JSON body) -> (status, JSON body)}. */
     @FunctionalInterface
@@ -62,6 +68,6 @@ record HttpContext(ToIntBiFunction<String, CloudEvent> publisher, Supplier<Map<S
     static HttpContext of(Broker broker) {
         return new HttpContext(broker.router()::publish, broker::describe, broker::ready,
                 broker.metrics().registry(), broker.config().maxPayloadBytes, broker.adminViews(),
-                broker::request, broker::publishDurable);
+                broker::request, broker::publishDurable, broker.httpAccess());
     }
 }

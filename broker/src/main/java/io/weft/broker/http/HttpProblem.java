@@ -88,6 +88,14 @@ final class HttpProblem extends RuntimeException {
                 detail, null);
     }
 
+    static HttpProblem unauthorized(String detail) {
+        return of(HttpResponseStatus.UNAUTHORIZED, "unauthorized", "Unauthorized", detail, null);
+    }
+
+    static HttpProblem forbidden(String detail) {
+        return of(HttpResponseStatus.FORBIDDEN, "permission-denied", "Permission denied", detail, null);
+    }
+
     static HttpProblem notFound(String path) {
         return of(HttpResponseStatus.NOT_FOUND, "not-found", "Not found", "no resource at " + path, null);
     }

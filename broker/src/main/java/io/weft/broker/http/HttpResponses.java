@@ -35,6 +35,9 @@ final class HttpResponses {
         if (p.allow() != null) {
             r.headers().set(HttpHeaderNames.ALLOW, p.allow());
         }
+        if (p.status().equals(io.netty.handler.codec.http.HttpResponseStatus.UNAUTHORIZED)) {
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, HttpAccess.CHALLENGE);
+        }
         return r;
     }
 

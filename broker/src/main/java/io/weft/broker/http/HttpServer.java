@@ -32,7 +32,8 @@ public final class HttpServer {
     /**
      * Binds {@code host:port} (0 = any free port) and returns once bound.
      *
-     * @param tls makes the TLS handler that goes first on every connection; null for plaintext
+     * @param tls makes the TLS handler that goes first on every connection (or null for a connection to
+     *            close at once); null for plaintext
      */
     public void start(EventLoopGroup boss, EventLoopGroup workers, String host, int port,
                       java.util.function.Function<Channel, io.netty.channel.ChannelHandler> tls) throws InterruptedException {
@@ -48,7 +49,12 @@ public final class HttpServer {
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.apply(ch));
+                            io.netty.channel.ChannelHandler h = tls.apply(ch);
+                            if (h == null) {
+                                ch.close(); // too many TLS handshakes under way
+                                return;
+                            }
+                            ch.pipeline().addLast("tls", h);
                         }
                         ch.pipeline().addLast(initializer);
                     }

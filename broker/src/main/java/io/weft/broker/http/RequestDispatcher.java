@@ -3,6 +3,7 @@ package io.weft.broker.http;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.weft.security.Permissions;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -54,13 +55,16 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final AdminEndpoints admin;
     private final java.util.Map<String, java.util.function.Supplier<Object>> views;
     private final HttpContext.StreamApi streams;
+    private final HttpAccess access;
     /** Requests (and {@link Rejected}s) received and not handled yet, in order; owned by the event loop. */
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
     /** Whether an asynchronous answer is pending: nothing else is handled until it is written. */
     private boolean busy;
 
     RequestDispatcher(EventsEndpoint events, AdminEndpoints admin,
-                      java.util.Map<String, java.util.function.Supplier<Object>> views, HttpContext.StreamApi streams) {
+                      java.util.Map<String, java.util.function.Supplier<Object>> views, HttpContext.StreamApi streams,
+                      HttpAccess access) {
+        this.access = access;
         this.events = events;
         this.admin = admin;
         this.views = views;
@@ -108,7 +112,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             write(ctx, HttpResponses.problem(malformedRequest(decoded.cause())), false);
             return;
         }
-        CompletableFuture<FullHttpResponse> answer = answer(request);
+        CompletableFuture<FullHttpResponse> answer = answer(ctx, request);
         HttpMethod method = request.method();
         String path = rawPath(request);
         if (answer.isDone()) {
@@ -151,10 +155,14 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     /** The response, complete unless an answer is asynchronous. Never completes exceptionally for bad input. */
-    private CompletableFuture<FullHttpResponse> answer(FullHttpRequest request) {
+    private CompletableFuture<FullHttpResponse> answer(ChannelHandlerContext ctx, FullHttpRequest request) {
         String path = rawPath(request);
         try {
-            return route(request.method(), path, request).handle((r, e) -> {
+            // health and metrics stay open: load balancers and Prometheus ask without credentials
+            Permissions perms = path.equals("/healthz") || path.equals("/metrics") ? Permissions.ALL
+                    : access.authenticate(request, io.weft.security.TlsContexts.peerCertificate(
+                            ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class)));
+            return route(request.method(), path, request, perms).handle((r, e) -> {
                 if (e == null) {
                     return r;
                 }
@@ -176,13 +184,15 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         return new QueryStringDecoder(request.uri()).rawPath();
     }
 
-    private CompletableFuture<FullHttpResponse> route(HttpMethod method, String path, FullHttpRequest request) {
+    private CompletableFuture<FullHttpResponse> route(HttpMethod method, String path, FullHttpRequest request,
+                                                      Permissions perms) {
         switch (path) {
             case EVENTS:
                 allow(method, HttpMethod.POST, path);
-                return publish(request, null);
+                return publish(request, null, perms);
             case "/v1/node":
                 allow(method, HttpMethod.GET, path);
+                requireAdmin(perms, path);
                 return done(admin.node());
             case "/healthz":
                 allow(method, HttpMethod.GET, path);
@@ -192,11 +202,13 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 return done(admin.metrics());
             default:
                 if (path.equals(STREAMS) || path.startsWith(STREAMS + "/")) {
+                    requireAdmin(perms, path);
                     return streams(method, request);
                 }
                 java.util.function.Supplier<Object> view = views.get(path);
                 if (view != null) {
                     allow(method, HttpMethod.GET, path);
+                    requireAdmin(perms, path);
                     return done(HttpResponses.json(io.netty.handler.codec.http.HttpResponseStatus.OK, view.get()));
                 }
                 String rawTopic = topicSegment(path);
@@ -204,7 +216,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                     throw HttpProblem.notFound(EventRules.printable(path));
                 }
                 allow(method, HttpMethod.POST, path);
-                return publish(request, decodeTopic(rawTopic));
+                return publish(request, decodeTopic(rawTopic), perms);
         }
     }
 
@@ -213,17 +225,28 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     /** The events endpoints: at once (202), or durably with {@code ?ack=stream} (201 once stored). */
-    private CompletableFuture<FullHttpResponse> publish(FullHttpRequest request, String pathTopic) {
+    private static void requireAdmin(Permissions perms, String path) {
+        if (!perms.admin()) {
+            throw HttpProblem.forbidden(EventRules.printable(path) + " needs the admin permission");
+        }
+    }
+
+    private CompletableFuture<FullHttpResponse> publish(FullHttpRequest request, String pathTopic, Permissions perms) {
+        java.util.function.Function<String, String> denied = perms == Permissions.ALL ? topic -> null : topic -> {
+            io.weft.security.PermissionCheck.Verdict v = io.weft.security.PermissionCheck.publish(perms, topic,
+                    io.weft.broker.TopicRules.INSTANCE);
+            return v.allowed() ? null : v.reason();
+        };
         java.util.List<String> ack = new QueryStringDecoder(request.uri()).parameters().get(ACK);
         if (ack == null) {
-            return done(events.publish(request, pathTopic));
+            return done(events.publish(request, pathTopic, denied));
         }
         if (ack.size() != 1 || !ack.get(0).equals(ACK_STREAM)) {
             throw HttpProblem.invalidParameter(ACK, "query parameter '" + ACK + "' must be '" + ACK_STREAM
                     + "' (answer once a durable stream stored the events), or absent; got '"
                     + EventRules.printable(String.join(",", ack)) + "'");
         }
-        return events.publishDurable(request, pathTopic);
+        return events.publishDurable(request, pathTopic, denied);
     }
 
     /** {@code /v1/streams...}: passed through to the stream API with the raw URI and the JSON body. */

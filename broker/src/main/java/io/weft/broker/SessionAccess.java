@@ -1,0 +1,113 @@
+package io.weft.broker;
+
+import io.weft.protocol.ErrorCode;
+import io.weft.protocol.Frames;
+import io.weft.protocol.ProtocolException;
+import io.weft.security.PermissionCheck;
+import io.weft.security.Permissions;
+import io.weft.security.SecurityPolicy;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Who one client connection is, under the node's security config, and what it may do. Without a config
+ * every connection may do everything (and no check runs on the hot path). With one, a connection is
+ * nobody until it authenticates: by its TLS client certificate at HELLO, or by an AUTH frame.
+ * Event loop only.
+ */
+final class SessionAccess {
+    private final SecurityPolicy policy;
+    private SecurityPolicy.User user;
+
+    SessionAccess(SecurityPolicy policy) {
+        this.policy = policy;
+    }
+
+    /** Whether the connection must still authenticate before anything else. */
+    boolean required() {
+        return policy != null && user == null;
+    }
+
+    /** Whether permission checks apply (a config is in force and the user is known). */
+    boolean restricted() {
+        return user != null;
+    }
+
+    String userName() {
+        return user == null ? "" : user.name();
+    }
+
+    Permissions permissions() {
+        return user == null ? Permissions.ALL : user.permissions();
+    }
+
+    /**
+     * At HELLO over TLS: a client certificate naming a user who may use one authenticates the connection. A
+     * certificate that names nobody of the config is counted as a failure; the client may still send AUTH.
+     */
+    void fromCertificate(Optional<X509Certificate> cert, String mesh, BrokerMetrics metrics) {
+        if (policy != null && cert.isPresent() && mesh != null) {
+            policy.authenticateCertificate(cert.get(), mesh).ifPresentOrElse(u -> user = u,
+                    () -> metrics.authFailures.labelValues("certificate").inc());
+        }
+    }
+
+    /** The AUTH methods some user of the config can use, for INFO. */
+    String methods() {
+        Set<String> m = new LinkedHashSet<>();
+        for (SecurityPolicy.User u : policy.users()) {
+            u.methods().stream().filter(x -> !x.equals("certificate")).forEach(m::add);
+        }
+        return String.join(",", m);
+    }
+
+    /**
+     * Checks an AUTH frame.
+     *
+     * @throws ProtocolException AUTH_FAILED (fatal) when the credentials name nobody; the message says
+     *                           nothing about which part was wrong
+     */
+    void authenticate(Frames.Auth auth, BrokerMetrics metrics) {
+        if (!required()) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "AUTH when none was asked for");
+        }
+        Optional<SecurityPolicy.User> u = switch (auth.method()) {
+            case Frames.AUTH_PASSWORD -> policy.authenticatePassword(auth.user(), auth.secret().toCharArray());
+            case Frames.AUTH_TOKEN -> policy.authenticateToken(auth.secret());
+            default -> throw new ProtocolException(ErrorCode.AUTH_FAILED, "unknown AUTH method " + auth.method());
+        };
+        if (u.isEmpty()) {
+            metrics.authFailures.labelValues(auth.method() == Frames.AUTH_PASSWORD ? "password" : "token").inc();
+            throw new ProtocolException(ErrorCode.AUTH_FAILED, "authentication failed");
+        }
+        user = u.get();
+    }
+
+    /** The verdict on a publish to {@code topic}; counted when denied. */
+    PermissionCheck.Verdict publish(String topic, BrokerMetrics metrics) {
+        PermissionCheck.Verdict v = PermissionCheck.publish(user.permissions(), topic, TopicRules.INSTANCE);
+        if (!v.allowed()) {
+            metrics.permissionDenials.labelValues("publish").inc();
+        }
+        return v;
+    }
+
+    PermissionCheck.Verdict subscribe(String pattern, String queueGroup, BrokerMetrics metrics) {
+        PermissionCheck.Verdict v = PermissionCheck.subscribe(user.permissions(), pattern, queueGroup, TopicRules.INSTANCE);
+        if (!v.allowed()) {
+            metrics.permissionDenials.labelValues("subscribe").inc();
+        }
+        return v;
+    }
+
+    /** Whether the user may administer (streams, consumers, node documents); counted when not. */
+    boolean admin(BrokerMetrics metrics) {
+        if (!restricted() || user.permissions().admin()) {
+            return true;
+        }
+        metrics.permissionDenials.labelValues("admin").inc();
+        return false;
+    }
+}
