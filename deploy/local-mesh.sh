@@ -90,7 +90,7 @@ node_args() {
   done
   ARGS=(--node "${N_NAME[i]}" --site "${N_SITE[i]}" --host "$host" --advertise-host "$host"
     --client-port "${N_CLIENT[i]}" --mesh-port "${N_MESH[i]}" --http-port "${N_HTTP[i]}"
-    --raft-port "${N_RAFT[i]}" --data-dir "$state/${N_NAME[i]}/data")
+    --raft-port "${N_RAFT[i]}" --membership-port "$(membership_port "$i")" --data-dir "$state/${N_NAME[i]}/data")
   if [ -n "$seeds" ]; then
     ARGS+=(--seeds "$seeds")
   fi
@@ -132,6 +132,13 @@ running_pid() {
   args="$(ps -ww -o args= -p "$pid" 2>/dev/null)" || return 1
   # the pid may have been reused by another process since: check that it is this node's meshd
   case "$args" in *"--data-dir $state/$1/data"*) echo "$pid" ;; *) return 1 ;; esac
+}
+
+# The membership (JGroups) port of node $1: the one after its raft port. Left to meshd, it would be
+# picked at random below the ephemeral range, where it can meet another node's fixed port (it met
+# onprem-3's HTTP port 23480 once, and cloud-1 could not join).
+membership_port() {
+  echo $(( N_RAFT[$1] + 1 ))
 }
 
 # HTTP status of GET /healthz on port $1 ("000" when nothing answers)
@@ -300,7 +307,7 @@ cmd_up() {
   done
   # refuse before starting anything when one of the ports is taken
   for i in ${todo[@]+"${todo[@]}"}; do
-    for p in "${N_CLIENT[i]}" "${N_MESH[i]}" "${N_HTTP[i]}" "${N_RAFT[i]}"; do
+    for p in "${N_CLIENT[i]}" "${N_MESH[i]}" "${N_HTTP[i]}" "${N_RAFT[i]}" "$(membership_port "$i")"; do
       if port_taken "$p"; then
         who="$(who_listens "$p")"
         busy="$busy  $host:$p (needed by ${N_NAME[i]}) is already in use${who:+ by $who}"$'\n'

@@ -52,7 +52,10 @@ public final class Broker implements AutoCloseable {
     private int meshPort;
 
     private final NodeTls tls;
-    private final io.weft.security.SecurityPolicy policy;
+    /** The security config in force, or null without --security-config; replaced by {@link #reload}. */
+    private volatile io.weft.security.SecurityPolicy policy;
+    private final java.util.Set<ClientSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private Reloads reloads;
 
     private Broker(MeshdConfig config) throws java.io.IOException {
         this.config = config.validate();
@@ -112,6 +115,8 @@ public final class Broker implements AutoCloseable {
         if (tls != null) {
             metrics.registerTls(tls::handshakesRefused);
         }
+        reloads = new Reloads(this, config, tls);
+        reloads.watch();
         meshPort = mesh.start(clientPort(), httpPort(), raftPort);
         metrics.registerMesh(mesh);
         LOG.info("meshd {} node={} site={} client={} http={} mesh={} membership={} raft={} data={} transport={}"
@@ -144,10 +149,47 @@ public final class Broker implements AutoCloseable {
         return policy;
     }
 
-    /** Who may use the HTTP port: everyone without a security config. */
+    /** Who may use the HTTP port: everyone without a security config; asks the config in force at each request. */
     public io.weft.broker.http.HttpAccess httpAccess() {
-        return policy == null ? io.weft.broker.http.HttpAccess.OPEN : io.weft.broker.http.HttpAccess.of(policy,
-                tls == null ? null : tls.identity().mesh(), method -> metrics.authFailures.labelValues(method).inc());
+        return (request, cert) -> {
+            io.weft.security.SecurityPolicy p = policy;
+            return p == null ? io.weft.security.Permissions.ALL : io.weft.broker.http.HttpAccess.of(p,
+                    tls == null ? null : tls.identity().mesh(), method -> metrics.authFailures.labelValues(method).inc())
+                    .authenticate(request, cert);
+        };
+    }
+
+    void sessionOpened(ClientSession s) {
+        sessions.add(s);
+    }
+
+    void sessionClosed(ClientSession s) {
+        sessions.remove(s);
+    }
+
+    /**
+     * Reads the security config again; when it changed and is valid, it is in force from now on: every
+     * connection is checked against it ({@link ClientSession#policyChanged}).
+     *
+     * @return whether it changed
+     * @throws java.io.IOException naming the field or file at fault; the config in force stays
+     */
+    synchronized boolean reloadPolicy() throws java.io.IOException {
+        if (policy == null) {
+            return false;
+        }
+        io.weft.security.SecurityPolicy next = loadPolicy(config);
+        if (next.digest().equals(policy.digest())) {
+            return false;
+        }
+        policy = next;
+        sessions.forEach(s -> s.policyChanged(next));
+        return true;
+    }
+
+    /** Reloads the TLS files and the security config now (SIGHUP, POST /v1/admin/reload). */
+    public Reloads.Outcome reload(String trigger) {
+        return reloads.reload(trigger);
     }
 
     /** This node's TLS, or null when it runs plaintext. */
@@ -192,6 +234,11 @@ public final class Broker implements AutoCloseable {
         String path = q.path();
         if (path.equals("/v1/streams") || path.startsWith("/v1/streams/")) {
             return streams.request(method, path, query, body).thenApply(r -> Map.entry(r.status(), r.json()));
+        }
+        if (path.equals(Reloads.PATH)) {
+            Streams.Response r = !method.equals("POST") ? Streams.Response.error(405, method + " not allowed on " + path
+                    + ": POST reloads") : reloadResponse(reload("POST " + path));
+            return java.util.concurrent.CompletableFuture.completedFuture(Map.entry(r.status(), r.json()));
         }
         Supplier<Object> view = adminViews().get(path);
         Streams.Response r = view == null ? Streams.Response.error(404, "no admin document at " + path)
@@ -294,9 +341,16 @@ public final class Broker implements AutoCloseable {
         return m;
     }
 
+    private static Streams.Response reloadResponse(Reloads.Outcome o) {
+        return Streams.Response.of(o.failed().isEmpty() ? 200 : 422, o.json());
+    }
+
     @Override
     public void close() {
         try {
+            if (reloads != null) {
+                reloads.close();
+            }
             if (clientChannel != null) {
                 clientChannel.close().syncUninterruptibly();
             }

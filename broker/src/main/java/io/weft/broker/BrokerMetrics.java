@@ -43,6 +43,10 @@ public final class BrokerMetrics {
     final Counter authFailures = Counter.builder().name("weft_auth_failures")
             .help("Failed authentications on the client and HTTP ports, by method (password, token, none)")
             .labelNames("method").register(registry);
+    final Counter reloads = Counter.builder().name("weft_reloads")
+            .help("Reloads of the TLS files and the security config that changed something (ok) or were refused "
+                    + "(failed: the node keeps what it had), by what and result")
+            .labelNames("what", "result").register(registry);
     final Counter permissionDenials = Counter.builder().name("weft_permission_denials")
             .help("Publishes, subscriptions and requests refused by the user's permissions, by action")
             .labelNames("action").register(registry);

@@ -76,6 +76,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         this.outbound = new Outbound(ctx.channel(), broker.metrics(), broker.config(), System::nanoTime);
         broker.metrics().connections.inc();
         broker.metrics().connectionsOpened.inc();
+        broker.sessionOpened(this);
         // over TLS, the HELLO deadline starts when the TLS handshake is done (the TLS handler has its own
         // deadline): a handshake slowed by a busy machine must not eat the client's time to say HELLO
         if (ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
@@ -111,6 +112,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         subs.clear();
         outbound.close();
+        broker.sessionClosed(this);
         broker.metrics().connections.dec();
         ctx.fireChannelInactive();
     }
@@ -471,6 +473,46 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         ByteBuf err = ctx.alloc().buffer(64 + message.length());
         Frames.writeErr(err, code, ref, message);
         ctx.write(err);
+    }
+
+    /**
+     * The node reloaded its security config: on this connection's event loop, a user who is gone (or whose
+     * credential changed) is disconnected with AUTH_FAILED, and each subscription is checked again: one no
+     * longer allowed is removed with PERMISSION_DENIED, one a deny now overlaps has those events withheld.
+     */
+    void policyChanged(io.weft.security.SecurityPolicy next) {
+        ChannelHandlerContext c = ctx;
+        if (c == null) {
+            return;
+        }
+        c.executor().execute(() -> {
+            if (closing) {
+                return;
+            }
+            String gone = access.policyChanged(next);
+            if (gone != null) {
+                LOG.info("client {} ({}): disconnected: {}", id, clientName, gone);
+                fail(new ProtocolException(ErrorCode.AUTH_FAILED, gone));
+                return;
+            }
+            if (!access.restricted()) {
+                return;
+            }
+            for (java.util.Iterator<Subscription> it = subs.values().iterator(); it.hasNext(); ) {
+                Subscription s = it.next();
+                io.weft.security.PermissionCheck.Verdict v = access.subscribe(s.pattern, s.queueGroup, broker.metrics());
+                if (!v.allowed()) {
+                    it.remove();
+                    broker.router().unsubscribe(s);
+                    sendError(ErrorCode.PERMISSION_DENIED, s.sid, "subscription removed: the security config changed: "
+                            + v.reason());
+                } else {
+                    s.withheld = v.decision() == io.weft.security.PermissionCheck.Decision.FILTERED
+                            ? access.permissions() : null;
+                }
+            }
+            ctx.flush();
+        });
     }
 
     /** Answers a violation with ERR; a fatal code closes the connection once the error is written. */

@@ -54,6 +54,7 @@ public final class Main {
             System.exit(1);
             return;
         }
+        reloadOnHangUp(broker);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutting down");
@@ -61,6 +62,20 @@ public final class Main {
             stopped.countDown();
         }, "meshd-shutdown"));
         stopped.await();
+    }
+
+    /** SIGHUP reloads the TLS files and the security config (as a file change or POST /v1/admin/reload does). */
+    @SuppressWarnings("restriction")
+    private static void reloadOnHangUp(Broker broker) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                Thread t = new Thread(() -> broker.reload("SIGHUP"), "meshd-reload");
+                t.setDaemon(true);
+                t.start();
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            LOG.warn("no SIGHUP reload on this platform ({}): use POST /v1/admin/reload", e.getMessage());
+        }
     }
 
     static final String COMMON_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";

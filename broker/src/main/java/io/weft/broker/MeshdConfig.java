@@ -130,6 +130,11 @@ public final class MeshdConfig {
             description = "PEM CA bundle that node and client certificates must chain to (MESHD_TLS_CA).")
     public String tlsCa;
 
+    @Option(names = "--tls-crl", defaultValue = "${env:MESHD_TLS_CRL:-}",
+            description = "PEM file of CRLs signed by a CA of --tls-ca; node and client certificates it lists are "
+                    + "refused (MESHD_TLS_CRL; meshctl pki revoke writes one).")
+    public String tlsCrl;
+
     @Option(names = "--max-handshakes-in-flight", defaultValue = "${env:MESHD_MAX_HANDSHAKES_IN_FLIGHT:-256}",
             description = "TLS handshakes the client port, and the HTTP port, each run at once; past it new "
                     + "connections to that port are closed at once (MESHD_MAX_HANDSHAKES_IN_FLIGHT, default ${DEFAULT-VALUE}).")
@@ -200,6 +205,9 @@ public final class MeshdConfig {
         if (tlsFiles != 0 && tlsFiles != 3) {
             throw new IllegalArgumentException("--tls-cert, --tls-key and --tls-ca go together: give all three "
                     + "(TLS on every port) or none (plaintext, loopback only unless --insecure)");
+        }
+        if (tlsFiles == 0 && !blank(tlsCrl)) {
+            throw new IllegalArgumentException("--tls-crl needs TLS (--tls-cert, --tls-key and --tls-ca)");
         }
         if (tlsFiles == 0 && !insecure && !loopback(host)) {
             throw new IllegalArgumentException("--host " + host + " is not a loopback address: give --tls-cert, "

@@ -3,6 +3,7 @@ package io.weft.broker;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.weft.security.ReloadableTls;
 import io.weft.security.SpiffeId;
 import io.weft.security.TlsContexts;
 import io.weft.security.TlsMaterial;
@@ -16,14 +17,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's TLS, from {@code --tls-cert --tls-key --tls-ca}: the material is loaded and checked at start
- * (its certificate must name this node of this site), and every plane gets its context from here: the
- * client and HTTP ports, mesh links, membership (JGroups) and the raft port (Ratis over gRPC).
+ * A node's TLS, from {@code --tls-cert --tls-key --tls-ca [--tls-crl]}: the material is loaded and checked at
+ * start (its certificate must name this node of this site), and every plane gets its context from here: the
+ * client and HTTP ports, mesh links, membership (JGroups) and the raft port (Ratis over gRPC). The contexts
+ * are built over a {@link ReloadableTls}, so {@link #reload} swaps certificate, key, CA bundle and CRLs for
+ * the next handshake on every plane without a restart.
  */
 final class NodeTls {
     private static final Logger LOG = LoggerFactory.getLogger(NodeTls.class);
 
-    private final TlsMaterial material;
+    private final MeshdConfig config;
+    private final ReloadableTls live;
+    /** SHA-256 over the files the current material came from: a reload of unchanged files does nothing. */
+    private String filesDigest;
     private final SslContext clientFacing;
     private final SslContext nodeServer;
     private final SslContext nodeClient;
@@ -37,14 +43,16 @@ final class NodeTls {
     private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
     private volatile long lastRefusalLog;
 
-    private NodeTls(TlsMaterial material, long handshakeTimeoutMillis, int maxHandshakes) throws IOException {
-        this.material = material;
-        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
-        this.maxHandshakes = maxHandshakes;
-        this.clientFacing = TlsContexts.clientFacing(material);
-        this.nodeServer = TlsContexts.nodeServer(material);
-        this.nodeClient = TlsContexts.nodeClient(material);
-        this.membership = TlsContexts.jdk(material);
+    private NodeTls(MeshdConfig config, TlsMaterial material, String filesDigest) throws IOException {
+        this.config = config;
+        this.live = new ReloadableTls(material);
+        this.filesDigest = filesDigest;
+        this.handshakeTimeoutMillis = config.handshakeTimeoutMillis;
+        this.maxHandshakes = config.maxHandshakesInFlight;
+        this.clientFacing = TlsContexts.clientFacing(live.keyManager(), live.trustManager());
+        this.nodeServer = TlsContexts.nodeServer(live.keyManager(), live.trustManager());
+        this.nodeClient = TlsContexts.nodeClient(live.keyManager(), live.trustManager());
+        this.membership = TlsContexts.jdk(live.keyManager(), live.trustManager());
     }
 
     /** The node's TLS, or null when the configuration has none. */
@@ -52,18 +60,80 @@ final class NodeTls {
         if (!config.tlsEnabled()) {
             return null;
         }
+        TlsMaterial m = load(config);
+        LOG.info("TLS on every port: this node is {} (certificate serial {}, valid until {}{})",
+                m.identity(), m.certificate().getSerialNumber().toString(16), m.notAfter(),
+                m.revocations().size() > 0 ? "; " + m.revocations().size() + " certificate(s) revoked by --tls-crl" : "");
+        return new NodeTls(config, m, digest(config));
+    }
+
+    /** Reads and checks the files: the certificate names this node, the key is its key, the CRLs are the CA's. */
+    private static TlsMaterial load(MeshdConfig config) throws IOException {
         TlsMaterial m = TlsMaterial.load(Path.of(config.tlsCert), Path.of(config.tlsKey), Path.of(config.tlsCa));
         m.requireNode(config.site, config.node);
         if (m.keyReadableByOthers()) {
             LOG.warn("the TLS key {} is readable by group or others: chmod 600 it", config.tlsKey);
         }
-        LOG.info("TLS on every port: this node is {} (certificate serial {}, valid until {})",
-                m.identity(), m.certificate().getSerialNumber().toString(16), m.notAfter());
-        return new NodeTls(m, config.handshakeTimeoutMillis, config.maxHandshakesInFlight);
+        if (config.tlsCrl != null && !config.tlsCrl.isBlank()) {
+            io.weft.security.RevocationList crl = io.weft.security.RevocationList.load(Path.of(config.tlsCrl), m.trusted());
+            if (crl.nextUpdate() != null && crl.nextUpdate().isBefore(Instant.now())) {
+                LOG.warn("the CRL {} was due for an update at {}: it still revokes what it lists; publish a new one",
+                        config.tlsCrl, crl.nextUpdate());
+            }
+            m = m.withRevocations(crl);
+        }
+        return m;
+    }
+
+    /** The TLS files of the config, each by its content. */
+    static String digest(MeshdConfig config) throws IOException {
+        try {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            for (String f : new String[] {config.tlsCert, config.tlsKey, config.tlsCa, config.tlsCrl}) {
+                if (f != null && !f.isBlank()) {
+                    d.update(java.nio.file.Files.readAllBytes(Path.of(f)));
+                }
+                d.update((byte) 0);
+            }
+            return java.util.HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Reads the TLS files again and, when they changed and are valid, uses them from the next handshake on.
+     * Invalid files change nothing: the node keeps the material it has.
+     *
+     * @return whether the material changed
+     * @throws IOException naming the file and the check that failed
+     */
+    synchronized boolean reload() throws IOException {
+        String d = digest(config);
+        if (d.equals(filesDigest)) {
+            return false;
+        }
+        TlsMaterial m = load(config);
+        live.set(m);
+        filesDigest = d;
+        LOG.info("TLS material reloaded: {} (certificate serial {}, valid until {}; {} certificate(s) revoked)",
+                m.identity(), m.certificate().getSerialNumber().toString(16), m.notAfter(), m.revocations().size());
+        return true;
+    }
+
+    /** The files a reload reads, for the file watch. */
+    java.util.List<Path> files() {
+        java.util.List<Path> out = new java.util.ArrayList<>();
+        for (String f : new String[] {config.tlsCert, config.tlsKey, config.tlsCa, config.tlsCrl}) {
+            if (f != null && !f.isBlank()) {
+                out.add(Path.of(f));
+            }
+        }
+        return out;
     }
 
     SpiffeId identity() {
-        return material.identity();
+        return live.current().identity();
     }
 
     /**
@@ -119,21 +189,23 @@ final class NodeTls {
 
     /** The raft port's TLS: only nodes of this node's site may replicate with it. */
     io.weft.storage.raft.RaftTls raft() {
-        SpiffeId id = material.identity();
-        return new io.weft.storage.raft.RaftTls(material.keyManagers()[0],
-                new io.weft.security.SiteTrustManager(material.trustManager(), id.mesh(), id.site()));
+        SpiffeId id = identity();
+        return new io.weft.storage.raft.RaftTls(live.keyManager(),
+                new io.weft.security.SiteTrustManager(live.trustManager(), id.mesh(), id.site()));
     }
 
     Instant notAfter() {
-        return material.notAfter();
+        return live.current().notAfter();
     }
 
     /** What {@code /v1/node} shows under "tls". */
     Map<String, Object> describe() {
+        TlsMaterial material = live.current();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", material.identity().toString());
         m.put("serial", material.certificate().getSerialNumber().toString(16));
         m.put("notAfter", material.notAfter().toString());
+        m.put("revoked", material.revocations().size());
         return m;
     }
 }

@@ -18,8 +18,10 @@ import java.util.Set;
  * Event loop only.
  */
 final class SessionAccess {
-    private final SecurityPolicy policy;
+    private SecurityPolicy policy;
     private SecurityPolicy.User user;
+    /** How the user authenticated: password, token or certificate. */
+    private String method;
 
     SessionAccess(SecurityPolicy policy) {
         this.policy = policy;
@@ -49,8 +51,10 @@ final class SessionAccess {
      */
     void fromCertificate(Optional<X509Certificate> cert, String mesh, BrokerMetrics metrics) {
         if (policy != null && cert.isPresent() && mesh != null) {
-            policy.authenticateCertificate(cert.get(), mesh).ifPresentOrElse(u -> user = u,
-                    () -> metrics.authFailures.labelValues("certificate").inc());
+            policy.authenticateCertificate(cert.get(), mesh).ifPresentOrElse(u -> {
+                user = u;
+                method = "certificate";
+            }, () -> metrics.authFailures.labelValues("certificate").inc());
         }
     }
 
@@ -83,6 +87,36 @@ final class SessionAccess {
             throw new ProtocolException(ErrorCode.AUTH_FAILED, "authentication failed");
         }
         user = u.get();
+        method = auth.method() == Frames.AUTH_PASSWORD ? "password" : "token";
+    }
+
+    /**
+     * A reloaded security config. A connection not yet authenticated authenticates under it; an
+     * authenticated one keeps its user when the user is still there with the same credential it used
+     * (password hash, token hash, or certificate allowed), and takes the user's new permissions.
+     *
+     * @return null when the connection may stay, else why it may not
+     */
+    String policyChanged(SecurityPolicy next) {
+        this.policy = next;
+        if (user == null) {
+            return null;
+        }
+        String name = user.name();
+        SecurityPolicy.User now = next.users().stream().filter(u -> u.name().equals(name)).findFirst().orElse(null);
+        if (now == null) {
+            return "user " + name + " was removed from the security config";
+        }
+        boolean same = switch (method) {
+            case "password" -> java.util.Objects.equals(now.passwordBcrypt(), user.passwordBcrypt());
+            case "token" -> java.util.Objects.equals(now.tokenSha256(), user.tokenSha256());
+            default -> now.certificate();
+        };
+        if (!same) {
+            return "the " + method + " user " + name + " authenticated with is no longer valid in the security config";
+        }
+        user = now;
+        return null;
     }
 
     /** The verdict on a publish to {@code topic}; counted when denied. */

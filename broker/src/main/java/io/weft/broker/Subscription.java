@@ -12,8 +12,11 @@ public final class Subscription {
     final String pattern;
     final String queueGroup;
     final InternalSubscriber internal;
-    /** The subscriber's permissions when a deny overlaps the pattern: events they deny are withheld; else null. */
-    final io.weft.security.Permissions withheld;
+    /**
+     * The subscriber's permissions when a deny overlaps the pattern: events they deny are withheld; else null.
+     * Replaced when a reloaded security config changes the user's permissions.
+     */
+    volatile io.weft.security.Permissions withheld;
 
     Subscription(ClientSession session, long sid, String pattern, String queueGroup) {
         this(session, sid, pattern, queueGroup, null);

@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
         description = {"Make the mesh's TLS certificates: a CA (init), node certificates for meshd --tls-cert/--tls-key "
                 + "(init, issue-node) and user certificates for clients (init, issue-user).",
                 "Keys are written unencrypted, readable by their owner only; keep DIR/ca-key.pem offline."},
-        subcommands = {PkiCommand.Init.class, PkiCommand.IssueNode.class, PkiCommand.IssueUser.class})
+        subcommands = {PkiCommand.Init.class, PkiCommand.IssueNode.class, PkiCommand.IssueUser.class,
+                PkiCommand.Revoke.class})
 final class PkiCommand implements Runnable {
     private static final String KEY_PERMS = "rw-------";
     private static final String CERT_PERMS = "rw-r--r--";
@@ -237,6 +238,68 @@ final class PkiCommand implements Runnable {
                 }
                 Ca ca = PkiFiles.loadCa(dir);
                 return issueOne(ca, dir, SpiffeId.user(ca.mesh(), user), List.of(), List.of(), force, common);
+            });
+        }
+    }
+
+    /** {@code meshctl pki revoke}: adds a certificate to the CA's CRL (DIR/crl.pem). */
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = {"Revoke a node or user certificate issued by the CA in DIR: it is added to DIR/crl.pem "
+                    + "(made if missing), a CRL signed by the CA.",
+                    "Nodes started with --tls-crl DIR/crl.pem (or a copy) reload it on their own and refuse the "
+                    + "certificate at its next handshake."})
+    static final class Revoke implements Callable<Integer> {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory of the CA (ca.pem, ca-key.pem), as made by pki init.")
+        Path dir;
+
+        @Option(names = "--cert", required = true, paramLabel = "FILE", description = "The certificate to revoke (PEM).")
+        Path cert;
+
+        @Option(names = "--next-update-days", defaultValue = "30", paramLabel = "N",
+                description = "When the CRL says a new one is due (default ${DEFAULT-VALUE} days); nodes warn after it.")
+        int nextUpdateDays;
+
+        @Override
+        public Integer call() {
+            return guarded(() -> {
+                if (nextUpdateDays < 1 || nextUpdateDays > 3650) {
+                    throw new PkiException("--next-update-days must be 1..3650, not " + nextUpdateDays);
+                }
+                Ca ca = PkiFiles.loadCa(dir);
+                X509Certificate c;
+                try {
+                    c = io.weft.security.PemFiles.certificates(cert).get(0);
+                } catch (IOException e) {
+                    throw new PkiException(e.getMessage());
+                }
+                try {
+                    c.verify(ca.cert().getPublicKey());
+                } catch (GeneralSecurityException e) {
+                    throw new PkiException(cert + " was not issued by the CA in " + dir + " (" + PkiFiles.why(e) + ")");
+                }
+                Path crlFile = dir.resolve("crl.pem");
+                java.security.cert.X509CRL previous = null;
+                if (Files.exists(crlFile)) {
+                    try {
+                        previous = io.weft.security.PemFiles.crls(crlFile).get(0);
+                        previous.verify(ca.cert().getPublicKey());
+                    } catch (IOException | GeneralSecurityException e) {
+                        throw new PkiException("cannot extend " + crlFile + ": " + PkiFiles.why(e));
+                    }
+                    if (previous.isRevoked(c)) {
+                        System.out.println(cert + " (serial " + c.getSerialNumber().toString(16) + ") is already revoked in "
+                                + crlFile);
+                        return 0;
+                    }
+                }
+                Instant now = Instant.now();
+                java.security.cert.X509CRL crl = PkiIssuer.crl(ca, previous, c.getSerialNumber(), now,
+                        now.plus(java.time.Duration.ofDays(nextUpdateDays)));
+                PkiFiles.write(crlFile, PkiFiles.crlPem(crl), CERT_PERMS, true);
+                System.out.println("revoked " + c.getSubjectX500Principal() + " (serial " + c.getSerialNumber().toString(16)
+                        + "); " + crlFile + " lists " + crl.getRevokedCertificates().size() + " certificate(s), next update "
+                        + crl.getNextUpdate().toInstant());
+                return 0;
             });
         }
     }

@@ -56,6 +56,10 @@ final class PkiFiles {
         return pem("CERTIFICATE", cert.getEncoded());
     }
 
+    static String crlPem(java.security.cert.X509CRL crl) throws GeneralSecurityException {
+        return pem("X509 CRL", crl.getEncoded());
+    }
+
     /** Unencrypted PKCS#8 ({@code BEGIN PRIVATE KEY}), as the JDK's EC keys encode themselves. */
     static String keyPem(PrivateKey key) {
         return pem("PRIVATE KEY", key.getEncoded());

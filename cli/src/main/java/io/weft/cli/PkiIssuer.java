@@ -113,6 +113,40 @@ final class PkiIssuer {
         return sign(b, ca.key());
     }
 
+    /**
+     * A CRL of {@code ca} listing what {@code previous} listed (null: nothing) and {@code serial}, valid from
+     * {@code now} to {@code nextUpdate}, numbered one more than {@code previous}.
+     */
+    static java.security.cert.X509CRL crl(Ca ca, java.security.cert.X509CRL previous, BigInteger serial, Instant now,
+            Instant nextUpdate) throws GeneralSecurityException {
+        X500Name issuer = X500Name.getInstance(ca.cert().getSubjectX500Principal().getEncoded());
+        org.bouncycastle.cert.X509v2CRLBuilder b = new org.bouncycastle.cert.X509v2CRLBuilder(issuer, Date.from(now));
+        b.setNextUpdate(Date.from(nextUpdate));
+        BigInteger number = BigInteger.ONE;
+        if (previous != null) {
+            if (previous.getRevokedCertificates() != null) {
+                for (java.security.cert.X509CRLEntry e : previous.getRevokedCertificates()) {
+                    b.addCRLEntry(e.getSerialNumber(), e.getRevocationDate(), org.bouncycastle.asn1.x509.CRLReason.unspecified);
+                }
+            }
+            byte[] ext = previous.getExtensionValue(Extension.cRLNumber.getId());
+            if (ext != null) {
+                number = org.bouncycastle.asn1.x509.CRLNumber.getInstance(
+                        org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets()).getCRLNumber().add(BigInteger.ONE);
+            }
+        }
+        b.addCRLEntry(serial, Date.from(now), org.bouncycastle.asn1.x509.CRLReason.unspecified);
+        try {
+            b.addExtension(Extension.cRLNumber, false, new org.bouncycastle.asn1.x509.CRLNumber(number));
+            b.addExtension(Extension.authorityKeyIdentifier, false,
+                    new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(ca.cert()));
+            return new org.bouncycastle.cert.jcajce.JcaX509CRLConverter().getCRL(
+                    b.build(new JcaContentSignerBuilder(SIG_ALG).build(ca.key())));
+        } catch (CertIOException | OperatorCreationException e) {
+            throw new GeneralSecurityException(e);
+        }
+    }
+
     private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey key) throws GeneralSecurityException {
         try {
             return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder(SIG_ALG).build(key)));

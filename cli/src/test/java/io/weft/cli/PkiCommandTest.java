@@ -133,6 +133,31 @@ class PkiCommandTest {
     }
 
     @Test
+    void revokeKeepsACrlThatOpensslAndTheNodesCheck() throws Exception {
+        init();
+        String ca = dir.resolve("ca.pem").toString();
+        Path crl = dir.resolve("crl.pem");
+        assertEquals(0, Meshctl.run("pki", "revoke", "--dir", dir.toString(), "--cert", dir.resolve("users/alice.pem").toString()), err());
+        assertEquals(0, Meshctl.run("pki", "revoke", "--dir", dir.toString(), "--cert", dir.resolve("nodes/n2.pem").toString()), err());
+        assertEquals(0, Meshctl.run("pki", "revoke", "--dir", dir.toString(), "--cert", dir.resolve("nodes/n2.pem").toString()), err());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("already revoked"));
+        String text = openssl("crl", "-in", crl.toString(), "-noout", "-text");
+        assertTrue(text.contains(cert(dir.resolve("users/alice.pem")).getSerialNumber().toString(16).toUpperCase()), text);
+        assertTrue(text.contains("X509v3 CRL Number") && text.contains("2"), text);
+        openssl("crl", "-in", crl.toString(), "-noout", "-CAfile", ca); // the signature verifies
+        openssl("verify", "-crl_check", "-CAfile", ca, "-CRLfile", crl.toString(), dir.resolve("nodes/n1.pem").toString());
+        io.weft.security.RevocationList list = io.weft.security.RevocationList.load(crl, List.of(cert(dir.resolve("ca.pem"))));
+        assertEquals(2, list.size());
+        assertTrue(list.revoked(cert(dir.resolve("nodes/n2.pem"))));
+        assertFalse(list.revoked(cert(dir.resolve("nodes/n1.pem"))));
+
+        Path other = dir.resolve("other");
+        assertEquals(0, Meshctl.run("pki", "init", "--out", other.toString(), "--mesh", "prod", "--nodes", "eu/x1"), err());
+        assertEquals(1, Meshctl.run("pki", "revoke", "--dir", dir.toString(), "--cert", other.resolve("nodes/x1.pem").toString()));
+        assertTrue(err().contains("was not issued by the CA"), err());
+    }
+
+    @Test
     void initPrintsJson() throws Exception {
         assertEquals(0, Meshctl.run("pki", "init", "--out", dir.toString(), "--mesh", "m", "--nodes", "eu/a,us/b",
                 "--days", "30", "--json"), err());

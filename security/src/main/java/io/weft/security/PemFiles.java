@@ -45,6 +45,26 @@ public final class PemFiles {
         return out;
     }
 
+    /** Every certificate revocation list in a PEM file ({@code -----BEGIN X509 CRL-----}). */
+    public static List<java.security.cert.X509CRL> crls(Path file) throws IOException {
+        List<java.security.cert.X509CRL> out = new ArrayList<>();
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            for (Block b : blocks(file)) {
+                if (b.type.equals("X509 CRL")) {
+                    out.add((java.security.cert.X509CRL) cf.generateCRL(new ByteArrayInputStream(b.der)));
+                }
+            }
+        } catch (CertificateException | java.security.cert.CRLException e) {
+            throw new IOException(file + ": not a valid X.509 CRL: " + e.getMessage(), e);
+        }
+        if (out.isEmpty()) {
+            throw new IOException(file + ": no PEM CRL (-----BEGIN X509 CRL-----) in it (openssl crl -outform PEM "
+                    + "converts a DER one)");
+        }
+        return out;
+    }
+
     /** The one private key of a PEM file: unencrypted PKCS#8 (EC, RSA or Ed25519). */
     public static PrivateKey privateKey(Path file) throws IOException {
         for (Block b : blocks(file)) {

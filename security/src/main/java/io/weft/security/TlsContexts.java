@@ -10,9 +10,11 @@ import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * The TLS contexts of every plane, built from one {@link TlsMaterial}:
@@ -36,9 +38,14 @@ public final class TlsContexts {
     /** The accepting side of a node-to-node connection. */
     public static SslContext nodeServer(TlsMaterial m) throws IOException {
         requireKey(m);
+        return nodeServer(m.keyManagers()[0], m.trustManager());
+    }
+
+    /** As {@link #nodeServer(TlsMaterial)}, over managers that may change (a {@link ReloadableTls}). */
+    public static SslContext nodeServer(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
-            return SslContextBuilder.forServer(m.keyManagers()[0]).sslProvider(SslProvider.JDK)
-                    .trustManager(m.trustManager()).clientAuth(ClientAuth.REQUIRE).protocols(NODE_PROTOCOLS).build();
+            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK)
+                    .trustManager(trust).clientAuth(ClientAuth.REQUIRE).protocols(NODE_PROTOCOLS).build();
         } catch (IOException e) {
             throw e;
         } catch (Exception e) {
@@ -49,9 +56,14 @@ public final class TlsContexts {
     /** The dialling side of a node-to-node connection. */
     public static SslContext nodeClient(TlsMaterial m) throws IOException {
         requireKey(m);
+        return nodeClient(m.keyManagers()[0], m.trustManager());
+    }
+
+    /** As {@link #nodeClient(TlsMaterial)}, over managers that may change. */
+    public static SslContext nodeClient(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
-            return SslContextBuilder.forClient().sslProvider(SslProvider.JDK).keyManager(m.keyManagers()[0])
-                    .trustManager(m.trustManager()).protocols(NODE_PROTOCOLS)
+            return SslContextBuilder.forClient().sslProvider(SslProvider.JDK).keyManager(keys)
+                    .trustManager(trust).protocols(NODE_PROTOCOLS)
                     .endpointIdentificationAlgorithm(null).build();
         } catch (Exception e) {
             throw new IOException("cannot build the node TLS context: " + e.getMessage(), e);
@@ -61,9 +73,14 @@ public final class TlsContexts {
     /** The client port and the HTTP port: clients may present a certificate, and need not. */
     public static SslContext clientFacing(TlsMaterial m) throws IOException {
         requireKey(m);
+        return clientFacing(m.keyManagers()[0], m.trustManager());
+    }
+
+    /** As {@link #clientFacing(TlsMaterial)}, over managers that may change. */
+    public static SslContext clientFacing(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
-            return SslContextBuilder.forServer(m.keyManagers()[0]).sslProvider(SslProvider.JDK)
-                    .trustManager(m.trustManager()).clientAuth(ClientAuth.OPTIONAL).protocols(CLIENT_PROTOCOLS).build();
+            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK)
+                    .trustManager(trust).clientAuth(ClientAuth.OPTIONAL).protocols(CLIENT_PROTOCOLS).build();
         } catch (Exception e) {
             throw new IOException("cannot build the client-facing TLS context: " + e.getMessage(), e);
         }
@@ -92,9 +109,14 @@ public final class TlsContexts {
     /** A JDK context for libraries on blocking sockets (the membership transport): TLS 1.3, mutual. */
     public static SSLContext jdk(TlsMaterial m) throws IOException {
         requireKey(m);
+        return jdk(m.keyManagers()[0], m.trustManager());
+    }
+
+    /** As {@link #jdk(TlsMaterial)}, over managers that may change. */
+    public static SSLContext jdk(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
             SSLContext c = SSLContext.getInstance("TLSv1.3");
-            c.init(m.keyManagers(), m.trustManagers(), null);
+            c.init(new KeyManager[] {keys}, new javax.net.ssl.TrustManager[] {trust}, null);
             return c;
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot build the membership TLS context: " + e.getMessage(), e);

@@ -23,7 +23,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A node's or a client's TLS material, loaded and checked once: its certificate chain and key (which
@@ -39,16 +39,24 @@ public final class TlsMaterial {
     private final List<X509Certificate> trusted;
     private final SpiffeId identity;
     private final KeyManager[] keyManagers;
-    private final X509TrustManager trustManager;
+    private final X509ExtendedTrustManager trustManager;
     private final boolean keyReadableByOthers;
+    private final RevocationList revocations;
 
     private TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509Certificate> trusted, SpiffeId identity,
                         boolean keyReadableByOthers) throws GeneralSecurityException, IOException {
+        this(chain, key, trusted, identity, keyReadableByOthers, RevocationList.NONE);
+    }
+
+    private TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509Certificate> trusted, SpiffeId identity,
+                        boolean keyReadableByOthers, RevocationList revocations)
+            throws GeneralSecurityException, IOException {
         this.chain = List.copyOf(chain);
         this.key = key;
         this.trusted = List.copyOf(trusted);
         this.identity = identity;
         this.keyReadableByOthers = keyReadableByOthers;
+        this.revocations = revocations;
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         for (int i = 0; i < trusted.size(); i++) {
@@ -56,7 +64,7 @@ public final class TlsMaterial {
         }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
         tmf.init(trust);
-        this.trustManager = x509(tmf.getTrustManagers());
+        this.trustManager = new Checking(x509(tmf.getTrustManagers()), revocations);
         if (key != null) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
@@ -105,6 +113,34 @@ public final class TlsMaterial {
     }
 
     /**
+     * The same material, with certificates revoked by {@code crls} refused by its trust manager.
+     *
+     * @throws IOException when this material's own certificate is revoked
+     */
+    public TlsMaterial withRevocations(RevocationList crls) throws IOException {
+        for (X509Certificate c : chain) {
+            if (crls.revoked(c)) {
+                throw new IOException("this node's own certificate (serial " + c.getSerialNumber().toString(16)
+                        + ", " + c.getSubjectX500Principal() + ") is revoked by the CRL");
+            }
+        }
+        try {
+            return new TlsMaterial(chain, key, trusted, identity, keyReadableByOthers, crls);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot use the CRL: " + e.getMessage(), e);
+        }
+    }
+
+    /** The CAs this material trusts (a CRL file is checked against them). */
+    public List<X509Certificate> trusted() {
+        return trusted;
+    }
+
+    public RevocationList revocations() {
+        return revocations;
+    }
+
+    /**
      * Fails unless the certificate names node {@code node} of site {@code site}: a node runs only
      * under its own name.
      */
@@ -120,11 +156,11 @@ public final class TlsMaterial {
         }
     }
 
-    /** Whether a chain is valid now under these CAs (no revocation check). */
+    /** Whether a chain is valid now under these CAs, and none of it revoked. */
     public boolean trusts(List<X509Certificate> peerChain) {
         try {
             verify(peerChain, trusted, null, null);
-            return true;
+            return peerChain.stream().noneMatch(revocations::revoked);
         } catch (IOException e) {
             return false;
         }
@@ -156,8 +192,11 @@ public final class TlsMaterial {
         return keyManagers == null ? null : keyManagers.clone();
     }
 
-    /** PKIX trust in the CA bundle, without host-name checks: callers check identities themselves. */
-    public X509TrustManager trustManager() {
+    /**
+     * PKIX trust in the CA bundle, and no revoked certificate; without host-name checks: callers check
+     * identities themselves.
+     */
+    public X509ExtendedTrustManager trustManager() {
         return trustManager;
     }
 
@@ -217,13 +256,78 @@ public final class TlsMaterial {
         }
     }
 
-    private static X509TrustManager x509(TrustManager[] managers) {
+    private static X509ExtendedTrustManager x509(TrustManager[] managers) {
         for (TrustManager m : managers) {
-            if (m instanceof X509TrustManager x) {
+            if (m instanceof X509ExtendedTrustManager x) {
                 return x;
             }
         }
         throw new IllegalStateException("no X.509 trust manager in the JDK");
+    }
+
+    /** The JDK's PKIX checks, then the CRLs: a peer whose chain holds a revoked certificate is refused. */
+    private static final class Checking extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager pkix;
+        private final RevocationList crls;
+
+        Checking(X509ExtendedTrustManager pkix, RevocationList crls) {
+            this.pkix = pkix;
+            this.crls = crls;
+        }
+
+        private void notRevoked(X509Certificate[] chain) throws java.security.cert.CertificateException {
+            for (X509Certificate c : chain) {
+                if (crls.revoked(c)) {
+                    throw new java.security.cert.CertificateException("the certificate " + c.getSubjectX500Principal()
+                            + " (serial " + c.getSerialNumber().toString(16) + ") is revoked");
+                }
+            }
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            pkix.checkClientTrusted(chain, authType);
+            notRevoked(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            pkix.checkServerTrusted(chain, authType);
+            notRevoked(chain);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            pkix.checkClientTrusted(chain, authType, socket);
+            notRevoked(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            pkix.checkServerTrusted(chain, authType, socket);
+            notRevoked(chain);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            pkix.checkClientTrusted(chain, authType, engine);
+            notRevoked(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            pkix.checkServerTrusted(chain, authType, engine);
+            notRevoked(chain);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return pkix.getAcceptedIssuers();
+        }
     }
 
     private static boolean readableByOthers(Path keyFile) {

@@ -243,6 +243,24 @@ public final class TestPki {
         return f;
     }
 
+    /** A CRL of this CA listing {@code revoked}, written to {@code file} (replacing it); next update in a week. */
+    public Path crl(Path file, X509Certificate... revoked) {
+        Instant now = Instant.now();
+        org.bouncycastle.cert.X509v2CRLBuilder b = new org.bouncycastle.cert.X509v2CRLBuilder(
+                X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded()), Date.from(now.minusSeconds(60)));
+        b.setNextUpdate(Date.from(now.plus(Duration.ofDays(7))));
+        for (X509Certificate c : revoked) {
+            b.addCRLEntry(c.getSerialNumber(), Date.from(now.minusSeconds(60)), org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+        }
+        try {
+            byte[] der = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey)).getEncoded();
+            write(file, pem("X509 CRL", der), CERT_PERMS);
+        } catch (IOException | org.bouncycastle.operator.OperatorCreationException e) {
+            throw new IllegalStateException(e);
+        }
+        return file;
+    }
+
     /** dir/ca.pem: the trust anchor to configure (e.g. meshd --tls-ca). */
     public Path caFile() {
         return dir.resolve("ca.pem");

@@ -200,6 +200,10 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             case "/metrics":
                 allow(method, HttpMethod.GET, path);
                 return done(admin.metrics());
+            case "/v1/admin/reload":
+                allow(method, HttpMethod.POST, path);
+                requireAdmin(perms, path);
+                return streams(method, request); // the node's admin API answers it
             default:
                 if (path.equals(STREAMS) || path.startsWith(STREAMS + "/")) {
                     requireAdmin(perms, path);

@@ -69,6 +69,12 @@ public final class Membership implements AutoCloseable {
     private final Config config;
     private final InetAddress bindAddress;
     private final int port;
+    /**
+     * The picked port, held bound (not listening) from the pick until JGroups binds it: the join waits for
+     * seeds for up to seconds, and a port merely found free was taken in between by another node's fixed
+     * HTTP port on the demo mesh, after which the join retried the taken port for ever.
+     */
+    private java.nio.channels.SocketChannel reservation;
     private final ExecutorService announcer;
     private volatile NodeInfo self;
     private volatile JChannel channel;
@@ -88,7 +94,12 @@ public final class Membership implements AutoCloseable {
         this.config = config;
         this.listener = listener;
         this.bindAddress = InetAddress.getByName(bindHost);
-        this.port = port != 0 ? port : freePort(bindAddress);
+        if (port != 0) {
+            this.port = port;
+        } else {
+            this.reservation = reserve(bindAddress, ephemeralLow(), new java.util.SplittableRandom());
+            this.port = ((InetSocketAddress) reservation.getLocalAddress()).getPort();
+        }
         this.announcer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "weft-membership-announce");
             t.setDaemon(true);
@@ -104,24 +115,49 @@ public final class Membership implements AutoCloseable {
      * for 58 s in one of CI's start-up stress rounds. Below the range only an explicit bind can take it.
      */
     static int freePort(InetAddress addr, int ephemeralLow, java.util.random.RandomGenerator random) throws IOException {
+        try (java.nio.channels.SocketChannel reserved = reserve(addr, ephemeralLow, random)) {
+            return ((InetSocketAddress) reserved.getLocalAddress()).getPort();
+        }
+    }
+
+    /**
+     * A free port, as {@link #freePort}, held by a bound socket that does not listen: no other bind can take
+     * it (peers that dial it are refused at once) until the socket is closed.
+     */
+    static java.nio.channels.SocketChannel reserve(InetAddress addr, int ephemeralLow,
+            java.util.random.RandomGenerator random) throws IOException {
         int low = 10_000;
         if (ephemeralLow - low >= 1000) {
             for (int i = 0; i < 50; i++) {
                 int candidate = low + random.nextInt(ephemeralLow - low);
-                try (ServerSocket s = new ServerSocket(candidate, 1, addr)) {
-                    return s.getLocalPort();
+                java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
+                try {
+                    ch.bind(new InetSocketAddress(addr, candidate));
+                    return ch;
                 } catch (IOException taken) {
-                    // try another
+                    ch.close(); // try another
                 }
             }
         }
-        try (ServerSocket s = new ServerSocket(0, 1, addr)) {
-            return s.getLocalPort();
+        java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
+        try {
+            ch.bind(new InetSocketAddress(addr, 0));
+            return ch;
+        } catch (IOException e) {
+            ch.close();
+            throw e;
         }
     }
 
-    private static int freePort(InetAddress addr) throws IOException {
-        return freePort(addr, ephemeralLow(), new java.util.SplittableRandom());
+    private void releaseReservation() {
+        if (reservation != null) {
+            try {
+                reservation.close();
+            } catch (IOException e) {
+                LOG.debug("releasing the membership port: {}", e.toString());
+            }
+            reservation = null;
+        }
     }
 
     /** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
@@ -211,6 +247,7 @@ public final class Membership implements AutoCloseable {
                 onMessage(msg);
             }
         });
+        releaseReservation(); // JGroups binds the port now
         channel.connect(CLUSTER);
         LOG.info("membership: joined as {} at {}, view {}", self.name(), address(), channel.getView());
     }
@@ -371,6 +408,7 @@ public final class Membership implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        releaseReservation();
         announcer.shutdownNow();
         if (channel != null) {
             channel.close();

@@ -40,6 +40,24 @@ class MembershipPortTest {
     }
 
     @Test
+    void aReservedPortCannotBeTakenUntilReleased() throws Exception {
+        java.nio.channels.SocketChannel reserved = Membership.reserve(LOOPBACK, Membership.ephemeralLow(), new SplittableRandom(5));
+        int port = ((java.net.InetSocketAddress) reserved.getLocalAddress()).getPort();
+        try {
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> {
+                try (ServerSocket s = new ServerSocket(port, 1, LOOPBACK)) {
+                    s.isBound();
+                }
+            }, "another server took the reserved port " + port);
+        } finally {
+            reserved.close();
+        }
+        try (ServerSocket s = new ServerSocket(port, 1, LOOPBACK)) {
+            assertTrue(s.isBound());
+        }
+    }
+
+    @Test
     void withNoRoomBelowTheRangeTheKernelPicks() throws Exception {
         assertTrue(Membership.freePort(LOOPBACK, 10_500, new SplittableRandom(3)) > 0);
     }
