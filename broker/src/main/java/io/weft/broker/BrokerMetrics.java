@@ -41,7 +41,7 @@ public final class BrokerMetrics {
             .help("Connections closed or answered with an error, by error code").labelNames("code")
             .register(registry);
     final Counter authFailures = Counter.builder().name("weft_auth_failures")
-            .help("Failed authentications on the client and HTTP ports, by method (password, token, none)")
+            .help("Failed authentications on the client and HTTP ports, by method (password, token, jwt, certificate, none)")
             .labelNames("method").register(registry);
     final Counter reloads = Counter.builder().name("weft_reloads")
             .help("Reloads of the TLS files and the security config that changed something (ok) or were refused "

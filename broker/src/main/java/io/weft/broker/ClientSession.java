@@ -239,14 +239,26 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void auth(Frames.Auth a) {
+        java.time.Instant expires;
         try {
-            access.authenticate(a, broker.metrics());
+            expires = access.authenticate(a, broker.metrics(), java.time.Instant.now());
         } catch (ProtocolException e) {
-            LOG.warn("client {} ({}) from {}: authentication failed (method {}, user '{}')", id, clientName,
-                    ctx.channel().remoteAddress(), a.method(), a.user());
+            LOG.warn("client {} ({}) from {}: {} (method {}, user '{}')", id, clientName,
+                    ctx.channel().remoteAddress(), e.getMessage(), a.method(), a.user());
             throw e;
         }
         handshakeTimeout.cancel(false);
+        if (expires != null) {
+            // a JWT is valid until its exp, connected or not: the connection ends then
+            long millis = Math.max(0, expires.toEpochMilli() - System.currentTimeMillis());
+            ctx.executor().schedule(() -> {
+                if (!closing && ctx.channel().isActive()) {
+                    LOG.info("client {} ({}): its token expired at {}: disconnected", id, clientName, expires);
+                    fail(new ProtocolException(ErrorCode.AUTH_EXPIRED, "the token expired at " + expires
+                            + ": connect again with a new one"));
+                }
+            }, millis, TimeUnit.MILLISECONDS);
+        }
         ByteBuf ok = ctx.alloc().buffer(9);
         Frames.writeOk(ok, 0);
         ctx.write(ok);
@@ -492,7 +504,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             String gone = access.policyChanged(next);
             if (gone != null) {
                 LOG.info("client {} ({}): disconnected: {}", id, clientName, gone);
-                fail(new ProtocolException(ErrorCode.AUTH_FAILED, gone));
+                fail(new ProtocolException(ErrorCode.AUTH_REVOKED, gone));
                 return;
             }
             if (!access.restricted()) {

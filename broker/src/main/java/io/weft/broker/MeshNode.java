@@ -93,7 +93,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                 config.maxPayloadBytes + 64 * 1024, (int) Math.min(Integer.MAX_VALUE, config.maxPendingBytes)),
                 group, this, () -> List.copyOf(directory.values()), () -> join != null && join.joined());
         if (tls != null) {
-            net.useTls(tls.nodeServer(), tls.nodeClient(), tls.identity());
+            net.useTls(tls.nodeServer(), tls.nodeClient(), tls.identity(), config.maxHandshakesInFlight);
         }
         this.members = Members.alone(self);
         this.health = new MeshHealth(config.node, config.site);

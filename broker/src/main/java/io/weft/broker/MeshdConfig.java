@@ -136,7 +136,7 @@ public final class MeshdConfig {
     public String tlsCrl;
 
     @Option(names = "--max-handshakes-in-flight", defaultValue = "${env:MESHD_MAX_HANDSHAKES_IN_FLIGHT:-256}",
-            description = "TLS handshakes the client port, and the HTTP port, each run at once; past it new "
+            description = "TLS handshakes the client, HTTP and mesh ports each run at once; past it new "
                     + "connections to that port are closed at once (MESHD_MAX_HANDSHAKES_IN_FLIGHT, default ${DEFAULT-VALUE}).")
     public int maxHandshakesInFlight;
 

@@ -62,7 +62,9 @@ final class SessionAccess {
     String methods() {
         Set<String> m = new LinkedHashSet<>();
         for (SecurityPolicy.User u : policy.users()) {
-            u.methods().stream().filter(x -> !x.equals("certificate")).forEach(m::add);
+            // a JWT travels as a token
+            u.methods().stream().filter(x -> !x.equals("certificate")).map(x -> x.equals("jwt") ? "token" : x)
+                    .forEach(m::add);
         }
         return String.join(",", m);
     }
@@ -73,21 +75,26 @@ final class SessionAccess {
      * @throws ProtocolException AUTH_FAILED (fatal) when the credentials name nobody; the message says
      *                           nothing about which part was wrong
      */
-    void authenticate(Frames.Auth auth, BrokerMetrics metrics) {
+    java.time.Instant authenticate(Frames.Auth auth, BrokerMetrics metrics, java.time.Instant now) {
         if (!required()) {
             throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "AUTH when none was asked for");
         }
-        Optional<SecurityPolicy.User> u = switch (auth.method()) {
-            case Frames.AUTH_PASSWORD -> policy.authenticatePassword(auth.user(), auth.secret().toCharArray());
-            case Frames.AUTH_TOKEN -> policy.authenticateToken(auth.secret());
+        boolean jwt = auth.method() == Frames.AUTH_TOKEN && io.weft.security.JwtVerifier.looksLikeJwt(auth.secret());
+        String how = auth.method() == Frames.AUTH_PASSWORD ? "password" : jwt ? "jwt" : "token";
+        Optional<SecurityPolicy.Authenticated> a = switch (auth.method()) {
+            case Frames.AUTH_PASSWORD -> policy.authenticatePassword(auth.user(), auth.secret().toCharArray())
+                    .map(u -> new SecurityPolicy.Authenticated(u, null));
+            case Frames.AUTH_TOKEN -> policy.authenticateBearer(auth.secret(), now);
             default -> throw new ProtocolException(ErrorCode.AUTH_FAILED, "unknown AUTH method " + auth.method());
         };
-        if (u.isEmpty()) {
-            metrics.authFailures.labelValues(auth.method() == Frames.AUTH_PASSWORD ? "password" : "token").inc();
-            throw new ProtocolException(ErrorCode.AUTH_FAILED, "authentication failed");
+        if (a.isEmpty()) {
+            metrics.authFailures.labelValues(how).inc();
+            throw new ProtocolException(ErrorCode.AUTH_FAILED, "authentication failed"
+                    + (jwt ? ": " + policy.jwtProblem(auth.secret(), now) : ""));
         }
-        user = u.get();
-        method = auth.method() == Frames.AUTH_PASSWORD ? "password" : "token";
+        user = a.get().user();
+        method = how;
+        return a.get().expires();
     }
 
     /**
@@ -110,6 +117,7 @@ final class SessionAccess {
         boolean same = switch (method) {
             case "password" -> java.util.Objects.equals(now.passwordBcrypt(), user.passwordBcrypt());
             case "token" -> java.util.Objects.equals(now.tokenSha256(), user.tokenSha256());
+            case "jwt" -> now.jwt(); // its signature and expiry were checked at AUTH; its deadline still runs
             default -> now.certificate();
         };
         if (!same) {

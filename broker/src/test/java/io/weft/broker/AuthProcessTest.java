@@ -42,13 +42,22 @@ class AuthProcessTest {
     static Path dir;
     static MeshProcesses mesh;
     static String node;
+    static java.security.KeyPair idp;
 
     @BeforeAll
     static void start() throws Exception {
         String alice = OpenBSDBCrypt.generate("2b", "alice-pw".toCharArray(), new byte[16], 4);
         String ops = OpenBSDBCrypt.generate("2b", "ops-pw".toCharArray(), new byte[16], 4);
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        idp = g.generateKeyPair();
+        Files.writeString(dir.resolve("idp.pem"), "-----BEGIN PUBLIC KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(idp.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
         Path policy = dir.resolve("security.json");
-        Files.writeString(policy, "{\"users\": ["
+        Files.writeString(policy, "{\"jwt\": {\"issuer\": \"https://idp.test\", \"keys\": \"idp.pem\", \"audience\": \"weft\"},"
+                + "\"users\": ["
+                + "{\"name\":\"jane\",\"jwt\":true,\"permissions\":{\"publish\":{\"allow\":[\"jobs.>\"]},"
+                + "\"subscribe\":{\"allow\":[\"jobs.>\"]}}},"
                 + "{\"name\":\"alice\",\"password_bcrypt\":\"" + alice + "\",\"permissions\":{"
                 + "\"publish\":{\"allow\":[\"orders.{user}.>\"]},\"subscribe\":{\"allow\":[\"orders.>\"],\"deny\":[\"orders.secret.>\"]}}},"
                 + "{\"name\":\"ingest\",\"token_sha256\":\"" + SecurityPolicy.sha256Hex("ingest-token") + "\","
@@ -118,6 +127,43 @@ class AuthProcessTest {
         try (MeshClient ops = MeshClient.connect(options().credentials("ops", "ops-pw").build())) {
             assertEquals(200, ops.request("GET", "/v1/streams", null).get(10, TimeUnit.SECONDS).status());
         }
+    }
+
+    private static String jwt(String user, java.time.Instant exp) throws Exception {
+        return io.weft.security.TestJwt.sign("ES256", null, idp.getPrivate(), "{\"iss\":\"https://idp.test\",\"aud\":\"weft\","
+                + "\"sub\":\"" + user + "\",\"exp\":" + exp.getEpochSecond() + "}");
+    }
+
+    @Test
+    void aJwtAuthenticatesUntilItExpires() throws Exception {
+        List<MeshException> errors = new CopyOnWriteArrayList<>();
+        java.time.Instant exp = java.time.Instant.now().plusSeconds(3);
+        try (MeshClient jane = MeshClient.connect(options().token(jwt("jane", exp)).errorListener(errors::add)
+                .maxReconnectAttempts(0).build())) {
+            jane.subscribe("jobs.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS);
+            ExecutionException denied = assertThrows(ExecutionException.class,
+                    () -> jane.subscribe("orders.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.PERMISSION_DENIED, ((MeshException) denied.getCause()).code());
+            // the broker ends the connection when the token expires
+            Await.until(WAIT, () -> errors.stream().anyMatch(e -> e.code() == ErrorCode.AUTH_EXPIRED
+                    && e.getMessage().contains("expired")), () -> "still connected after exp: " + errors);
+        }
+        MeshException expired = assertThrows(MeshException.class, () -> MeshClient.connect(options()
+                .token(jwt("jane", java.time.Instant.now().minusSeconds(1))).build()));
+        assertTrue(String.valueOf(expired.getMessage()).contains("expired"), expired.getMessage());
+        // a good token for a user who may not use one (alice has a password only)
+        MeshException notJwtUser = assertThrows(MeshException.class, () -> MeshClient.connect(options()
+                .token(jwt("alice", java.time.Instant.now().plusSeconds(60))).build()));
+        assertTrue(String.valueOf(notJwtUser.getMessage()).contains("may not use a JWT"), notJwtUser.getMessage());
+        Await.until(WAIT, () -> mesh.text("a-1", "/metrics").contains("weft_auth_failures_total{method=\"jwt\"}"),
+                () -> "no jwt failure counted");
+
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        String base = "http://127.0.0.1:" + mesh.node("a-1").httpPort;
+        assertEquals(202, post(http, base + "/v1/topics/jobs.x/events",
+                "Bearer " + jwt("jane", java.time.Instant.now().plusSeconds(60))).statusCode());
+        assertEquals(401, post(http, base + "/v1/topics/jobs.x/events",
+                "Bearer " + jwt("jane", java.time.Instant.now().minusSeconds(1))).statusCode());
     }
 
     @Test

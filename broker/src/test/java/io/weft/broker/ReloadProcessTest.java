@@ -124,7 +124,7 @@ class ReloadProcessTest {
             writePolicy(List.of("stock.>"), false); // the file watch picks it up
             Await.until(WAIT, () -> aliceErrors.stream().anyMatch(e -> e.code() == ErrorCode.PERMISSION_DENIED
                     && e.getMessage().contains("orders.>")), () -> "alice's subscription stayed: " + aliceErrors);
-            Await.until(WAIT, () -> bobErrors.stream().anyMatch(e -> e.code() == ErrorCode.AUTH_FAILED
+            Await.until(WAIT, () -> bobErrors.stream().anyMatch(e -> e.code() == ErrorCode.AUTH_REVOKED
                     && e.getMessage().contains("removed")), () -> "bob stayed connected: " + bobErrors);
             // alice's connection stays, under her new permissions
             alice.subscribe("stock.>", m -> { }).confirmed().get(10, TimeUnit.SECONDS);

@@ -131,6 +131,48 @@ class TlsMeshProcessTest {
         }
     }
 
+    private static String serial(String node) {
+        return mesh.get(node, "/v1/node").path("tlsIdentity").path("serial").asText();
+    }
+
+    @Test
+    void certificatesRotateWhileEventsFlowAndNothingIsLost() throws Exception {
+        Map<String, AtomicInteger> got = new ConcurrentHashMap<>();
+        String a = serial("a-1");
+        String b = serial("b-1");
+        int n = 0;
+        try (MeshClient sub = client("b-1"); MeshClient pub = client("a-1")) {
+            sub.subscribe("rot.>", m -> got.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            Await.until(WAIT, () -> String.valueOf(mesh.get("a-1", "/v1/interest")).contains("rot.>"),
+                    () -> "a-1 interest: " + mesh.get("a-1", "/v1/interest"));
+            // renewed certificates for both nodes (new keys, new serials); the file watch takes them while events flow
+            pki.node("a", "a-1");
+            pki.node("b", "b-1");
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (serial("a-1").equals(a) || serial("b-1").equals(b)) {
+                assertTrue(System.nanoTime() < deadline, "the renewed certificates were not taken");
+                for (int i = 0; i < 50; i++, n++) {
+                    pub.publish("rot.x", CloudEventBuilder.v1().withId("r" + n).withSource(URI.create("/t")).withType("t").build());
+                }
+                pub.flush(WAIT);
+            }
+            for (int i = 0; i < 200; i++, n++) {
+                pub.publish("rot.x", CloudEventBuilder.v1().withId("r" + n).withSource(URI.create("/t")).withType("t").build());
+            }
+            pub.flush(WAIT);
+            int total = n;
+            Await.until(WAIT, () -> got.size() == total, () -> got.size() + " of " + total);
+            sub.flush(WAIT);
+            assertTrue(got.values().stream().allMatch(c -> c.get() == 1), "duplicates: " + got);
+        }
+        // new handshakes present the new certificates, and the peers trust them: a fresh client, and the links
+        try (MeshClient fresh = client("a-1")) {
+            assertTrue(fresh.serverInfo() != null);
+        }
+        assertTrue(live("a-1") >= 2 && live("b-1") >= 2, "a link went down: " + mesh.get("a-1", "/v1/nodes"));
+    }
+
     @Test
     void nodeDocumentShowsTlsAndTheCertificatesIdentity() {
         JsonNode node = mesh.get("a-1", "/v1/node");

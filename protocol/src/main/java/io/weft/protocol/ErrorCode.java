@@ -26,7 +26,11 @@ public enum ErrorCode {
     /** AUTH with a wrong user, password or token. */
     AUTH_FAILED(17, true, "authentication failed"),
     /** A publish, subscription or request the user's permissions do not allow; the connection stays open. */
-    PERMISSION_DENIED(18, false, "permission denied");
+    PERMISSION_DENIED(18, false, "permission denied"),
+    /** The credential the connection authenticated with expired (a JWT's exp): connect again with a new one. */
+    AUTH_EXPIRED(19, true, "authentication expired"),
+    /** A reloaded security config removed the user or changed the credential it authenticated with. */
+    AUTH_REVOKED(20, true, "authentication revoked");
 
     private static final ErrorCode[] BY_CODE = byCode();
 

@@ -37,15 +37,18 @@ import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
  * }</pre>
  *
  * A user authenticates with any method its entry names: a bcrypt password, a token (stored as the SHA-256
- * hex of the token, compared in constant time), or a client certificate naming it
- * ({@code spiffe://MESH/weft/user/NAME}). A user without {@code permissions} gets {@code default_permissions},
+ * hex of the token, compared in constant time), a client certificate naming it
+ * ({@code spiffe://MESH/weft/user/NAME}), or a JWT of the configured issuer ({@code "jwt": {"issuer": ...,
+ * "keys": FILE, "audience": ..., "user_claim": "sub"}}, {@link JwtVerifier}) naming it. A user without {@code permissions} gets {@code default_permissions},
  * and without those, nothing but the ability to connect: an entry that forgets its permissions grants
  * nothing. {@code admin} defaults to false.
  */
 public final class SecurityPolicy {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOP = Set.of("users", "default_permissions");
-    private static final Set<String> USER = Set.of("name", "password_bcrypt", "token_sha256", "certificate", "permissions");
+    private static final Set<String> TOP = Set.of("users", "default_permissions", "jwt");
+    private static final Set<String> USER = Set.of("name", "password_bcrypt", "token_sha256", "certificate", "jwt",
+            "permissions");
+    private static final Set<String> JWT = Set.of("issuer", "keys", "audience", "user_claim");
     private static final Set<String> PERMS = Set.of("publish", "subscribe", "queue", "admin");
     private static final Set<String> RULE = Set.of("allow", "deny");
     private static final Permissions NOTHING = new Permissions(
@@ -53,8 +56,9 @@ public final class SecurityPolicy {
             new Permissions.Rule(List.of(), List.of()), false);
 
     /** One user: name, the ways it may authenticate, and its permissions ({@code {user}} already substituted). */
-    public record User(String name, String passwordBcrypt, String tokenSha256, boolean certificate, Permissions permissions) {
-        /** The methods this user may authenticate with: password, token, certificate. */
+    public record User(String name, String passwordBcrypt, String tokenSha256, boolean certificate, boolean jwt,
+                       Permissions permissions) {
+        /** The methods this user may authenticate with: password, token, certificate, jwt. */
         public List<String> methods() {
             List<String> m = new ArrayList<>();
             if (passwordBcrypt != null) {
@@ -65,6 +69,9 @@ public final class SecurityPolicy {
             }
             if (certificate) {
                 m.add("certificate");
+            }
+            if (jwt) {
+                m.add("jwt");
             }
             return m;
         }
@@ -79,12 +86,18 @@ public final class SecurityPolicy {
         }
     }
 
+    /** A verified identity: the user, and until when (a JWT's exp; null for credentials that do not expire). */
+    public record Authenticated(User user, java.time.Instant expires) {
+    }
+
     private final Map<String, User> users;
     private final Map<String, User> byToken;
+    private final JwtVerifier jwt;
     private final String digest;
 
-    private SecurityPolicy(Map<String, User> users, String digest) {
-        this.users = Map.copyOf(users);
+    private SecurityPolicy(Map<String, User> users, JwtVerifier jwt, String digest) {
+        this.users = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(users)); // in file order
+        this.jwt = jwt;
         Map<String, User> tokens = new LinkedHashMap<>();
         users.values().stream().filter(u -> u.tokenSha256() != null).forEach(u -> tokens.put(u.tokenSha256(), u));
         this.byToken = Map.copyOf(tokens);
@@ -92,11 +105,16 @@ public final class SecurityPolicy {
     }
 
     public static SecurityPolicy load(Path file) throws IOException, PolicyException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString(), file.toAbsolutePath().getParent());
     }
 
-    /** Parses a policy; {@code source} names it in errors. */
+    /** Parses a policy; {@code source} names it in errors; files it names are relative to the working directory. */
     public static SecurityPolicy parse(String json, String source) throws PolicyException {
+        return parse(json, source, Path.of("").toAbsolutePath());
+    }
+
+    /** Parses a policy; {@code source} names it in errors; files it names are relative to {@code dir}. */
+    public static SecurityPolicy parse(String json, String source, Path dir) throws PolicyException {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -110,6 +128,32 @@ public final class SecurityPolicy {
         only(root, TOP, source);
         Permissions defaults = root.has("default_permissions")
                 ? permissions(root.get("default_permissions"), source + ": default_permissions") : NOTHING;
+        JwtVerifier jwt = null;
+        String jwtKeys = "";
+        if (root.has("jwt")) {
+            JsonNode j = root.get("jwt");
+            String at = source + ": jwt";
+            if (!j.isObject()) {
+                throw new PolicyException(at + ": an object with issuer, keys, audience, user_claim");
+            }
+            only(j, JWT, at);
+            String issuer = text(j, "issuer", at);
+            String keys = text(j, "keys", at);
+            if (issuer == null || issuer.isBlank()) {
+                throw new PolicyException(at + ".issuer: required (the iss every token must carry)");
+            }
+            if (keys == null || keys.isBlank()) {
+                throw new PolicyException(at + ".keys: required (a JWKS file or PEM public keys of the issuer)");
+            }
+            Path keyFile = dir.resolve(keys);
+            try {
+                jwt = JwtVerifier.load(issuer, text(j, "audience", at), text(j, "user_claim", at), keyFile);
+                jwtKeys = Files.readString(keyFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new PolicyException(at + ".keys: " + (e instanceof java.nio.file.NoSuchFileException
+                        ? keyFile + ": no such file" : e.getMessage()));
+            }
+        }
         JsonNode list = root.path("users");
         if (!list.isArray()) {
             throw new PolicyException(source + ": users: a list of users is required");
@@ -119,6 +163,10 @@ public final class SecurityPolicy {
         for (int i = 0; i < list.size(); i++) {
             String at = source + ": users[" + i + "]";
             User u = user(list.get(i), at, defaults);
+            if (u.jwt() && jwt == null) {
+                throw new PolicyException(at + ".jwt: user " + u.name() + " may use a JWT, but the config has no jwt "
+                        + "issuer (\"jwt\": {\"issuer\": ..., \"keys\": ...})");
+            }
             if (users.put(u.name(), u) != null) {
                 throw new PolicyException(at + ".name: user " + u.name() + " is listed twice");
             }
@@ -126,7 +174,8 @@ public final class SecurityPolicy {
                 throw new PolicyException(at + ".token_sha256: the same token is given to another user");
             }
         }
-        return new SecurityPolicy(users, sha256Hex(json));
+        // the digest covers the issuer's keys too: a reload notices a rotated key file
+        return new SecurityPolicy(users, jwt, sha256Hex(json + "\n" + jwtKeys));
     }
 
     private static User user(JsonNode n, String at, Permissions defaults) throws PolicyException {
@@ -148,19 +197,24 @@ public final class SecurityPolicy {
             throw new PolicyException(at + ".token_sha256: not 64 lower-case hex digits (the SHA-256 of the token, "
                     + "e.g. printf %s TOKEN | sha256sum)");
         }
-        boolean cert = false;
-        if (n.has("certificate")) {
-            if (!n.get("certificate").isBoolean()) {
-                throw new PolicyException(at + ".certificate: true or false");
-            }
-            cert = n.get("certificate").asBoolean();
-        }
-        if (bcrypt == null && token == null && !cert) {
+        boolean cert = flag(n, "certificate", at);
+        boolean jwt = flag(n, "jwt", at);
+        if (bcrypt == null && token == null && !cert && !jwt) {
             throw new PolicyException(at + ": user " + name + " has no way to authenticate "
-                    + "(password_bcrypt, token_sha256 or certificate)");
+                    + "(password_bcrypt, token_sha256, certificate or jwt)");
         }
         Permissions p = n.has("permissions") ? permissions(n.get("permissions"), at + ".permissions") : defaults;
-        return new User(name, bcrypt, token, cert, p.forUser(name));
+        return new User(name, bcrypt, token, cert, jwt, p.forUser(name));
+    }
+
+    private static boolean flag(JsonNode n, String field, String at) throws PolicyException {
+        if (!n.has(field)) {
+            return false;
+        }
+        if (!n.get(field).isBoolean()) {
+            throw new PolicyException(at + "." + field + ": true or false");
+        }
+        return n.get(field).asBoolean();
     }
 
     private static Permissions permissions(JsonNode n, String at) throws PolicyException {
@@ -276,6 +330,38 @@ public final class SecurityPolicy {
         // a second, constant-time comparison: the map lookup compared hashes, never the token itself
         return u != null && MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII),
                 u.tokenSha256().getBytes(StandardCharsets.US_ASCII)) ? Optional.of(u) : Optional.empty();
+    }
+
+    /**
+     * The user a bearer token authenticates at {@code now}: a JWT of the configured issuer naming a user who
+     * may use one (until its exp), or else a static token.
+     */
+    public Optional<Authenticated> authenticateBearer(String token, java.time.Instant now) {
+        if (jwt != null && JwtVerifier.looksLikeJwt(token)) {
+            try {
+                JwtVerifier.Verified v = jwt.verify(token, now);
+                User u = users.get(v.user());
+                return u != null && u.jwt() ? Optional.of(new Authenticated(u, v.expires())) : Optional.empty();
+            } catch (JwtVerifier.JwtException e) {
+                return Optional.empty();
+            }
+        }
+        return authenticateToken(token).map(u -> new Authenticated(u, null));
+    }
+
+    /** Why a JWT does not authenticate at {@code now}, or null when it does (for logs and {@code meshctl}). */
+    public String jwtProblem(String token, java.time.Instant now) {
+        if (jwt == null) {
+            return "the config has no jwt issuer";
+        }
+        try {
+            JwtVerifier.Verified v = jwt.verify(token, now);
+            User u = users.get(v.user());
+            return u == null ? "it names user " + v.user() + ", who is not in the config"
+                    : !u.jwt() ? "user " + v.user() + " may not use a JWT (\"jwt\": true)" : null;
+        } catch (JwtVerifier.JwtException e) {
+            return e.getMessage();
+        }
     }
 
     /** The user a client certificate names (its {@code spiffe://MESH/weft/user/NAME}), if that user may use one. */

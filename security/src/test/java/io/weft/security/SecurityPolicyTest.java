@@ -66,6 +66,11 @@ class SecurityPolicyTest {
                 {"{\"users\": [{\"name\":\"a\",\"certificate\":true,\"permissions\":{\"admin\":\"yes\"}}]}",
                         "users[0].permissions.admin"},
                 {"{\"users\": [}", "not JSON"},
+                {"{\"users\": [{\"name\":\"a\",\"jwt\":true}]}", "users[0].jwt: user a may use a JWT, but the config has no jwt issuer"},
+                {"{\"jwt\": {\"keys\": \"k.pem\"}, \"users\": []}", "jwt.issuer: required"},
+                {"{\"jwt\": {\"issuer\": \"i\"}, \"users\": []}", "jwt.keys: required"},
+                {"{\"jwt\": {\"issuer\": \"i\", \"keys\": \"no-such-file.pem\"}, \"users\": []}", "no such file"},
+                {"{\"jwt\": {\"issuer\": \"i\", \"keys\": \"k\", \"aud\": \"x\"}, \"users\": []}", "jwt.aud: unknown field"},
                 {"{}", "users: a list of users is required"},
         };
         for (String[] c : cases) {
@@ -73,6 +78,38 @@ class SecurityPolicyTest {
                     c[0]).getMessage();
             assertTrue(msg.startsWith("f.json") && msg.contains(c[1]), c[0] + " -> " + msg);
         }
+    }
+
+    @Test
+    void aJwtNamesAUserWhoMayUseOneAndItsKeyFileIsPartOfTheDigest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair idp = g.generateKeyPair();
+        java.nio.file.Files.writeString(dir.resolve("idp.pem"), "-----BEGIN PUBLIC KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(idp.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        java.nio.file.Path file = dir.resolve("security.json");
+        java.nio.file.Files.writeString(file, "{\"jwt\": {\"issuer\": \"i\", \"keys\": \"idp.pem\"}, \"users\": ["
+                + "{\"name\":\"jane\",\"jwt\":true},{\"name\":\"joe\",\"certificate\":true}]}");
+        SecurityPolicy p = SecurityPolicy.load(file); // idp.pem is found next to the config
+        java.time.Instant now = java.time.Instant.now();
+        String claims = "{\"iss\":\"i\",\"exp\":" + now.plusSeconds(60).getEpochSecond() + ",\"sub\":\"";
+        SecurityPolicy.Authenticated a = p.authenticateBearer(TestJwt.sign("ES256", null, idp.getPrivate(), claims + "jane\"}"), now)
+                .orElseThrow();
+        assertTrue(a.user().name().equals("jane") && a.expires().equals(java.time.Instant.ofEpochSecond(now.plusSeconds(60).getEpochSecond())));
+        String joe = TestJwt.sign("ES256", null, idp.getPrivate(), claims + "joe\"}");
+        assertTrue(p.authenticateBearer(joe, now).isEmpty(), "joe may not use a JWT");
+        assertTrue(p.jwtProblem(joe, now).contains("may not use a JWT"), p.jwtProblem(joe, now));
+        assertTrue(p.user("jane").orElseThrow().methods().contains("jwt"));
+        assertEquals(java.util.List.of("jane", "joe"), p.users().stream().map(SecurityPolicy.User::name).toList(),
+                "users in file order");
+
+        String before = p.digest();
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.nio.file.Files.writeString(dir.resolve("idp.pem"), "-----BEGIN PUBLIC KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(g.generateKeyPair().getPublic().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n");
+        assertTrue(!before.equals(SecurityPolicy.load(file).digest()), "a rotated key file changes the digest");
     }
 
     @Test

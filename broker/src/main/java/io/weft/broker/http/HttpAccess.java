@@ -34,7 +34,7 @@ public interface HttpAccess {
      * Access under {@code policy}.
      *
      * @param mesh    the mesh name a user certificate must carry
-     * @param failure told the method of each failed authentication (password, token, none)
+     * @param failure told the method of each failed authentication (password, token, jwt, none)
      */
     static HttpAccess of(SecurityPolicy policy, String mesh, Consumer<String> failure) {
         return (request, cert) -> {
@@ -54,8 +54,9 @@ public interface HttpAccess {
                     user = policy.authenticatePassword(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray());
                 }
             } else if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                method = "token";
-                user = policy.authenticateToken(header.substring(7).trim());
+                String token = header.substring(7).trim();
+                method = io.weft.security.JwtVerifier.looksLikeJwt(token) ? "jwt" : "token";
+                user = policy.authenticateBearer(token, java.time.Instant.now()).map(SecurityPolicy.Authenticated::user);
             } else if (cert.isPresent() && mesh != null) {
                 user = policy.authenticateCertificate(cert.get(), mesh);
             }

@@ -89,7 +89,10 @@ public final class MeshNetwork implements AutoCloseable {
     private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
 
     /** TLS on mesh links: contexts for both directions and this node's identity to check peers against. */
-    private record Tls(SslContext server, SslContext client, SpiffeId self) {
+    /** TLS handshakes under way on links this node accepted, bounded by {@link Tls#maxHandshakes}. */
+    private final java.util.concurrent.atomic.AtomicInteger acceptedHandshakes = new java.util.concurrent.atomic.AtomicInteger();
+
+    private record Tls(SslContext server, SslContext client, SpiffeId self, int maxHandshakes) {
     }
 
     /**
@@ -113,7 +116,16 @@ public final class MeshNetwork implements AutoCloseable {
      * with IDENTITY_MISMATCH before it learns or tells anything.
      */
     public void useTls(SslContext serverContext, SslContext clientContext, SpiffeId selfId) {
-        this.tls = new Tls(serverContext, clientContext, selfId);
+        useTls(serverContext, clientContext, selfId, 256);
+    }
+
+    /**
+     * As {@link #useTls(SslContext, SslContext, SpiffeId)}, with at most {@code maxHandshakes} TLS handshakes
+     * under way on accepted links: past it a new connection is closed at once and counted as a refusal
+     * ({@code too_many_handshakes}), so a flood costs closes, not key exchanges.
+     */
+    public void useTls(SslContext serverContext, SslContext clientContext, SpiffeId selfId, int maxHandshakes) {
+        this.tls = new Tls(serverContext, clientContext, selfId, maxHandshakes);
     }
 
     public boolean tlsEnabled() {
@@ -152,8 +164,17 @@ public final class MeshNetwork implements AutoCloseable {
         Tls t = tls;
         if (t != null) {
             boolean accepting = h.dialer == null && h.probe == null;
+            if (accepting && acceptedHandshakes.incrementAndGet() > t.maxHandshakes) {
+                acceptedHandshakes.decrementAndGet();
+                refusals.computeIfAbsent("too_many_handshakes", k -> new LongAdder()).increment();
+                ch.close();
+                return;
+            }
             SslHandler ssl = (accepting ? t.server : t.client).newHandler(ch.alloc());
             ssl.setHandshakeTimeoutMillis(TLS_HANDSHAKE_MILLIS);
+            if (accepting) {
+                ssl.handshakeFuture().addListener(f -> acceptedHandshakes.decrementAndGet());
+            }
             ch.pipeline().addLast("tls", ssl);
         }
         ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes));

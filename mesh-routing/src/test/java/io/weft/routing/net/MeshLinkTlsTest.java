@@ -53,6 +53,10 @@ class MeshLinkTlsTest {
 
     /** A node named {@code name} of {@code site} using {@code files} (null: plaintext) under {@code ca}. */
     private MeshNetwork node(String name, String site, TestPki.Files files, Path ca) throws Exception {
+        return node(name, site, files, ca, 256);
+    }
+
+    private MeshNetwork node(String name, String site, TestPki.Files files, Path ca, int maxHandshakes) throws Exception {
         MeshNetwork.Config config = new MeshNetwork.Config(3000, 1000, 3000, 100, 3000, 1 << 20, 1 << 20);
         MeshNetwork net = new MeshNetwork(new NodeInfo(name, site, 1, "", "", "", ""), config, group,
                 new MeshNetwork.Listener() {
@@ -80,7 +84,7 @@ class MeshLinkTlsTest {
         if (files != null) {
             TlsMaterial m = TlsMaterial.load(files.cert(), files.key(), ca);
             // an impostor's own identity is what its certificate says, whatever name it announces
-            net.useTls(TlsContexts.nodeServer(m), TlsContexts.nodeClient(m), m.identity());
+            net.useTls(TlsContexts.nodeServer(m), TlsContexts.nodeClient(m), m.identity(), maxHandshakes);
         }
         nets.add(net);
         int port = net.bind("127.0.0.1", 0);
@@ -161,6 +165,34 @@ class MeshLinkTlsTest {
         assertNull(a.linkTo("a-2"));
         assertNull(rogue.linkTo("a-1"));
         assertTrue(learned.isEmpty(), "someone learned someone: " + learned);
+    }
+
+    @Test
+    void handshakesUnderWayOnTheMeshPortAreBounded() throws Exception {
+        MeshNetwork a = node("a-1", "a", pki.node("a", "a-1"), pki.caFile(), 1);
+        int port = Integer.parseInt(a.self().meshAddress().substring(a.self().meshAddress().lastIndexOf(':') + 1));
+        try (java.net.Socket stalled = new java.net.Socket("127.0.0.1", port)) { // never says ClientHello
+            // on this thread, not an event loop's: the check blocks on a socket that the loops must serve
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean refused = false;
+            while (!refused) {
+                assertTrue(System.nanoTime() < deadline, "no connection was closed while the first held the only "
+                        + "handshake slot; refusals " + a.tlsRefusals());
+                try (java.net.Socket next = new java.net.Socket("127.0.0.1", port)) {
+                    next.setSoTimeout(1000);
+                    refused = next.getInputStream().read() == -1;
+                } catch (java.net.SocketTimeoutException e) {
+                    refused = false; // it got a slot: the stalled one's handshake had timed out
+                } catch (java.io.IOException e) {
+                    refused = true;
+                }
+            }
+            assertTrue(a.tlsRefusals().getOrDefault("too_many_handshakes", 0L) >= 1, a.tlsRefusals().toString());
+        }
+        // the stalled handshake ends with its socket: a node links again
+        MeshNetwork a2 = node("a-2", "a");
+        a2.ensureLink(a.self(), LinkKind.ROUTE);
+        await(() -> a.linkTo("a-2") != null, "a node links once the slot is free");
     }
 
     @Test
