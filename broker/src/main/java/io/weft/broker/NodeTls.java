@@ -61,8 +61,8 @@ final class NodeTls {
             return null;
         }
         TlsMaterial m = load(config);
-        LOG.info("TLS on every port: this node is {} (certificate serial {}, valid until {}{})",
-                m.identity(), m.certificate().getSerialNumber().toString(16), m.notAfter(),
+        LOG.info("TLS on every port ({} provider): this node is {} (certificate serial {}, valid until {}{})",
+                TlsContexts.provider(), m.identity(), m.certificate().getSerialNumber().toString(16), m.notAfter(),
                 m.revocations().size() > 0 ? "; " + m.revocations().size() + " certificate(s) revoked by --tls-crl" : "");
         return new NodeTls(config, m, digest(config));
     }

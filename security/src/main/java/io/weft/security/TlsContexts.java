@@ -26,13 +26,39 @@ import javax.net.ssl.X509TrustManager;
  *   <li>a client's context: the CA bundle, its own certificate if it has one, and the broker's host name
  *       checked against the certificate's DNS/IP names when asked.</li>
  * </ul>
- * The JDK provider serves all of them: no native library to ship.
+ * The provider is BoringSSL (Netty's OPENSSL provider, netty-tcnative) where it loads, else the JDK's:
+ * on the cross-site benchmark the JDK's SSLEngine took 70% of both nodes' CPU. {@code -Dweft.tls.provider=jdk}
+ * (or {@code openssl}) forces one.
  */
 public final class TlsContexts {
     private static final String[] NODE_PROTOCOLS = {"TLSv1.3"};
     private static final String[] CLIENT_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     private TlsContexts() {
+    }
+
+    private static final SslProvider PROVIDER = chooseProvider();
+
+    private static SslProvider chooseProvider() {
+        String asked = System.getProperty("weft.tls.provider", "auto");
+        switch (asked) {
+            case "jdk":
+                return SslProvider.JDK;
+            case "openssl":
+                if (!io.netty.handler.ssl.OpenSsl.isAvailable()) {
+                    throw new IllegalStateException("-Dweft.tls.provider=openssl, but BoringSSL does not load here: "
+                            + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
+                }
+                return SslProvider.OPENSSL;
+            default:
+                return io.netty.handler.ssl.OpenSsl.isAvailable() && io.netty.handler.ssl.SslProvider.isTlsv13Supported(SslProvider.OPENSSL)
+                        ? SslProvider.OPENSSL : SslProvider.JDK;
+        }
+    }
+
+    /** The provider the Netty contexts use: OPENSSL (BoringSSL) or JDK. */
+    public static SslProvider provider() {
+        return PROVIDER;
     }
 
     /** The accepting side of a node-to-node connection. */
@@ -44,7 +70,7 @@ public final class TlsContexts {
     /** As {@link #nodeServer(TlsMaterial)}, over managers that may change (a {@link ReloadableTls}). */
     public static SslContext nodeServer(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
-            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK)
+            return SslContextBuilder.forServer(keys).sslProvider(PROVIDER)
                     .trustManager(trust).clientAuth(ClientAuth.REQUIRE).protocols(NODE_PROTOCOLS).build();
         } catch (IOException e) {
             throw e;
@@ -62,7 +88,7 @@ public final class TlsContexts {
     /** As {@link #nodeClient(TlsMaterial)}, over managers that may change. */
     public static SslContext nodeClient(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
-            return SslContextBuilder.forClient().sslProvider(SslProvider.JDK).keyManager(keys)
+            return SslContextBuilder.forClient().sslProvider(PROVIDER).keyManager(keys)
                     .trustManager(trust).protocols(NODE_PROTOCOLS)
                     .endpointIdentificationAlgorithm(null).build();
         } catch (Exception e) {
@@ -79,7 +105,7 @@ public final class TlsContexts {
     /** As {@link #clientFacing(TlsMaterial)}, over managers that may change. */
     public static SslContext clientFacing(KeyManager keys, X509TrustManager trust) throws IOException {
         try {
-            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK)
+            return SslContextBuilder.forServer(keys).sslProvider(PROVIDER)
                     .trustManager(trust).clientAuth(ClientAuth.OPTIONAL).protocols(CLIENT_PROTOCOLS).build();
         } catch (Exception e) {
             throw new IOException("cannot build the client-facing TLS context: " + e.getMessage(), e);
@@ -94,7 +120,7 @@ public final class TlsContexts {
      */
     public static SslContext client(TlsMaterial m, boolean verifyHostName) throws IOException {
         try {
-            SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+            SslContextBuilder b = SslContextBuilder.forClient().sslProvider(PROVIDER)
                     .trustManager(m.trustManager()).protocols(CLIENT_PROTOCOLS)
                     .endpointIdentificationAlgorithm(verifyHostName ? "HTTPS" : null);
             if (m.hasKey()) {
