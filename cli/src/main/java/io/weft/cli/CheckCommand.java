@@ -85,6 +85,12 @@ final class CheckCommand implements Callable<Integer> {
                 if (expectNodes > 0 && known.size() < expectNodes) {
                     view.add(0, "only " + known.size() + " of " + expectNodes + " nodes known: " + known.keySet());
                 }
+                if (known.isEmpty() && !clientErrors.isEmpty()) {
+                    // nothing answered at all: say why each address did not (a TLS CA against a plaintext mesh, ...)
+                    for (String why : clientErrors.values()) {
+                        view.add("cannot connect: " + why);
+                    }
+                }
                 links = MeshCheck.linkProblems(docs.values(), sites);
                 if ((view.isEmpty() && links.isEmpty()) || System.nanoTime() - deadline >= 0) {
                     break;

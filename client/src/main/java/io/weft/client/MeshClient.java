@@ -842,6 +842,9 @@ public final class MeshClient implements AutoCloseable {
             if (c instanceof ProtocolException) {
                 options.errorListener.accept(new MeshException(((ProtocolException) c).code(),
                         "bad frame from broker: " + c.getMessage(), c));
+            } else if (c instanceof io.netty.handler.ssl.NotSslRecordException) {
+                handshake.completeExceptionally(new MeshException("TLS: the broker answered in plaintext: it runs "
+                        + "without TLS (connect without a CA: no --tls-ca or MESHCTL_TLS_CA)", c));
             } else if (c instanceof javax.net.ssl.SSLException) {
                 handshake.completeExceptionally(new MeshException("TLS: " + c.getMessage(), c));
             }
