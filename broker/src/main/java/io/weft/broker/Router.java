@@ -164,9 +164,14 @@ public final class Router {
                     continue;
                 }
                 List<Subscription> members = g.members();
-                Subscription s = members.get((int) Math.floorMod(queuePick.getAndIncrement(), (long) members.size()));
-                s.deliver(shared, topic, replyTo);
-                delivered++;
+                int first = (int) Math.floorMod(queuePick.getAndIncrement(), (long) members.size());
+                // a member whose permissions withhold this topic passes it to the next one
+                for (int i = 0; i < members.size(); i++) {
+                    if (members.get((first + i) % members.size()).deliver(shared, topic, replyTo)) {
+                        delivered++;
+                        break;
+                    }
+                }
             }
             if (forwards) {
                 delivered += m.forward(decision, replyTo, shared);

@@ -40,15 +40,21 @@ public final class Subscription {
         this.withheld = null;
     }
 
-    /** Hands {@code pubBody} (shared, not owned) to the subscriber. */
-    void deliver(ByteBuf pubBody, String topic, String replyTo) {
+    /**
+     * Hands {@code pubBody} (shared, not owned) to the subscriber.
+     *
+     * @return false when the subscriber may not see {@code topic} (a deny of its user overlaps its pattern),
+     *     so a queue group can give the event to another member
+     */
+    boolean deliver(ByteBuf pubBody, String topic, String replyTo) {
         if (internal != null) {
             internal.deliver(topic, pubBody, replyTo);
         } else if (withheld != null && !io.weft.security.PermissionCheck.deliverable(withheld, topic, TopicRules.INSTANCE)) {
-            return; // a deny of the subscriber's overlaps its pattern, and this topic is denied
+            return false;
         } else {
             session.outbound().offer(sid, pubBody);
         }
+        return true;
     }
 
     @Override

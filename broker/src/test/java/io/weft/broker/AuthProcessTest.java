@@ -129,6 +129,32 @@ class AuthProcessTest {
         }
     }
 
+    @Test
+    void aQueueGroupMemberThatMayNotSeeAnEventPassesItToAnother() throws Exception {
+        Set<String> alice = ConcurrentHashMap.newKeySet();
+        Set<String> ops = ConcurrentHashMap.newKeySet();
+        try (MeshClient a = MeshClient.connect(options().credentials("alice", "alice-pw").build());
+             MeshClient o = MeshClient.connect(options().credentials("ops", "ops-pw").build());
+             MeshClient ingest = MeshClient.connect(options().token("ingest-token").build())) {
+            // alice's orders.> overlaps her deny of orders.secret.>: she is in the group, filtered
+            a.subscribe("orders.>", "workers", m -> alice.add(m.event().getId())).confirmed().get(10, TimeUnit.SECONDS);
+            o.subscribe("orders.>", "workers", m -> ops.add(m.event().getId())).confirmed().get(10, TimeUnit.SECONDS);
+            int n = 40;
+            for (int i = 0; i < n; i++) {
+                ingest.publish(i % 2 == 0 ? "orders.secret.k" : "orders.eu.x", event("q" + i));
+            }
+            ingest.flush(WAIT);
+            Await.until(WAIT, () -> alice.size() + ops.size() == n, () -> "alice " + alice + ", ops " + ops);
+            for (int i = 0; i < n; i += 2) {
+                assertTrue(ops.contains("q" + i), "secret event q" + i + " did not reach ops: " + ops);
+            }
+            a.flush(WAIT);
+            o.flush(WAIT);
+            assertTrue(alice.stream().noneMatch(id -> Integer.parseInt(id.substring(1)) % 2 == 0), "alice saw a secret: " + alice);
+            assertEquals(n, alice.size() + ops.size(), "each event once in the group");
+        }
+    }
+
     private static String jwt(String user, java.time.Instant exp) throws Exception {
         return io.weft.security.TestJwt.sign("ES256", null, idp.getPrivate(), "{\"iss\":\"https://idp.test\",\"aud\":\"weft\","
                 + "\"sub\":\"" + user + "\",\"exp\":" + exp.getEpochSecond() + "}");
