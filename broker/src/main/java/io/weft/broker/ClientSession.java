@@ -268,12 +268,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Wire.need(frame, 8, "PUB_DURABLE ref");
         long ref = frame.readLong();
         String topic = validatePub(frame);
-        if (access.restricted()) {
-            io.weft.security.PermissionCheck.Verdict v = access.publish(topic, broker.metrics());
-            if (!v.allowed()) {
-                tellAck(ref, new Frames.PubAck(ref, Frames.ACK_FAILED, 0, ErrorCode.PERMISSION_DENIED.name() + ": " + v.reason()));
-                return;
-            }
+        io.weft.security.PermissionCheck.Verdict v = access.publish(topic, broker.metrics());
+        if (!v.allowed()) {
+            tellAck(ref, new Frames.PubAck(ref, Frames.ACK_FAILED, 0, ErrorCode.PERMISSION_DENIED.name() + ": " + v.reason()));
+            return;
         }
         broker.streams().publishDurable(topic, frame, ack -> tellAck(ref, ack));
     }
@@ -313,11 +311,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void request(Frames.Request req) {
         if (!access.admin(broker.metrics())) {
-            byte[] json = ("{\"error\":\"PERMISSION_DENIED: " + req.method() + " " + req.path().replace("\"", "")
-                    + " needs the admin permission\"}").getBytes(StandardCharsets.UTF_8);
-            ByteBuf reply = ctx.alloc().buffer(json.length + 16);
-            Frames.writeAdminReply(reply, req.ref(), 403, json);
-            ctx.write(reply);
+            needsAdmin(req.ref(), req.method() + " " + req.path());
             return;
         }
         broker.request(req.method(), req.path(), req.body()).whenComplete((r, err) -> {
@@ -393,12 +387,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void pub(ByteBuf frame) {
         String topic = validatePub(frame);
-        if (access.restricted()) {
-            io.weft.security.PermissionCheck.Verdict v = access.publish(topic, broker.metrics());
-            if (!v.allowed()) {
-                sendError(ErrorCode.PERMISSION_DENIED, 0, v.reason());
-                return;
-            }
+        io.weft.security.PermissionCheck.Verdict v = access.publish(topic, broker.metrics());
+        if (!v.allowed()) {
+            sendError(ErrorCode.PERMISSION_DENIED, 0, v.reason());
+            return;
         }
         broker.router().route(topic, frame);
     }
@@ -422,23 +414,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        io.weft.security.Permissions withheld = null;
-        if (access.restricted()) {
-            io.weft.security.PermissionCheck.Verdict v = access.subscribe(sub.pattern(), sub.queueGroup(), broker.metrics());
-            if (!v.allowed()) {
-                sendError(ErrorCode.PERMISSION_DENIED, sub.sid(), v.reason());
-                return;
-            }
-            if (v.decision() == io.weft.security.PermissionCheck.Decision.FILTERED) {
-                withheld = access.permissions(); // a deny overlaps the pattern: its events are withheld one by one
-            }
+        io.weft.security.PermissionCheck.Verdict v = access.subscribe(sub.pattern(), sub.queueGroup(), broker.metrics());
+        if (!v.allowed()) {
+            sendError(ErrorCode.PERMISSION_DENIED, sub.sid(), v.reason());
+            return;
         }
         if (subs.size() >= broker.config().maxSubscriptionsPerConnection) {
             sendError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, sub.sid(), "at most "
                     + broker.config().maxSubscriptionsPerConnection + " subscriptions per connection");
             return;
         }
-        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup(), withheld);
+        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup(), access.withheld(v));
         subs.put(sub.sid(), s);
         broker.router().subscribe(s);
         ByteBuf ok = ctx.alloc().buffer(9);
@@ -458,11 +444,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void admin(Frames.Admin req) {
         if (!access.admin(broker.metrics())) {
-            byte[] json = ("{\"error\":\"PERMISSION_DENIED: " + req.path().replace("\"", "") + " needs the admin permission\"}")
-                    .getBytes(StandardCharsets.UTF_8);
-            ByteBuf reply = ctx.alloc().buffer(json.length + 16);
-            Frames.writeAdminReply(reply, req.ref(), 403, json);
-            ctx.write(reply);
+            needsAdmin(req.ref(), req.path());
             return;
         }
         java.util.function.Supplier<Object> view = broker.adminViews().get(req.path());
@@ -477,6 +459,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         ByteBuf reply = ctx.alloc().buffer(json.length + 16);
         Frames.writeAdminReply(reply, req.ref(), status, json);
+        ctx.write(reply);
+    }
+
+    /** The 403 answer to an ADMIN or REQUEST frame of a user without the admin permission. */
+    private void needsAdmin(long ref, String what) {
+        byte[] json = ("{\"error\":\"PERMISSION_DENIED: " + what.replace("\"", "") + " needs the admin permission\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        ByteBuf reply = ctx.alloc().buffer(json.length + 16);
+        Frames.writeAdminReply(reply, ref, 403, json);
         ctx.write(reply);
     }
 
@@ -519,8 +510,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     sendError(ErrorCode.PERMISSION_DENIED, s.sid, "subscription removed: the security config changed: "
                             + v.reason());
                 } else {
-                    s.withheld = v.decision() == io.weft.security.PermissionCheck.Decision.FILTERED
-                            ? access.permissions() : null;
+                    s.withheld = access.withheld(v);
                 }
             }
             ctx.flush();

@@ -89,10 +89,8 @@ final class NodeTls {
     static String digest(MeshdConfig config) throws IOException {
         try {
             java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-            for (String f : new String[] {config.tlsCert, config.tlsKey, config.tlsCa, config.tlsCrl}) {
-                if (f != null && !f.isBlank()) {
-                    d.update(java.nio.file.Files.readAllBytes(Path.of(f)));
-                }
+            for (Path f : files(config)) {
+                d.update(java.nio.file.Files.readAllBytes(f));
                 d.update((byte) 0);
             }
             return java.util.HexFormat.of().formatHex(d.digest());
@@ -123,6 +121,10 @@ final class NodeTls {
 
     /** The files a reload reads, for the file watch. */
     java.util.List<Path> files() {
+        return files(config);
+    }
+
+    private static java.util.List<Path> files(MeshdConfig config) {
         java.util.List<Path> out = new java.util.ArrayList<>();
         for (String f : new String[] {config.tlsCert, config.tlsKey, config.tlsCa, config.tlsCrl}) {
             if (f != null && !f.isBlank()) {

@@ -127,8 +127,11 @@ final class SessionAccess {
         return null;
     }
 
-    /** The verdict on a publish to {@code topic}; counted when denied. */
+    /** The verdict on a publish to {@code topic} (allowed without a config in force); counted when denied. */
     PermissionCheck.Verdict publish(String topic, BrokerMetrics metrics) {
+        if (!restricted()) {
+            return PermissionCheck.Verdict.ALLOWED;
+        }
         PermissionCheck.Verdict v = PermissionCheck.publish(user.permissions(), topic, TopicRules.INSTANCE);
         if (!v.allowed()) {
             metrics.permissionDenials.labelValues("publish").inc();
@@ -136,12 +139,24 @@ final class SessionAccess {
         return v;
     }
 
+    /** The verdict on a subscription (allowed without a config in force); counted when denied. */
     PermissionCheck.Verdict subscribe(String pattern, String queueGroup, BrokerMetrics metrics) {
+        if (!restricted()) {
+            return PermissionCheck.Verdict.ALLOWED;
+        }
         PermissionCheck.Verdict v = PermissionCheck.subscribe(user.permissions(), pattern, queueGroup, TopicRules.INSTANCE);
         if (!v.allowed()) {
             metrics.permissionDenials.labelValues("subscribe").inc();
         }
         return v;
+    }
+
+    /**
+     * What a subscription allowed by {@code v} must withhold: the user's permissions when a deny only
+     * overlaps its pattern (each event is then checked), else null.
+     */
+    Permissions withheld(PermissionCheck.Verdict v) {
+        return v.decision() == PermissionCheck.Decision.FILTERED ? user.permissions() : null;
     }
 
     /** Whether the user may administer (streams, consumers, node documents); counted when not. */

@@ -36,7 +36,7 @@ public final class PermissionCheck {
 
     /** A decision with the reason for a denial (null when allowed). */
     public record Verdict(Decision decision, String reason) {
-        static final Verdict ALLOWED = new Verdict(Decision.ALLOW, null);
+        public static final Verdict ALLOWED = new Verdict(Decision.ALLOW, null);
 
         public boolean allowed() {
             return decision != Decision.DENY;
