@@ -103,6 +103,7 @@ public final class Broker implements AutoCloseable {
                                 ch.close();
                                 return;
                             }
+                            ch.pipeline().addLast("tls-first", new TlsRequired());
                             ch.pipeline().addLast("tls", h);
                         }
                         ch.pipeline().addLast("frames", new FrameDecoder(config.maxPayloadBytes));

@@ -79,6 +79,31 @@ class DeployTopologyTest {
                 "deploy/compose.yaml and deploy/local-mesh.sh (deploy/topology) describe different meshes");
     }
 
+    /**
+     * compose.tls.yaml (the secured overlay) issues a certificate to exactly the nodes of the topology, each
+     * under its own site, and gives every node its own certificate and key. Read as text: its "pki" service
+     * holds a shell script in a block scalar, which the small YAML reader does not take.
+     */
+    @Test
+    void theTlsOverlayCoversEveryNodeWithItsOwnCertificate() throws Exception {
+        Map<String, Node> launcher = launcherNodes();
+        String overlay = read("deploy/compose.tls.yaml");
+        Matcher m = Pattern.compile("--nodes (\\S+)").matcher(overlay);
+        assertTrue(m.find(), "compose.tls.yaml: no 'meshctl pki init ... --nodes' line");
+        Set<String> issued = new TreeSet<>(Arrays.asList(m.group(1).split(",")));
+        Set<String> expected = new TreeSet<>();
+        launcher.values().forEach(n -> expected.add(n.site() + "/" + n.name()));
+        assertEquals(expected, issued, "compose.tls.yaml issues certificates to other nodes than deploy/topology has");
+        for (Node n : launcher.values()) {
+            Matcher svc = Pattern.compile("(?m)^  " + Pattern.quote(n.name()) + ":\\n((?:    .*\\n|\\n)*)").matcher(overlay);
+            assertTrue(svc.find(), "compose.tls.yaml has no service " + n.name());
+            String body = svc.group(1);
+            assertTrue(body.contains("MESHD_TLS_CERT: /pki/nodes/" + n.name() + ".pem")
+                    && body.contains("MESHD_TLS_KEY: /pki/nodes/" + n.name() + "-key.pem")
+                    && body.contains("<<: *tls-node") && body.contains("<<: *tls-env"), n.name() + ": " + body);
+        }
+    }
+
     @Test
     void theDemoTopologyIsTwoSitesOfThreeNodesWithDistinctSafePortsAndConnectedSeeds() throws Exception {
         Map<String, Node> nodes = launcherNodes();

@@ -185,7 +185,9 @@ class TlsMeshProcessTest {
     void plaintextIsRefusedOnTheClientAndHttpPorts() throws Exception {
         MeshException e = assertThrows(MeshException.class, () -> MeshClient.connect(ClientOptions.builder()
                 .servers(mesh.node("a-1").client()).discover(false).connectTimeout(Duration.ofSeconds(3)).build()));
-        assertTrue(e.getMessage().contains("give its CA") || String.valueOf(e.getCause()).contains("give its CA"),
+        // the broker answers a plaintext HELLO with ERR TLS_REQUIRED (in plaintext) before it closes
+        assertEquals(io.weft.protocol.ErrorCode.TLS_REQUIRED, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("requires TLS") && e.getMessage().contains("--tls-ca"),
                 "the error says why: " + e.getMessage());
         HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         assertThrows(IOException.class, () -> plain.send(HttpRequest.newBuilder(

@@ -221,6 +221,31 @@ final class BrokerConnector<A extends BrokerConnector.Attempt> {
             }
         }
 
+        /**
+         * The protocol code every failed candidate failed with (e.g. AUTH_FAILED or TLS_REQUIRED from all of
+         * them), or null when they differ or some failed without one: the caller's exception carries it.
+         */
+        io.weft.protocol.ErrorCode commonCode() {
+            io.weft.protocol.ErrorCode common = null;
+            for (BrokerCandidate c : ranked) {
+                if (!c.failed()) {
+                    continue;
+                }
+                A a = attempts.get(BrokerSelector.key(c.address()));
+                io.weft.protocol.ErrorCode code = null;
+                if (a != null && a.info().isCompletedExceptionally()) {
+                    Throwable t = a.info().handle((i, e) -> e).join();
+                    t = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+                    code = t instanceof MeshException ? ((MeshException) t).code() : null;
+                }
+                if (code == null || (common != null && common != code)) {
+                    return null;
+                }
+                common = code;
+            }
+            return common;
+        }
+
         /** Each failed candidate with its error, for an exception message. */
         String failures() {
             List<String> out = new ArrayList<>();

@@ -603,7 +603,7 @@ public final class MeshClient implements AutoCloseable {
                     return;
                 }
             }
-            throw new MeshException("cannot connect to any broker: " + pick.failures());
+            throw new MeshException(pick.commonCode(), "cannot connect to any broker: " + pick.failures(), null);
         } finally {
             pick.closeAllBut(kept);
         }
@@ -802,7 +802,8 @@ public final class MeshClient implements AutoCloseable {
 
         private void onError(ErrorFrame err) {
             if (!handshake.isDone()) {
-                handshake.completeExceptionally(new MeshException(err.code(), err.toString(), null));
+                handshake.completeExceptionally(new MeshException(err.code(), err.code() == ErrorCode.TLS_REQUIRED
+                        ? "the broker requires TLS: give the mesh's CA certificate (--tls-ca or MESHCTL_TLS_CA)" : err.toString(), null));
                 return;
             }
             if (!live || err.code() == ErrorCode.UNKNOWN_SUBSCRIPTION) {

@@ -30,7 +30,9 @@ public enum ErrorCode {
     /** The credential the connection authenticated with expired (a JWT's exp): connect again with a new one. */
     AUTH_EXPIRED(19, true, "authentication expired"),
     /** A reloaded security config removed the user or changed the credential it authenticated with. */
-    AUTH_REVOKED(20, true, "authentication revoked");
+    AUTH_REVOKED(20, true, "authentication revoked"),
+    /** A plaintext HELLO on the client port of a broker that runs TLS; sent in plaintext, then the connection closes. */
+    TLS_REQUIRED(21, true, "TLS required");
 
     private static final ErrorCode[] BY_CODE = byCode();
 
