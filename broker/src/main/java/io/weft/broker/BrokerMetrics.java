@@ -110,6 +110,12 @@ public final class BrokerMetrics {
                 .labelNames("peer", "site")
                 .callback(cb -> mesh.sentCounters().forEach((peer, c) -> cb.call(c[2], peer, mesh.siteOf(peer))))
                 .register(registry);
+        CounterWithCallback.builder().name("weft_link_events_filtered")
+                .help("Events kept off a route or gateway link because no filter of the subscriptions behind it "
+                        + "accepted them, by peer node")
+                .labelNames("peer", "site")
+                .callback(cb -> mesh.sentCounters().forEach((peer, c) -> cb.call(c[3], peer, mesh.siteOf(peer))))
+                .register(registry);
         CounterWithCallback.builder().name("weft_site_events_sent")
                 .help("Events forwarded to nodes of each site (this node's own site included)")
                 .labelNames("site")

@@ -9,6 +9,7 @@ import io.weft.routing.MeshMessage;
 import io.weft.routing.NodeId;
 import io.weft.routing.Origin;
 import io.weft.routing.Outgoing;
+import io.weft.routing.FilterVerdicts;
 import io.weft.routing.RouteDecision;
 import io.weft.routing.net.LinkKind;
 import io.weft.routing.net.MeshFrames;
@@ -240,8 +241,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     /** Sends the event to the peers and sites {@code d} names; {@code pubBody} is shared, not consumed. */
     int forward(RouteDecision d, String replyTo, ByteBuf pubBody) {
+        FilterVerdicts verdicts = d.conditional() ? new FilterVerdicts(eventAttributes(pubBody)) : null;
         int sent = 0;
         for (Map.Entry<String, Set<String>> e : d.routeForwards().entrySet()) {
+            if (verdicts != null && rejected(d.routeConditions().get(e.getKey()), verdicts, e.getKey())) {
+                continue;
+            }
             sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), replyTo, pubBody);
         }
         for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
@@ -249,11 +254,31 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             synchronized (this) {
                 gateway = engine.gatewayPeer(e.getKey());
             }
-            if (gateway != null) {
-                sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
+            if (gateway == null
+                    || verdicts != null && rejected(d.gatewayConditions().get(e.getKey()), verdicts, gateway)) {
+                continue;
             }
+            sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
         }
         return sent;
+    }
+
+    /**
+     * Whether a destination that wants the event only through filters wants none of it: then it stays off
+     * the link to {@code peer}, counted there (no filter downstream accepts it).
+     */
+    private boolean rejected(List<String> filters, FilterVerdicts verdicts, String peer) {
+        if (filters == null || verdicts.anyAccepts(filters)) {
+            return false;
+        }
+        counters(peer)[3].increment();
+        return true;
+    }
+
+    /** The attributes of the event in a PUB body ({@code str16 topic, event}), read in place. */
+    static io.weft.routing.filter.Attributes eventAttributes(ByteBuf pubBody) {
+        int at = pubBody.readerIndex() + 2 + pubBody.getUnsignedShort(pubBody.readerIndex());
+        return name -> io.weft.protocol.EventCodec.attribute(pubBody, at, name);
     }
 
     private int send(String peer, int hop, Set<String> groups, String replyTo, ByteBuf pubBody) {
@@ -286,7 +311,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     }
 
     private LongAdder[] counters(String peer) {
-        return sentByPeer.computeIfAbsent(peer, p -> new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder()});
+        return sentByPeer.computeIfAbsent(peer,
+                p -> new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()});
     }
 
     // ---- engine driving ----

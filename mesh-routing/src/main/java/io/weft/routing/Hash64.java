@@ -25,6 +25,10 @@ final class Hash64 {
         long h = mixString(FNV_OFFSET, e.pattern());
         h = mixUnit(h, SEPARATOR);
         h = e.queueGroup() == null ? mixUnit(h, NULL_FIELD) : mixString(h, e.queueGroup());
+        if (e.filter() != null) {
+            // an entry without a filter hashes as before filters existed, so nodes of both versions agree
+            h = mixString(mixUnit(h, SEPARATOR), e.filter());
+        }
         return fmix64(h);
     }
 

@@ -22,7 +22,8 @@ import java.util.Map;
  * <p>Primitives are big-endian. {@code str16} is a u16 byte length then UTF-8
  * ({@link Wire#writeStr16}). An <em>entry</em> is {@code str16 pattern, str16 queueGroup}, where
  * the empty group means a plain subscription. An <em>entries</em> list is {@code u32 count}
- * followed by that many entries.
+ * followed by that many entries. A <em>filtered entries</em> list is the same with a third
+ * {@code str16 filter} per entry: the canonical text of its event filter, empty for none.
  *
  * <pre>
  * 0x40 NODE_DELTA   str16 node, i64 incarnation, i64 version, entries added, entries removed
@@ -33,11 +34,19 @@ import java.util.Map;
  * 0x44 SITE_UPDATE  str16 site, i64 baseDigest, i64 newDigest, entries added, entries removed
  * 0x45 SITE_FULL    str16 site, i64 digest, entries
  * 0x46 SITE_DIGEST  str16 site, i64 digest, u8 flags (bit 0: ack wanted, others 0)
+ * 0x47 NODE_DELTA_F  as NODE_DELTA, with filtered entries
+ * 0x48 NODE_FULL_F   as NODE_FULL, with filtered entries
+ * 0x49 SITE_UPDATE_F as SITE_UPDATE, with filtered entries
+ * 0x4a SITE_FULL_F   as SITE_FULL, with filtered entries
  * </pre>
+ *
+ * <p>A message is written with the {@code _F} code only when one of its entries has a filter, so a
+ * mesh where no subscription uses a filter speaks exactly what nodes without filters spoke.
  *
  * <p>Decoding validates everything it reads: patterns follow {@link io.weft.protocol.Topics},
  * group names the {@link SubscriptionTrie} rules, node and site names are non-empty, incarnations
- * and versions are non-negative, node names in a digest are distinct, counts fit the bytes
+ * and versions are non-negative, a filter is the canonical text of a valid filter
+ * ({@link io.weft.routing.filter.EventFilters#parse}), node names in a digest are distinct, counts fit the bytes
  * present (so a forged count cannot make it allocate), unknown flag bits are zero and no bytes
  * are left over. Any violation is a {@link ProtocolException} ({@link ErrorCode#PROTOCOL_ERROR},
  * {@link ErrorCode#INVALID_PATTERN} for a bad pattern, {@link ErrorCode#UNKNOWN_FRAME} for a type
@@ -51,6 +60,10 @@ public final class MeshCodec {
     public static final byte SITE_UPDATE = 0x44;
     public static final byte SITE_FULL = 0x45;
     public static final byte SITE_DIGEST = 0x46;
+    public static final byte NODE_DELTA_F = 0x47;
+    public static final byte NODE_FULL_F = 0x48;
+    public static final byte SITE_UPDATE_F = 0x49;
+    public static final byte SITE_FULL_F = 0x4a;
 
     /** The smallest encoded entry: two empty str16. */
     private static final int MIN_ENTRY_BYTES = 4;
@@ -64,7 +77,7 @@ public final class MeshCodec {
 
     /** True for the type codes this codec reads: the adapter can dispatch on the first byte. */
     public static boolean isMeshType(byte type) {
-        return type >= NODE_DELTA && type <= SITE_DIGEST;
+        return type >= NODE_DELTA && type <= SITE_FULL_F;
     }
 
     /**
@@ -74,18 +87,20 @@ public final class MeshCodec {
      */
     public static void encode(MeshMessage m, ByteBuf out) {
         if (m instanceof MeshMessage.NodeDelta d) {
-            out.writeByte(NODE_DELTA);
+            boolean filtered = anyFilter(d.added()) || anyFilter(d.removed());
+            out.writeByte(filtered ? NODE_DELTA_F : NODE_DELTA);
             Wire.writeStr16(out, d.node());
             out.writeLong(d.incarnation());
             out.writeLong(d.version());
-            writeEntries(out, d.added());
-            writeEntries(out, d.removed());
+            writeEntries(out, d.added(), filtered);
+            writeEntries(out, d.removed(), filtered);
         } else if (m instanceof MeshMessage.NodeFull f) {
-            out.writeByte(NODE_FULL);
+            boolean filtered = anyFilter(f.entries());
+            out.writeByte(filtered ? NODE_FULL_F : NODE_FULL);
             Wire.writeStr16(out, f.node());
             out.writeLong(f.incarnation());
             out.writeLong(f.version());
-            writeEntries(out, f.entries());
+            writeEntries(out, f.entries(), filtered);
         } else if (m instanceof MeshMessage.NodeDigest d) {
             out.writeByte(NODE_DIGEST);
             out.writeByte(d.replyWanted() ? FLAG_BIT : 0);
@@ -104,17 +119,19 @@ public final class MeshCodec {
                 Wire.writeStr16(out, node);
             }
         } else if (m instanceof MeshMessage.SiteUpdate u) {
-            out.writeByte(SITE_UPDATE);
+            boolean filtered = anyFilter(u.added()) || anyFilter(u.removed());
+            out.writeByte(filtered ? SITE_UPDATE_F : SITE_UPDATE);
             Wire.writeStr16(out, u.site());
             out.writeLong(u.baseDigest());
             out.writeLong(u.newDigest());
-            writeEntries(out, u.added());
-            writeEntries(out, u.removed());
+            writeEntries(out, u.added(), filtered);
+            writeEntries(out, u.removed(), filtered);
         } else if (m instanceof MeshMessage.SiteFull f) {
-            out.writeByte(SITE_FULL);
+            boolean filtered = anyFilter(f.entries());
+            out.writeByte(filtered ? SITE_FULL_F : SITE_FULL);
             Wire.writeStr16(out, f.site());
             out.writeLong(f.digest());
-            writeEntries(out, f.entries());
+            writeEntries(out, f.entries(), filtered);
         } else if (m instanceof MeshMessage.SiteDigest d) {
             out.writeByte(SITE_DIGEST);
             Wire.writeStr16(out, d.site());
@@ -135,17 +152,18 @@ public final class MeshCodec {
         byte type = in.readByte();
         MeshMessage m;
         switch (type) {
-            case NODE_DELTA -> {
+            case NODE_DELTA, NODE_DELTA_F -> {
+                boolean f = type == NODE_DELTA_F;
                 String node = readName(in, "NODE_DELTA node");
                 NodeVersion v = readVersion(in, "NODE_DELTA");
                 m = new MeshMessage.NodeDelta(node, v.incarnation(), v.version(),
-                        readEntries(in, "NODE_DELTA added"), readEntries(in, "NODE_DELTA removed"));
+                        readEntries(in, "NODE_DELTA added", f), readEntries(in, "NODE_DELTA removed", f));
             }
-            case NODE_FULL -> {
+            case NODE_FULL, NODE_FULL_F -> {
                 String node = readName(in, "NODE_FULL node");
                 NodeVersion v = readVersion(in, "NODE_FULL");
                 m = new MeshMessage.NodeFull(node, v.incarnation(), v.version(),
-                        readEntries(in, "NODE_FULL entries"));
+                        readEntries(in, "NODE_FULL entries", type == NODE_FULL_F));
             }
             case NODE_DIGEST -> m = readNodeDigest(in);
             case NODE_PULL -> {
@@ -158,19 +176,20 @@ public final class MeshCodec {
                 }
                 m = new MeshMessage.NodePull(nodes);
             }
-            case SITE_UPDATE -> {
+            case SITE_UPDATE, SITE_UPDATE_F -> {
+                boolean f = type == SITE_UPDATE_F;
                 String site = readName(in, "SITE_UPDATE site");
                 Wire.need(in, 16, "SITE_UPDATE digests");
                 long base = in.readLong();
                 long next = in.readLong();
                 m = new MeshMessage.SiteUpdate(site, base, next,
-                        readEntries(in, "SITE_UPDATE added"), readEntries(in, "SITE_UPDATE removed"));
+                        readEntries(in, "SITE_UPDATE added", f), readEntries(in, "SITE_UPDATE removed", f));
             }
-            case SITE_FULL -> {
+            case SITE_FULL, SITE_FULL_F -> {
                 String site = readName(in, "SITE_FULL site");
                 Wire.need(in, 8, "SITE_FULL digest");
                 long digest = in.readLong();
-                m = new MeshMessage.SiteFull(site, digest, readEntries(in, "SITE_FULL entries"));
+                m = new MeshMessage.SiteFull(site, digest, readEntries(in, "SITE_FULL entries", type == SITE_FULL_F));
             }
             case SITE_DIGEST -> {
                 String site = readName(in, "SITE_DIGEST site");
@@ -233,15 +252,27 @@ public final class MeshCodec {
         return name;
     }
 
-    private static void writeEntries(ByteBuf out, List<InterestEntry> entries) {
+    private static boolean anyFilter(List<InterestEntry> entries) {
+        for (InterestEntry e : entries) {
+            if (e.filter() != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void writeEntries(ByteBuf out, List<InterestEntry> entries, boolean filtered) {
         out.writeInt(entries.size());
         for (InterestEntry e : entries) {
             Wire.writeStr16(out, e.pattern());
             Wire.writeStr16(out, e.queueGroup());
+            if (filtered) {
+                Wire.writeStr16(out, e.filter());
+            }
         }
     }
 
-    private static List<InterestEntry> readEntries(ByteBuf in, String what) {
+    private static List<InterestEntry> readEntries(ByteBuf in, String what, boolean filtered) {
         Wire.need(in, 4, what + " count");
         long count = in.readUnsignedInt();
         requireFits(in, count, MIN_ENTRY_BYTES, what);
@@ -252,17 +283,31 @@ public final class MeshCodec {
             if (group.isEmpty()) {
                 group = null;
             }
+            String filter = filtered ? readFilter(in, what) : null;
             String problem = InterestEntry.queueGroupProblem(group);
             if (problem != null) {
                 throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, what + ": " + problem);
             }
             try {
-                entries.add(new InterestEntry(pattern, group));
+                entries.add(new InterestEntry(pattern, group, filter));
             } catch (InvalidTopicException e) {
                 throw new ProtocolException(ErrorCode.INVALID_PATTERN, what + ": " + e.getMessage());
             }
         }
         return entries;
+    }
+
+    /** A filter's canonical text, or null for the empty string; anything else is refused. */
+    private static String readFilter(ByteBuf in, String what) {
+        String text = Wire.readStr16(in);
+        if (text.isEmpty()) {
+            return null;
+        }
+        String problem = CompiledFilters.canonicalProblem(text);
+        if (problem != null) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, what + ": filter " + problem);
+        }
+        return text;
     }
 
     /** Rejects a count whose smallest encoding would not fit the bytes left. */

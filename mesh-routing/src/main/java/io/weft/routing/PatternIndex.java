@@ -79,6 +79,18 @@ final class PatternIndex {
         return true;
     }
 
+    /** True when {@code pattern} is in the set. */
+    boolean contains(String pattern) {
+        Node node = root;
+        for (String token : pattern.split("\\.")) {
+            node = node.child(token);
+            if (node == null) {
+                return false;
+            }
+        }
+        return node.pattern != null;
+    }
+
     /** True when a pattern of the set other than {@code q} covers {@code q}. */
     boolean coveredByOther(String q) {
         return anyCover(root, q.split("\\."), 0, q);

@@ -18,11 +18,18 @@ import java.util.random.RandomGenerator;
  * preferences of DESIGN.md to one match. Not thread-safe (the trie is, the decision is not).
  */
 final class RouteTable {
-    /** A destination in the trie. */
-    record Target(Kind kind, String name) {
+    /**
+     * A destination in the trie, with the filter of the entry that put it there (null for none): one
+     * destination with several filters on one pattern is several elements, each removed with its entry.
+     */
+    record Target(Kind kind, String name, String filter) {
         enum Kind { LOCAL, NODE, SITE }
 
-        static final Target LOCAL = new Target(Kind.LOCAL, "");
+        static final Target LOCAL = new Target(Kind.LOCAL, "", null);
+
+        Target(Kind kind, String name) {
+            this(kind, name, null);
+        }
 
         static Target node(String name) {
             return new Target(Kind.NODE, name);
@@ -30,6 +37,10 @@ final class RouteTable {
 
         static Target site(String name) {
             return new Target(Kind.SITE, name);
+        }
+
+        Target withFilter(String f) {
+            return java.util.Objects.equals(f, filter) ? this : new Target(kind, name, f);
         }
     }
 
@@ -55,12 +66,12 @@ final class RouteTable {
     }
 
     void add(Target target, InterestEntry e) {
-        trie.add(e.pattern(), e.queueGroup(), target);
+        trie.add(e.pattern(), e.queueGroup(), target.withFilter(e.filter()));
         version++;
     }
 
     void remove(Target target, InterestEntry e) {
-        if (!trie.remove(e.pattern(), e.queueGroup(), target)) {
+        if (!trie.remove(e.pattern(), e.queueGroup(), target.withFilter(e.filter()))) {
             throw new IllegalStateException("route table: " + target + " has no entry " + e);
         }
         version++;
@@ -114,11 +125,13 @@ final class RouteTable {
                 case NODE -> {
                     if (origin != Origin.ROUTE) {
                         b.route(t.name());
+                        b.condition(b.routeFilters, t);
                     }
                 }
                 case SITE -> {
                     if (origin == Origin.LOCAL) {
                         b.gateway(t.name());
+                        b.condition(b.gatewayFilters, t);
                     }
                 }
             }
@@ -193,7 +206,14 @@ final class RouteTable {
         if (localGroupsMatched != null) {
             return localGroupsMatched.contains(name);
         }
-        return g != null && g.members().contains(Target.LOCAL);
+        if (g != null) {
+            for (Target t : g.members()) {
+                if (t.kind() == Target.Kind.LOCAL) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static QueueGroup<Target> group(Match<Target> match, String name) {
@@ -239,6 +259,45 @@ final class RouteTable {
         final Map<String, Set<String>> routes = new HashMap<>();
         final Map<String, Set<String>> gateways = new HashMap<>();
         final Set<String> unroutable = new TreeSet<>();
+        /**
+         * Per node or site reached only by plain entries with filters, those filters; an entry without a
+         * filter makes the destination unconditional (an empty set here).
+         */
+        final Map<String, Set<String>> routeFilters = new HashMap<>();
+        final Map<String, Set<String>> gatewayFilters = new HashMap<>();
+
+        void condition(Map<String, Set<String>> filters, Target t) {
+            Set<String> fs = filters.get(t.name());
+            if (fs != null && fs.isEmpty()) {
+                return; // unconditional already
+            }
+            if (t.filter() == null) {
+                filters.put(t.name(), Set.of());
+            } else {
+                if (fs == null) {
+                    fs = new TreeSet<>();
+                    filters.put(t.name(), fs);
+                }
+                fs.add(t.filter());
+            }
+        }
+
+        /** The destinations that get the event only when one of their filters accepts it. */
+        private static Map<String, List<String>> conditions(Map<String, Set<String>> filters,
+                                                            Map<String, Set<String>> forwards) {
+            Map<String, List<String>> out = null;
+            for (Map.Entry<String, Set<String>> e : filters.entrySet()) {
+                Set<String> groups = forwards.get(e.getKey());
+                if (e.getValue().isEmpty() || groups == null || !groups.isEmpty()) {
+                    continue; // unconditional, or gone, or carrying queue groups it must place anyway
+                }
+                if (out == null) {
+                    out = new HashMap<>();
+                }
+                out.put(e.getKey(), List.copyOf(e.getValue()));
+            }
+            return out == null ? Map.of() : Collections.unmodifiableMap(out);
+        }
 
         Set<String> route(String node) {
             return routes.computeIfAbsent(node, k -> new TreeSet<>());
@@ -264,7 +323,8 @@ final class RouteTable {
             routes.forEach((node, groups) -> routeForwards.put(node, Collections.unmodifiableSet(groups)));
             return new RouteDecision(deliverLocal, Collections.unmodifiableSet(localGroups),
                     Collections.unmodifiableMap(routeForwards), Collections.unmodifiableMap(gatewayForwards),
-                    Collections.unmodifiableMap(gatewayNodes), Collections.unmodifiableSet(unroutable));
+                    Collections.unmodifiableMap(gatewayNodes), Collections.unmodifiableSet(unroutable),
+                    conditions(routeFilters, routeForwards), conditions(gatewayFilters, gatewayForwards));
         }
     }
 }

@@ -2,6 +2,7 @@ package io.weft.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.netty.buffer.ByteBuf;
@@ -64,9 +65,51 @@ class MeshCodecTest {
         }
     }
 
+    static final String AMOUNT = io.weft.routing.filter.EventFilters.sql("amount > 100").canonical();
+    static final String CREATED = io.weft.routing.filter.EventFilters
+            .parse("[{\"exact\": {\"type\": \"created\"}}, {\"prefix\": {\"source\": \"/shop\"}}]").canonical();
+
+    /** Messages with entries that carry filters: each goes out with the _F code of its type. */
+    static List<MeshMessage> filteredSamples() {
+        List<InterestEntry> some = List.of(InterestEntry.plain("orders.>"), new InterestEntry("orders.>", null, AMOUNT),
+                new InterestEntry("orders.*.created", "billing", CREATED));
+        return List.of(
+                new MeshMessage.NodeDelta("n1", 5, 6, List.of(), some),
+                new MeshMessage.NodeFull("n1", 5, 6, some),
+                new MeshMessage.SiteUpdate("cloud", 1, 2, some, List.of(InterestEntry.plain("a"))),
+                new MeshMessage.SiteFull("onprem", 3, some));
+    }
+
+    @Test
+    void entriesWithFiltersTravelUnderTheirOwnCodesAndOnlyThen() {
+        byte[] codes = {MeshCodec.NODE_DELTA_F, MeshCodec.NODE_FULL_F, MeshCodec.SITE_UPDATE_F, MeshCodec.SITE_FULL_F};
+        List<MeshMessage> filtered = filteredSamples();
+        for (int i = 0; i < filtered.size(); i++) {
+            ByteBuf bytes = encode(filtered.get(i));
+            assertEquals(codes[i], bytes.getByte(0), filtered.get(i).toString());
+            assertTrue(MeshCodec.isMeshType(bytes.getByte(0)));
+            assertEquals(filtered.get(i), MeshCodec.decode(bytes));
+        }
+        // a filter that is not valid, or valid but not canonical, or empty, is refused
+        String entryHead = "45" + "0001" + "73" + "0000000000000000" + "00000001" + "0001" + hex("a") + "0000";
+        assertCode(ErrorCode.PROTOCOL_ERROR, entryHead.replace("45", "4a") + str16("[{\"sql\":\"amount >\"}]"));
+        assertCode(ErrorCode.PROTOCOL_ERROR, entryHead.replace("45", "4a") + str16("[{\"sql\": \"amount > 100\"}]"));
+        assertCode(ErrorCode.PROTOCOL_ERROR, entryHead.replace("45", "4a") + str16("[]"));
+        assertEquals(new MeshMessage.SiteFull("s", 0, List.of(new InterestEntry("a", null, AMOUNT))),
+                MeshCodec.decode(Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump(entryHead.replace("45", "4a") + str16(AMOUNT)))));
+        // an empty filter field in an _F message is an entry without a filter
+        assertEquals(new MeshMessage.SiteFull("s", 0, List.of(InterestEntry.plain("a"))),
+                MeshCodec.decode(Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump(entryHead.replace("45", "4a") + "0000"))));
+    }
+
+    private static String str16(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return String.format("%04x", b.length) + ByteBufUtil.hexDump(b);
+    }
+
     @Test
     void malformedInputIsRejectedWithTheRightCode() {
-        assertCode(ErrorCode.UNKNOWN_FRAME, "47");
+        assertCode(ErrorCode.UNKNOWN_FRAME, "4b");
         assertCode(ErrorCode.UNKNOWN_FRAME, "01");
         assertCode(ErrorCode.PROTOCOL_ERROR, "");
         assertCode(ErrorCode.PROTOCOL_ERROR, "46" + "0005" + hex("cloud") + "0000000000000000" + "02");
@@ -92,6 +135,9 @@ class MeshCodecTest {
         for (MeshMessage m : samples()) {
             valid.add(ByteBufUtil.getBytes(encode(m)));
         }
+        for (MeshMessage m : filteredSamples()) {
+            valid.add(ByteBufUtil.getBytes(encode(m)));
+        }
         int decoded = 0;
         for (int i = 0; i < 200_000; i++) {
             byte[] input;
@@ -99,7 +145,7 @@ class MeshCodecTest {
                 input = new byte[rnd.nextInt(64)];
                 rnd.nextBytes(input);
                 if (input.length > 0) {
-                    input[0] = (byte) (0x40 + rnd.nextInt(9));
+                    input[0] = (byte) (0x40 + rnd.nextInt(11));
                 }
             } else {
                 byte[] base = valid.get(rnd.nextInt(valid.size()));

@@ -2,6 +2,7 @@ package io.weft.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,6 +18,9 @@ import org.junit.jupiter.api.Test;
 /** Site aggregation: union of the nodes' entries minus subsumed ones, and its digest. */
 class SiteAggregateTest {
     private static final String G = "workers";
+    /** Two filters' canonical texts (the aggregate compares them as opaque identities). */
+    static final String F1 = "[{\"exact\":{\"type\":\"created\"}}]";
+    static final String F2 = "[{\"sql\":\"amount > 100\"}]";
 
     @Test
     void broaderPlainPatternSubsumesNarrowerOnesOfTheSameGroupOnly() {
@@ -38,6 +42,43 @@ class SiteAggregateTest {
         agg.remove(InterestEntry.plain("orders.>"), diff);
         assertEquals(List.of(InterestEntry.plain("orders.eu.*"), new InterestEntry("orders.eu.*", G)), agg.sorted(),
                 "removing the cover brings back what it covered, minus what is still covered");
+    }
+
+    @Test
+    void anUnfilteredEntrySubsumesFilteredOnesAndAFilteredOneOnlyItsOwnFilter() {
+        SiteAggregate agg = new SiteAggregate();
+        EntryDiff diff = new EntryDiff();
+        InterestEntry euF1 = new InterestEntry("orders.eu.*", null, F1);
+        InterestEntry allF1 = new InterestEntry("orders.>", null, F1);
+        InterestEntry euF2 = new InterestEntry("orders.eu.*", null, F2);
+        agg.add(euF1, diff);
+        agg.add(euF2, diff);
+        assertEquals(List.of(euF1, euF2), agg.sorted(), "two filters on one pattern: both stay (their union)");
+        agg.add(allF1, diff);
+        assertEquals(List.of(allF1, euF2), agg.sorted(), "orders.> where F1 covers orders.eu.* where F1, not where F2");
+
+        diff.clear();
+        InterestEntry eu = InterestEntry.plain("orders.eu.*");
+        agg.add(eu, diff);
+        assertEquals(List.of(allF1, eu), agg.sorted(), "without a filter it covers the same pattern with any filter");
+        assertEquals(List.of(eu), diff.sortedAdded());
+        assertEquals(List.of(euF2), diff.sortedRemoved());
+
+        InterestEntry inGroup = new InterestEntry("orders.eu.*", G, F1);
+        agg.add(inGroup, diff);
+        assertTrue(agg.contains(inGroup), "a plain entry never covers a group's");
+
+        diff.clear();
+        agg.add(InterestEntry.plain("orders.>"), diff);
+        assertEquals(List.of(InterestEntry.plain("orders.>"), inGroup), agg.sorted());
+        diff.clear();
+        agg.remove(InterestEntry.plain("orders.>"), diff);
+        agg.remove(eu, diff);
+        assertEquals(List.of(allF1, euF2, inGroup), agg.sorted(), "what the covers covered comes back, minus the still covered");
+        assertNotEquals(DigestedSet.digestOf(List.of(eu)), DigestedSet.digestOf(List.of(new InterestEntry("orders.eu.*", null, F1))),
+                "the digest covers the filter");
+        assertEquals(Hash64.entry(eu), Hash64.entry(new InterestEntry("orders.eu.*", null)),
+                "an entry without a filter hashes as it did before filters");
     }
 
     @Test
@@ -82,6 +123,7 @@ class SiteAggregateTest {
     void incrementalAggregateMatchesReference() {
         List<String> patterns = PatternIndexTest.allPatterns();
         String[] groups = {null, null, "g1", "g2"};
+        String[] filters = {null, null, null, F1, F2};
         for (long seed = 1; seed <= 12; seed++) {
             Random rnd = new Random(seed);
             SiteAggregate agg = new SiteAggregate();
@@ -93,7 +135,7 @@ class SiteAggregateTest {
             for (int step = 0; step < 400; step++) {
                 Set<InterestEntry> node = nodes.get(rnd.nextInt(nodes.size()));
                 InterestEntry e = new InterestEntry(patterns.get(rnd.nextInt(patterns.size())),
-                        groups[rnd.nextInt(groups.length)]);
+                        groups[rnd.nextInt(groups.length)], filters[rnd.nextInt(filters.length)]);
                 EntryDiff diff = new EntryDiff();
                 if (node.contains(e)) {
                     node.remove(e);
@@ -133,6 +175,7 @@ class SiteAggregateTest {
             boolean covered = false;
             for (InterestEntry o : union) {
                 if (!o.equals(e) && java.util.Objects.equals(o.queueGroup(), e.queueGroup())
+                        && (o.filter() == null || o.filter().equals(e.filter()))
                         && PatternIndex.covers(o.pattern(), e.pattern())) {
                     covered = true;
                     break;

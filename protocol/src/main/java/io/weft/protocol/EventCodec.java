@@ -325,6 +325,109 @@ public final class EventCodec {
         return data;
     }
 
+    /**
+     * One context attribute or extension of the valid event that starts at {@code index} of {@code buf},
+     * as CESQL sees it: a String, or an Integer or Boolean for extensions of those kinds; URIs and
+     * timestamps as their text, binary as base64; null when the event does not have it.
+     * {@code specversion} is "1.0". {@code data} is not an attribute (null). Reads in place, without
+     * decoding the event; the indexes of {@code buf} are not changed.
+     *
+     * @param name a lower-case attribute name
+     */
+    public static Object attribute(ByteBuf buf, int index, String name) {
+        switch (name) {
+            case "specversion":
+                return "1.0";
+            case "id":
+                return str16At(buf, index + 1);
+            case "source":
+                return str16At(buf, skip16(buf, index + 1));
+            case "type":
+                return str16At(buf, skip16(buf, skip16(buf, index + 1)));
+            default:
+                break;
+        }
+        int at = skip16(buf, skip16(buf, skip16(buf, index + 1)));
+        int flags = buf.getUnsignedByte(at++);
+        int want = switch (name) {
+            case "subject" -> F_SUBJECT;
+            case "time" -> F_TIME;
+            case "datacontenttype" -> F_CONTENT_TYPE;
+            case "dataschema" -> F_SCHEMA;
+            default -> 0;
+        };
+        for (int f = F_SUBJECT; f <= F_SCHEMA; f <<= 1) {
+            if ((flags & f) != 0) {
+                if (f == want) {
+                    return str16At(buf, at);
+                }
+                at = skip16(buf, at);
+            }
+        }
+        if (want != 0) {
+            return null;
+        }
+        int count = buf.getUnsignedShort(at);
+        at += 2;
+        for (int i = 0; i < count; i++) {
+            boolean match = str16Equals(buf, at, name);
+            at = skip16(buf, at);
+            byte kind = buf.getByte(at++);
+            switch (kind) {
+                case K_BOOLEAN:
+                    if (match) {
+                        return buf.getByte(at) != 0;
+                    }
+                    at += 1;
+                    break;
+                case K_INTEGER:
+                    if (match) {
+                        return buf.getInt(at);
+                    }
+                    at += 4;
+                    break;
+                case K_BINARY:
+                    int len = buf.getInt(at);
+                    if (match) {
+                        byte[] bytes = new byte[len];
+                        buf.getBytes(at + 4, bytes);
+                        return java.util.Base64.getEncoder().encodeToString(bytes);
+                    }
+                    at += 4 + len;
+                    break;
+                default:
+                    if (match) {
+                        return str16At(buf, at);
+                    }
+                    at = skip16(buf, at);
+                    break;
+            }
+        }
+        return null;
+    }
+
+    private static int skip16(ByteBuf buf, int at) {
+        return at + 2 + buf.getUnsignedShort(at);
+    }
+
+    private static String str16At(ByteBuf buf, int at) {
+        return buf.toString(at + 2, buf.getUnsignedShort(at), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Whether the str16 at {@code at} is {@code ascii} (attribute names are lower-case ASCII). */
+    private static boolean str16Equals(ByteBuf buf, int at, String ascii) {
+        int len = buf.getUnsignedShort(at);
+        if (len != ascii.length()) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            if (buf.getByte(at + 2 + i) != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static void skipBytes32(ByteBuf v, String what) {
         Wire.need(v, 4, what + " length");
         int len = v.readInt();

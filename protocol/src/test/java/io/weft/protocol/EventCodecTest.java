@@ -36,6 +36,36 @@ class EventCodecTest {
     }
 
     @Test
+    void readsOneAttributeInPlaceAsCesqlSeesIt() {
+        ByteBuf buf = Unpooled.buffer();
+        buf.writeBytes(new byte[] {9, 9, 9}); // the event need not start at 0
+        EventCodec.encode(full(), buf);
+        int at = 3;
+        assertEquals("1.0", EventCodec.attribute(buf, at, "specversion"));
+        assertEquals("evt-1", EventCodec.attribute(buf, at, "id"));
+        assertEquals("/shop/eu", EventCodec.attribute(buf, at, "source"));
+        assertEquals("com.example.order.created", EventCodec.attribute(buf, at, "type"));
+        assertEquals("order/42", EventCodec.attribute(buf, at, "subject"));
+        assertEquals("2026-11-24T18:00:00.123+02:00", EventCodec.attribute(buf, at, "time"));
+        assertEquals("application/json", EventCodec.attribute(buf, at, "datacontenttype"));
+        assertEquals("https://example.com/order.json", EventCodec.attribute(buf, at, "dataschema"));
+        assertEquals("acme", EventCodec.attribute(buf, at, "tenant"));
+        assertEquals(7, EventCodec.attribute(buf, at, "priority"));
+        assertEquals(true, EventCodec.attribute(buf, at, "urgent"));
+        assertEquals("AQID", EventCodec.attribute(buf, at, "blob"));
+        assertEquals("https://example.com/x", EventCodec.attribute(buf, at, "ref"));
+        assertNull(EventCodec.attribute(buf, at, "missing"));
+        assertNull(EventCodec.attribute(buf, at, "data"), "data is not an attribute");
+        assertEquals(0, buf.readerIndex());
+
+        ByteBuf bare = Unpooled.buffer();
+        EventCodec.encode(CloudEventBuilder.v1().withId("1").withSource(URI.create("/s")).withType("t").build(), bare);
+        assertNull(EventCodec.attribute(bare, 0, "subject"));
+        assertNull(EventCodec.attribute(bare, 0, "time"));
+        assertNull(EventCodec.attribute(bare, 0, "tenant"));
+    }
+
+    @Test
     void roundTripsEveryAttributeAndExtension() {
         CloudEvent e = full();
         ByteBuf buf = Unpooled.buffer();
