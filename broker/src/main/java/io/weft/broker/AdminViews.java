@@ -64,10 +64,11 @@ final class AdminViews {
         Map<String, Map<String, Long>> bySite = new TreeMap<>();
         mesh.sentCounters().forEach((peer, c) -> {
             byPeer.put(peer, counters(c));
-            Map<String, Long> s = bySite.computeIfAbsent(mesh.siteOf(peer), k -> counters(new long[3]));
+            Map<String, Long> s = bySite.computeIfAbsent(mesh.siteOf(peer), k -> counters(new long[4]));
             s.merge("events", c[0], Long::sum);
             s.merge("bytes", c[1], Long::sum);
             s.merge("dropped", c[2], Long::sum);
+            s.merge("filtered", c[3], Long::sum);
         });
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("links", links);
@@ -81,6 +82,7 @@ final class AdminViews {
         m.put("events", c[0]);
         m.put("bytes", c[1]);
         m.put("dropped", c[2]);
+        m.put("filtered", c[3]); // kept off the link: no filter behind it accepted the event
         return m;
     }
 }

@@ -402,10 +402,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.INVALID_PATTERN, "invalid queue group name '"
                     + sub.queueGroup() + "': use letters, digits, '-', '_' and dots");
         }
+        String filter;
+        try {
+            filter = canonicalFilter(sub);
+        } catch (IllegalArgumentException e) { // InvalidFilterException included
+            sendError(ErrorCode.INVALID_FILTER, sub.sid(), e.getMessage());
+            return;
+        }
         Subscription existing = subs.get(sub.sid());
         if (existing != null) {
             // a client that reconnects may resend a SUB it had buffered: the same one is idempotent
-            if (existing.pattern.equals(sub.pattern()) && java.util.Objects.equals(existing.queueGroup, sub.queueGroup())) {
+            if (existing.pattern.equals(sub.pattern()) && java.util.Objects.equals(existing.queueGroup, sub.queueGroup())
+                    && java.util.Objects.equals(existing.filter, filter)) {
                 ByteBuf ok = ctx.alloc().buffer(9);
                 Frames.writeOk(ok, sub.sid());
                 ctx.write(ok);
@@ -424,12 +432,33 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     + broker.config().maxSubscriptionsPerConnection + " subscriptions per connection");
             return;
         }
-        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup(), access.withheld(v));
+        Subscription s = new Subscription(this, sub.sid(), sub.pattern(), sub.queueGroup(), filter, access.withheld(v));
         subs.put(sub.sid(), s);
         broker.router().subscribe(s);
         ByteBuf ok = ctx.alloc().buffer(9);
         Frames.writeOk(ok, sub.sid());
         ctx.write(ok);
+    }
+
+    /**
+     * The canonical text of a SUB's filter (a JSON list of Subscriptions API filters, or a bare CESQL
+     * expression), or null when it has none or one that accepts everything.
+     *
+     * @throws io.weft.routing.filter.InvalidFilterException naming the field and position
+     */
+    private static String canonicalFilter(Frames.Sub sub) {
+        if (sub.filter() == null) {
+            return null;
+        }
+        if (sub.queueGroup() != null) {
+            throw new IllegalArgumentException("a queue group subscription cannot have a filter yet (members with "
+                    + "different filters would lose events for the group): filter in the handler, or subscribe "
+                    + "without a group");
+        }
+        String text = sub.filter().strip();
+        io.weft.routing.filter.EventFilters f = text.startsWith("[") ? io.weft.routing.filter.EventFilters.parse(text)
+                : io.weft.routing.filter.EventFilters.sql(text);
+        return f.isAcceptAll() ? null : f.canonical();
     }
 
     private void unsub(ByteBuf frame) {

@@ -177,20 +177,21 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     // ---- local interest ----
 
-    void localSubscribe(String pattern, String group) {
+    /** @param filter the canonical text of the subscription's filter, or null */
+    void localSubscribe(String pattern, String group, String filter) {
         boolean changed;
         synchronized (this) {
-            changed = engine.localSubscribe(new InterestEntry(pattern, group));
+            changed = engine.localSubscribe(new InterestEntry(pattern, group, filter));
         }
         if (changed) {
             scheduleFlush();
         }
     }
 
-    void localUnsubscribe(String pattern, String group) {
+    void localUnsubscribe(String pattern, String group, String filter) {
         boolean changed;
         synchronized (this) {
-            changed = engine.localUnsubscribe(new InterestEntry(pattern, group));
+            changed = engine.localUnsubscribe(new InterestEntry(pattern, group, filter));
         }
         if (changed) {
             scheduleFlush();
@@ -240,8 +241,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     }
 
     /** Sends the event to the peers and sites {@code d} names; {@code pubBody} is shared, not consumed. */
-    int forward(RouteDecision d, String replyTo, ByteBuf pubBody) {
-        FilterVerdicts verdicts = d.conditional() ? new FilterVerdicts(eventAttributes(pubBody)) : null;
+    int forward(RouteDecision d, String replyTo, ByteBuf pubBody, FilterVerdicts local) {
+        FilterVerdicts verdicts = !d.conditional() ? null : local != null ? local : new FilterVerdicts(eventAttributes(pubBody));
         int sent = 0;
         for (Map.Entry<String, Set<String>> e : d.routeForwards().entrySet()) {
             if (verdicts != null && rejected(d.routeConditions().get(e.getKey()), verdicts, e.getKey())) {
@@ -627,7 +628,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     /** Events, bytes and drops sent to each peer node since start. */
     Map<String, long[]> sentCounters() {
         Map<String, long[]> out = new java.util.TreeMap<>();
-        sentByPeer.forEach((k, v) -> out.put(k, new long[] {v[0].sum(), v[1].sum(), v[2].sum()}));
+        sentByPeer.forEach((k, v) -> out.put(k, new long[] {v[0].sum(), v[1].sum(), v[2].sum(), v[3].sum()}));
         return out;
     }
 

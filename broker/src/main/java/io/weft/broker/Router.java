@@ -154,7 +154,16 @@ public final class Router {
         shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
         try {
             int delivered = 0;
+            io.weft.routing.FilterVerdicts verdicts = null; // made at the first filter: each filter runs once per event
             for (Subscription s : match.subscribers()) {
+                if (s.filter != null) {
+                    if (verdicts == null) {
+                        verdicts = new io.weft.routing.FilterVerdicts(MeshNode.eventAttributes(shared));
+                    }
+                    if (!verdicts.accepts(s.filter)) {
+                        continue;
+                    }
+                }
                 s.deliver(shared, topic, replyTo);
                 delivered++;
             }
@@ -174,7 +183,7 @@ public final class Router {
                 }
             }
             if (forwards) {
-                delivered += m.forward(decision, replyTo, shared);
+                delivered += m.forward(decision, replyTo, shared, verdicts);
             }
             return delivered > 0 ? delivered : undelivered(topic, origin, assignedGroups, replyTo, shared, report);
         } finally {
@@ -232,7 +241,7 @@ public final class Router {
         }
         MeshNode m = mesh;
         if (m != null) {
-            m.localSubscribe(s.pattern, s.queueGroup);
+            m.localSubscribe(s.pattern, s.queueGroup, s.filter);
         }
     }
 
@@ -245,7 +254,7 @@ public final class Router {
             }
             MeshNode m = mesh;
             if (m != null) {
-                m.localUnsubscribe(s.pattern, s.queueGroup);
+                m.localUnsubscribe(s.pattern, s.queueGroup, s.filter);
             }
         }
     }

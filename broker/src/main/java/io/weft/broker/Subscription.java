@@ -11,6 +11,8 @@ public final class Subscription {
     final long sid;
     final String pattern;
     final String queueGroup;
+    /** The canonical text of the event filter (only events it accepts are delivered), or null. */
+    final String filter;
     final InternalSubscriber internal;
     /**
      * The subscriber's permissions when a deny overlaps the pattern: events they deny are withheld; else null.
@@ -23,10 +25,16 @@ public final class Subscription {
     }
 
     Subscription(ClientSession session, long sid, String pattern, String queueGroup, io.weft.security.Permissions withheld) {
+        this(session, sid, pattern, queueGroup, null, withheld);
+    }
+
+    Subscription(ClientSession session, long sid, String pattern, String queueGroup, String filter,
+                 io.weft.security.Permissions withheld) {
         this.session = session;
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
+        this.filter = filter;
         this.internal = null;
         this.withheld = withheld;
     }
@@ -36,6 +44,7 @@ public final class Subscription {
         this.sid = 0;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
+        this.filter = null;
         this.internal = internal;
         this.withheld = null;
     }
@@ -60,6 +69,7 @@ public final class Subscription {
     @Override
     public String toString() {
         return internal != null ? "internal(" + pattern + (queueGroup == null ? "" : " q=" + queueGroup) + ")"
-                : "sub(" + session.id() + "/" + sid + " " + pattern + (queueGroup == null ? "" : " q=" + queueGroup) + ")";
+                : "sub(" + session.id() + "/" + sid + " " + pattern + (queueGroup == null ? "" : " q=" + queueGroup)
+                        + (filter == null ? "" : " where " + filter) + ")";
     }
 }

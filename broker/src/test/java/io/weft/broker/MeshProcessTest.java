@@ -143,6 +143,65 @@ class MeshProcessTest {
         awaitInterest("orders.>", false);
     }
 
+    /**
+     * Filters travel with interest and are applied where the event is published: an event that no
+     * subscriber's filter on onprem accepts never crosses the gateway link, and each accepted one reaches
+     * exactly the subscribers whose filter takes it, once.
+     */
+    @Test
+    @Order(3)
+    void filteredSubscriptionsKeepRejectedEventsOffTheLinks() throws Exception {
+        Map<String, AtomicInteger> big = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> eu = new ConcurrentHashMap<>();
+        long sentBefore = mesh.eventsSentToSite("cloud-1", "onprem");
+        long filteredBefore = mesh.get("cloud-1", "/v1/links").path("sentBySite").path("onprem").path("filtered").asLong(0);
+        try (MeshClient subBig = client("onprem-2"); MeshClient subEu = client("onprem-3"); MeshClient pub = client("cloud-1")) {
+            subBig.subscribe("orders.>", io.weft.client.Filter.sql("amount > 100"),
+                    m -> big.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            subEu.subscribe("orders.>", io.weft.client.Filter.json("[{\"prefix\": {\"source\": \"/eu/\"}}]"),
+                    m -> eu.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            // an invalid filter is refused, naming where, and the connection stays usable
+            java.util.concurrent.ExecutionException bad = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class, () -> subBig.subscribe("orders.>",
+                            io.weft.client.Filter.sql("amount >"), m -> { }).confirmed().get(10, TimeUnit.SECONDS));
+            assertEquals(io.weft.protocol.ErrorCode.INVALID_FILTER, ((io.weft.client.MeshException) bad.getCause()).code());
+            assertTrue(bad.getCause().getMessage().contains("position"), bad.getCause().getMessage());
+            awaitInterest("orders.>", true);
+            int n = 200;
+            int wantBig = 0;
+            int wantEu = 0;
+            int wantAny = 0;
+            for (int i = 0; i < n; i++) {
+                int amount = i;
+                String source = i % 4 == 0 ? "/eu/shop" : "/us/shop";
+                wantBig += amount > 100 ? 1 : 0;
+                wantEu += source.startsWith("/eu/") ? 1 : 0;
+                wantAny += amount > 100 || source.startsWith("/eu/") ? 1 : 0;
+                pub.publish("orders.created", CloudEventBuilder.v1().withId("f" + i).withSource(URI.create(source))
+                        .withType("com.example.order.created").withExtension("amount", amount).build());
+            }
+            pub.flush(WAIT);
+            int expectBig = wantBig;
+            int expectEu = wantEu;
+            Await.until(WAIT, () -> big.size() == expectBig && eu.size() == expectEu, () -> big.size() + "/" + eu.size());
+            subBig.flush(WAIT);
+            subEu.flush(WAIT);
+            assertTrue(big.values().stream().allMatch(c -> c.get() == 1), "duplicates: " + big);
+            assertTrue(eu.values().stream().allMatch(c -> c.get() == 1), "duplicates: " + eu);
+            for (int i = 0; i < n; i++) {
+                assertEquals(i > 100, big.containsKey("f" + i), "amount > 100 for f" + i);
+                assertEquals(i % 4 == 0, eu.containsKey("f" + i), "source /eu/ for f" + i);
+            }
+            // cloud-1 sent to onprem only what some filter there accepted, and counted the rest
+            assertEquals(wantAny, mesh.eventsSentToSite("cloud-1", "onprem") - sentBefore, "events sent to onprem");
+            long filtered = mesh.get("cloud-1", "/v1/links").path("sentBySite").path("onprem").path("filtered").asLong(0);
+            assertEquals(n - wantAny, filtered - filteredBefore, "events kept off the gateway link");
+        }
+        awaitInterest("orders.>", false);
+    }
+
     @Test
     @Order(3)
     void queueGroupDeliversOncePreferringThePublishersSite() throws Exception {

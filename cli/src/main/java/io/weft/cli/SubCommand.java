@@ -25,6 +25,13 @@ final class SubCommand implements Callable<Integer> {
     @Option(names = {"-q", "--queue"}, description = "Join this queue group: each event goes to one member.")
     String queue;
 
+    @Option(names = "--filter", paramLabel = "EXPR",
+            description = "Only events this filter accepts: a CESQL expression over attributes and extensions "
+                    + "(e.g. \"amount > 100 AND source LIKE '/eu/%'\"), or a JSON list of CloudEvents Subscriptions "
+                    + "API filters (e.g. '[{\"prefix\": {\"type\": \"com.example.\"}}]'). Applied where events are "
+                    + "published: rejected events never cross the mesh.")
+    String filter;
+
     @Option(names = "--count", defaultValue = "0", description = "Exit after this many events (0 = run until stopped).")
     int count;
 
@@ -40,9 +47,13 @@ final class SubCommand implements Callable<Integer> {
         CountDownLatch done = new CountDownLatch(count > 0 ? count : Integer.MAX_VALUE);
         AtomicInteger received = new AtomicInteger();
         try (MeshClient client = server.connect(server.builder("meshctl-sub")
-                .errorListener(e -> System.err.println("meshctl sub: " + (e instanceof SlowConsumerException
-                        ? "slow consumer: the broker dropped events for us (" + e.getMessage() + ")" : e.getMessage()))))) {
-            client.subscribe(pattern, queue, m -> {
+                .errorListener(e -> {
+                    if (e.code() != io.weft.protocol.ErrorCode.INVALID_FILTER) { // that one is said below, once
+                        System.err.println("meshctl sub: " + (e instanceof SlowConsumerException
+                                ? "slow consumer: the broker dropped events for us (" + e.getMessage() + ")" : e.getMessage()));
+                    }
+                }))) {
+            io.weft.client.MessageHandler print = m -> {
                 if (count > 0 && received.get() >= count) {
                     return;
                 }
@@ -50,9 +61,23 @@ final class SubCommand implements Callable<Integer> {
                 System.out.println(json ? Cli.eventJson(m.event()) : Cli.eventHuman(m.topic(), m.event()));
                 System.out.flush();
                 done.countDown();
-            }).confirmed().get(10, TimeUnit.SECONDS);
+            };
+            if (filter != null && queue != null) {
+                System.err.println("meshctl sub: --filter and --queue cannot be used together yet");
+                return 2;
+            }
+            io.weft.client.Subscription s = filter == null ? client.subscribe(pattern, queue, print)
+                    : client.subscribe(pattern, filter.stripLeading().startsWith("[") ? io.weft.client.Filter.json(filter)
+                            : io.weft.client.Filter.sql(filter), print);
+            try {
+                s.confirmed().get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                System.err.println("meshctl sub: " + e.getCause().getMessage());
+                return 1;
+            }
             // on stderr, also with --json: scripts wait for this line before they publish
             System.err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue)
+                    + (filter == null ? "" : " where " + filter)
                     + " on " + client.serverInfo().node() + " (" + client.connectedServer() + ")");
             return awaitEvents("meshctl sub", done, received, count, timeout);
         }

@@ -346,7 +346,19 @@ public final class MeshClient implements AutoCloseable {
 
     /** Subscribes {@code handler} to events whose topic matches {@code pattern}. */
     public Subscription subscribe(String pattern, MessageHandler handler) {
-        return subscribe(pattern, null, handler);
+        return subscribe(pattern, (String) null, handler);
+    }
+
+    /**
+     * Subscribes {@code handler} to the events whose topic matches {@code pattern} and that {@code filter}
+     * accepts. The filter travels with the subscription's interest: an event no filter accepts does not
+     * leave the node it was published on. An invalid filter fails {@link Subscription#confirmed()} with
+     * {@code INVALID_FILTER}, naming the field and position. Needs a broker of protocol version
+     * {@value Frames#FILTER_VERSION} or later.
+     */
+    public Subscription subscribe(String pattern, Filter filter, MessageHandler handler) {
+        Objects.requireNonNull(filter, "filter");
+        return subscribe(pattern, null, filter, handler);
     }
 
     /**
@@ -356,6 +368,10 @@ public final class MeshClient implements AutoCloseable {
      * @throws io.weft.protocol.InvalidTopicException for an invalid pattern
      */
     public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+        return subscribe(pattern, queueGroup, null, handler);
+    }
+
+    private Subscription subscribe(String pattern, String queueGroup, Filter filter, MessageHandler handler) {
         Topics.validatePattern(pattern);
         if (queueGroup != null && !Topics.isValidTopic(queueGroup)) {
             throw new IllegalArgumentException("invalid queue group name '" + queueGroup + "'");
@@ -364,9 +380,15 @@ public final class MeshClient implements AutoCloseable {
             throw new IllegalArgumentException("handler is required");
         }
         checkOpen();
-        Subscription s = new Subscription(this, sids.incrementAndGet(), pattern, queueGroup, handler);
+        Info i = info;
+        if (filter != null && i != null && i.version() < Frames.FILTER_VERSION) {
+            throw new MeshException("broker " + i.node() + " speaks protocol version " + i.version()
+                    + "; a subscription with a filter needs version " + Frames.FILTER_VERSION + " (upgrade the broker)");
+        }
+        String filterText = filter == null ? null : filter.text();
+        Subscription s = new Subscription(this, sids.incrementAndGet(), pattern, queueGroup, filterText, handler);
         subs.put(s.sid(), s);
-        append(buf -> Frames.writeSub(buf, s.sid(), pattern, queueGroup));
+        append(buf -> Frames.writeSub(buf, s.sid(), pattern, queueGroup, filterText));
         return s;
     }
 
@@ -624,7 +646,7 @@ public final class MeshClient implements AutoCloseable {
         server = a.address;
         ByteBuf resub = ch.alloc().buffer(256);
         for (Subscription s : subs.values()) {
-            Frames.writeSub(resub, s.sid(), s.pattern(), s.queueGroup());
+            Frames.writeSub(resub, s.sid(), s.pattern(), s.queueGroup(), s.filter());
         }
         // durable publishes whose attempt the lost connection took with it: resent before anything new
         for (DurableTracker.Send d : durables.reconnected()) {

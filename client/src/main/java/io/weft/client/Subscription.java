@@ -11,15 +11,17 @@ public final class Subscription {
     private final long sid;
     private final String pattern;
     private final String queueGroup;
+    private final String filter;
     private final MessageHandler handler;
     private final CompletableFuture<Void> confirmed = new CompletableFuture<>();
     private volatile boolean active = true;
 
-    Subscription(MeshClient client, long sid, String pattern, String queueGroup, MessageHandler handler) {
+    Subscription(MeshClient client, long sid, String pattern, String queueGroup, String filter, MessageHandler handler) {
         this.client = client;
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
+        this.filter = filter;
         this.handler = handler;
     }
 
@@ -30,6 +32,11 @@ public final class Subscription {
     /** The queue group, or null for a plain subscription. */
     public String queueGroup() {
         return queueGroup;
+    }
+
+    /** The event filter's text as given ({@link Filter#text()}), or null for none. */
+    public String filter() {
+        return filter;
     }
 
     /** Completes once a broker has registered the subscription; fails if the broker rejected it. */

@@ -32,7 +32,9 @@ public enum ErrorCode {
     /** A reloaded security config removed the user or changed the credential it authenticated with. */
     AUTH_REVOKED(20, true, "authentication revoked"),
     /** A plaintext HELLO on the client port of a broker that runs TLS; sent in plaintext, then the connection closes. */
-    TLS_REQUIRED(21, true, "TLS required");
+    TLS_REQUIRED(21, true, "TLS required"),
+    /** A SUB whose event filter is not valid (the message names the field and position); the connection stays open. */
+    INVALID_FILTER(22, false, "invalid filter");
 
     private static final ErrorCode[] BY_CODE = byCode();
 

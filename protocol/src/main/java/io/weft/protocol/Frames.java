@@ -13,7 +13,9 @@ import java.util.List;
  */
 public final class Frames {
     /** The newest protocol version this code speaks: 2 added READ and EVENTS. */
-    public static final int PROTOCOL_VERSION = 3;
+    public static final int PROTOCOL_VERSION = 4;
+    /** The first version whose SUB may carry an event filter. */
+    public static final int FILTER_VERSION = 4;
     /** The first version with READ and EVENTS. */
     public static final int READ_VERSION = 2;
     /** The first version with AUTH, and INFO's authentication fields. */
@@ -157,10 +159,22 @@ public final class Frames {
     }
 
     public static void writeSub(ByteBuf out, long sid, String pattern, String queueGroup) {
+        writeSub(out, sid, pattern, queueGroup, null);
+    }
+
+    /**
+     * A SUB; {@code filter} (protocol {@value #FILTER_VERSION}: an event filter, a bare CESQL expression or
+     * the JSON list of Subscriptions API filters) goes last and only when given, so the frame without one is
+     * what older brokers read.
+     */
+    public static void writeSub(ByteBuf out, long sid, String pattern, String queueGroup, String filter) {
         int s = begin(out, FrameType.SUB);
         out.writeInt((int) sid);
         Wire.writeStr16(out, pattern);
         Wire.writeStr16(out, queueGroup);
+        if (filter != null) {
+            Wire.writeStr16(out, filter);
+        }
         end(out, s);
     }
 
@@ -352,7 +366,8 @@ public final class Frames {
     }
 
     /** A SUB frame's fields. */
-    public record Sub(long sid, String pattern, String queueGroup) {
+    /** A SUB; {@code filter} is null when none was given (or it was empty). */
+    public record Sub(long sid, String pattern, String queueGroup, String filter) {
     }
 
     public static Sub readSub(ByteBuf body) {
@@ -360,7 +375,8 @@ public final class Frames {
         long sid = body.readUnsignedInt();
         String pattern = Wire.readStr16(body);
         String group = Wire.readStr16(body);
-        return new Sub(sid, pattern, group.isEmpty() ? null : group);
+        String filter = body.isReadable() ? Wire.readStr16(body) : "";
+        return new Sub(sid, pattern, group.isEmpty() ? null : group, filter.isEmpty() ? null : filter);
     }
 
     /** A READ: up to {@code maxEvents} stored events of {@code stream} from sequence {@code fromSeq}. */

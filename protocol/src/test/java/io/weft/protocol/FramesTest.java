@@ -56,7 +56,11 @@ class FramesTest {
     void subErrRoundTrip() {
         ByteBuf s = Unpooled.buffer();
         Frames.writeSub(s, 7, "orders.>", null);
-        assertEquals(new Frames.Sub(7, "orders.>", null), Frames.readSub(body(s, FrameType.SUB)));
+        assertEquals(new Frames.Sub(7, "orders.>", null, null), Frames.readSub(body(s, FrameType.SUB)));
+        ByteBuf withFilter = Unpooled.buffer();
+        Frames.writeSub(withFilter, 8, "orders.>", null, "amount > 100");
+        assertEquals(new Frames.Sub(8, "orders.>", null, "amount > 100"), Frames.readSub(body(withFilter, FrameType.SUB)),
+                "protocol 4: the filter goes last");
         ByteBuf e = Unpooled.buffer();
         Frames.writeErr(e, ErrorCode.SLOW_CONSUMER, 3, "too slow");
         ErrorFrame f = Frames.readErr(body(e, FrameType.ERR));
