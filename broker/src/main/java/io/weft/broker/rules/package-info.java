@@ -118,5 +118,88 @@
  * place is inserted as JSON (a string quoted), so no data can break the output, unlike EventBridge,
  * which inserts values raw. A template that could render invalid JSON is refused at creation with its
  * line and column ({@link io.weft.broker.rules.CompiledTemplate}).
+ *
+ * <h2>The subscription ({@link io.weft.broker.rules.SubscriptionSpec})</h2>
+ * One rule as {@code POST /v1/subscriptions} creates it and the mesh stores it: the CloudEvents
+ * Subscriptions API resource ({@code types}, {@code source}, {@code filters}, {@code sink},
+ * {@code sinkcredential}, {@code protocol}, {@code protocolsettings}) plus Weft's {@code topic},
+ * {@code mode}, {@code site}, {@code delivery}, {@code transform}, {@code ordered} and
+ * {@code concurrency}. The realized object the API returns, every default filled in:
+ * <pre>
+ * {
+ *   "id": "k3v9x0q2m7c4h8w1z5ab",
+ *   "types": ["com.shop.order.created", "com.shop.order.paid"],
+ *   "source": "/shop",
+ *   "filters": [{"sql": "amount &gt; 100"}],
+ *   "sink": "https://hooks.example.com/orders",
+ *   "sinkcredential": {"credentialtype": "ACCESSTOKEN", "accesstokentype": "bearer"},
+ *   "protocol": "HTTP",
+ *   "protocolsettings": {"method": "POST", "headers": {"X-Tenant": "shop-1"}, "contentmode": "binary"},
+ *   "topic": "orders.&gt;",
+ *   "mode": "durable",
+ *   "site": "eu-1",
+ *   "delivery": {"retry": 10, "backoffPolicy": "exponential", "backoffDelay": "PT0.5S", "backoffMax": "PT1M",
+ *                "timeout": "PT10S", "retryAfterMax": "PT1M", "deadLetterTopic": "orders.dead"},
+ *   "transform": {"kind": "original"},
+ *   "ordered": false,
+ *   "concurrency": 16
+ * }
+ * </pre>
+ * The server assigns the id (a body's {@code id} is ignored, as the spec requires). The credential's
+ * {@code accesstoken} or {@code secret} is write-only: the API leaves it out, storage keeps it; it is
+ * sent as {@code Authorization: Bearer} or HTTP Basic. Only {@code protocol: "HTTP"} is served, and a
+ * non-empty {@code config} is refused (Weft routes events, it does not generate them).
+ *
+ * <p>The mesh routes a rule by its {@code topic} with
+ * {@link io.weft.broker.rules.SubscriptionSpec#routingFilter}: the types ({@code any} of {@code exact}),
+ * the source ({@code exact}) and the filters ANDed into one filter list, whose canonical text joins the
+ * interest gossip, so an event no rule downstream accepts does not cross a link.
+ *
+ * <h2>The delivery engine ({@link io.weft.broker.rules.SinkDispatcher})</h2>
+ * One per node, running the best-effort deliveries of the subscriptions the node delivers. Each is
+ * opened with a {@link io.weft.broker.rules.SinkTarget} (sink, binding, credential headers, policy,
+ * transform, ordered, concurrency, queue capacity) and fed by the routing thread with
+ * {@code offer(id, event)}; the attempts go out through an {@link io.weft.broker.rules.HttpSender}
+ * ({@link io.weft.broker.rules.JdkHttpSender}: HTTP/1.1, no redirects, the timeout over the whole
+ * exchange).
+ * <pre>
+ * offer --&gt; queue (FIFO, queueCapacity) --&gt; slot (concurrency; 1 if ordered) --&gt; encode, send, decide
+ *   |                                            ^                                   |
+ *   | full, paused: false (dropped)              +--- RetryAt: wait, slot kept -------+
+ *                                                Success, DeadLetter, Drop: slot freed
+ *                                                Pause (410): back to the queue's head, subscription paused
+ * </pre>
+ * <ul>
+ *   <li><b>Queueing.</b> An offer never blocks and never sends: it queues the event (or refuses it when
+ *       the queue is full, the subscription paused or closed: {@code false}, counted as dropped) and hands
+ *       the start of an attempt to the {@link io.weft.broker.rules.Scheduler}. The default capacity,
+ *       1000, absorbs a second of 1k/s while the sink is slower.</li>
+ *   <li><b>Concurrency.</b> An event holds a slot from leaving the queue until it is delivered,
+ *       dead-lettered or given up, waits between retries included: at most {@code concurrency} (default
+ *       16) requests per subscription are on the wire or waiting to be retried, and a subscription holds at
+ *       most {@code queueCapacity + concurrency} events and a 17 KB latency histogram.</li>
+ *   <li><b>Ordering.</b> {@code ordered: true} has one slot: the next event leaves the queue only when the
+ *       previous one is delivered, dead-lettered or dropped, so a retried event keeps its place and the
+ *       sink sees the events in offer order (a given-up event does not hold back the rest). Without it,
+ *       events complete in any order; retries are jittered.</li>
+ *   <li><b>Pause.</b> A 410 pauses the subscription: its event returns to the head of the queue, offers
+ *       are refused, nothing new is sent (requests already on the wire finish; retries falling due go back
+ *       to the queue). The status shows {@code paused} and {@code pausedSince}; {@code resume(id)} sends
+ *       again, starting with the event that got the 410.</li>
+ *   <li><b>Threads.</b> Attempts (transform, encode, send), result handling and retries run on the
+ *       scheduler's small pool; the sender completes on its own. No lock is held while encoding, sending,
+ *       publishing a dead letter or scheduling, and each subscription has its own lock, so a slow or dead
+ *       sink fills only its own queue and slots: other subscriptions and the routing thread go on.</li>
+ *   <li><b>Best effort: what is lost, and counted.</b> Events refused by a full queue or a pause
+ *       ({@code dropped}); events given up without a dead-letter topic, or whose dead letter could not be
+ *       published ({@code failed}); and, when a subscription is closed on this node (it moved, or the
+ *       node stops), every event queued or in flight ({@code dropped}; a request already on the wire may
+ *       still arrive). Nothing is written anywhere: a durable subscription reads from a stream consumer
+ *       instead and stays behind on its cursor.</li>
+ *   <li><b>Seeing it.</b> {@link io.weft.broker.rules.SinkStatus} per subscription: attempts,
+ *       delivered, retried, failed, deadLettered, dropped, queued, in flight, the pause, the last status
+ *       and error, and the latency percentiles (first attempt to 2xx) of the delivered events, as a record
+ *       and as JSON; {@code statuses()} gives them all for {@code /metrics}.</li>
+ * </ul>
  */
 package io.weft.broker.rules;
