@@ -49,6 +49,8 @@ public final class Broker implements AutoCloseable {
     private HttpServer http;
     private volatile MeshNode mesh;
     private Streams streams;
+    private Rules rules;
+    private RuleRunner ruleRunner;
     private int meshPort;
 
     private final NodeTls tls;
@@ -84,6 +86,9 @@ public final class Broker implements AutoCloseable {
         mesh = new MeshNode(config, router, workers, System.currentTimeMillis(), tls);
         router.attach(mesh);
         streams = new Streams(config, router, mesh, metrics);
+        rules = new Rules(config, streams, mesh, new java.security.SecureRandom());
+        ruleRunner = new RuleRunner(config, rules, router);
+        streams.onSystemStreams(ruleRunner);
         int raftPort = streams.start(tls == null ? null : tls.raft());
         int low = (int) Math.max(32 * 1024, config.maxPendingBytes / 4);
         int high = (int) Math.max(64 * 1024, config.maxPendingBytes / 2);
@@ -236,6 +241,9 @@ public final class Broker implements AutoCloseable {
         if (path.equals("/v1/streams") || path.startsWith("/v1/streams/")) {
             return streams.request(method, path, query, body).thenApply(r -> Map.entry(r.status(), r.json()));
         }
+        if (path.equals(Rules.PATH) || path.startsWith(Rules.PATH + "/")) {
+            return rules.request(method, path, body).thenApply(r -> Map.entry(r.status(), r.json()));
+        }
         if (path.equals(Reloads.PATH)) {
             Streams.Response r = !method.equals("POST") ? Streams.Response.error(405, method + " not allowed on " + path
                     + ": POST reloads") : reloadResponse(reload("POST " + path));
@@ -354,6 +362,9 @@ public final class Broker implements AutoCloseable {
             }
             if (clientChannel != null) {
                 clientChannel.close().syncUninterruptibly();
+            }
+            if (ruleRunner != null) {
+                ruleRunner.close();
             }
             if (streams != null) {
                 streams.close();

@@ -228,7 +228,16 @@ public final class Router {
      * events through the mesh like any client subscription.
      */
     public Subscription subscribeInternal(String pattern, String queueGroup, InternalSubscriber handler) {
-        Subscription s = new Subscription(handler, pattern, queueGroup);
+        return subscribeInternal(pattern, queueGroup, null, handler);
+    }
+
+    /**
+     * As {@link #subscribeInternal(String, String, InternalSubscriber)}, for the events {@code filter} (a
+     * canonical filter text, or null for all) accepts: the filter joins the interest, so events it rejects
+     * stay where they were published.
+     */
+    public Subscription subscribeInternal(String pattern, String queueGroup, String filter, InternalSubscriber handler) {
+        Subscription s = new Subscription(handler, pattern, queueGroup, filter);
         internalSubs.incrementAndGet();
         subscribe(s);
         return s;

@@ -89,7 +89,13 @@ final class StreamApiRoute {
         if (parts.length == 2) {
             return switch (method) {
                 case "GET" -> new ListAll();
-                case "POST" -> new Create(JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body));
+                case "POST" -> {
+                    JsonNode c = JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body);
+                    yield StreamConfig.isSystem(c.path("name").asText(""))
+                            ? new Refused(400, "stream names starting with " + StreamConfig.SYSTEM_PREFIX
+                                    + " are the mesh's own")
+                            : new Create(c);
+                }
                 default -> new Refused(405, method + " not allowed on /v1/streams (use GET or POST)");
             };
         }

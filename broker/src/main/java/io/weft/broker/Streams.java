@@ -193,6 +193,30 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         }
     }
 
+    /**
+     * Told about the mesh's own streams ({@link StreamConfig#isSystem}) this node leads: the rules of its
+     * site are run by the leader of their stream.
+     */
+    interface SystemStreams {
+        /** This node became the leader of {@code c} (after its capture subscriptions). */
+        void leading(StreamConfig c);
+
+        /** This node no longer leads {@code stream} (or it was deleted). */
+        void notLeading(String stream);
+
+        /** A majority stored an entry of {@code stream}, which this node leads. */
+        void stored(String stream);
+
+        /** An operation this class does not know, sent to the leader of system stream {@code stream}. */
+        CompletableFuture<Response> op(String stream, JsonNode req);
+    }
+
+    private volatile SystemStreams system;
+
+    void onSystemStreams(SystemStreams listener) {
+        this.system = listener;
+    }
+
     /** The queue group of a stream's capture and API subscriptions: one leader takes each event. */
     private static final String GROUP_PREFIX = "_weft_stream_";
 
@@ -216,6 +240,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
             pushTicker.arm();
             LOG.info("leading stream {} ({})", c.name(), c.subjects());
         }
+        SystemStreams s = system;
+        if (s != null && StreamConfig.isSystem(c.name())) {
+            s.leading(c);
+        }
     }
 
     @Override
@@ -230,6 +258,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     }
 
     private void stopLeading(String name) {
+        SystemStreams s = system;
+        if (s != null && StreamConfig.isSystem(name)) {
+            s.notLeading(name);
+        }
         synchronized (led) {
             List<Subscription> subs = led.remove(name);
             if (subs != null) {
@@ -283,6 +315,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     @Override
     public void entryAcked(String stream, int events, long waitNanos, long commitNanos) {
         flushAcks();
+        SystemStreams s = system;
+        if (s != null && StreamConfig.isSystem(stream)) {
+            s.stored(stream);
+        }
         metrics.streamEntry(stream, events, waitNanos, commitNanos);
     }
 
@@ -399,6 +435,10 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 });
             }
             default:
+                SystemStreams s = system;
+                if (s != null && StreamConfig.isSystem(stream)) {
+                    return s.op(stream, req);
+                }
                 return done(400, Map.of("error", "unknown stream operation '" + op + "'"));
         }
     }
@@ -587,6 +627,33 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                         + CREATE_TIMEOUT_MILLIS / 1000 + " s: meshctl stream ls tells whether it exists now",
                 () -> Response.error(503, "no node of site " + c.site() + " takes stream creation (is it reachable,"
                         + " and does it run this version?)"));
+    }
+
+    /**
+     * Creates one of the mesh's own streams ({@link StreamConfig#isSystem}) unless it exists: here when it
+     * belongs to this node's site, else by a node of its site. Completes with 201 (created), 409 (it
+     * existed) or an error; never exceptionally.
+     */
+    CompletableFuture<Response> ensureSystem(StreamConfig c) {
+        if (c.site().equals(config.site)) {
+            return createHere(c);
+        }
+        ObjectNode j = JSON.createObjectNode().put("name", c.name()).put("replicas", c.replicas()).put("site", c.site());
+        c.subjects().forEach(j.putArray("subjects")::add);
+        return ask(CREATE_PREFIX + c.site(), jsonBytes(j), CREATE_TIMEOUT_MILLIS,
+                () -> "site " + c.site() + " did not answer the creation of " + c.name() + " in time",
+                () -> Response.error(503, "no node of site " + c.site() + " takes stream creation"));
+    }
+
+    /** The live nodes of {@code site} with a raft address, this node included. */
+    int liveRaftNodes(String site) {
+        int n = 0;
+        for (NodeInfo i : mesh.nodes()) {
+            if (i.site().equals(site) && !i.raftAddress().isEmpty() && (i.name().equals(config.node) || mesh.isLive(i.name()))) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** A creation forwarded from a node of another site: done here, answered to its inbox. */

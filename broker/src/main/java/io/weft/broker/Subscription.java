@@ -40,11 +40,16 @@ public final class Subscription {
     }
 
     Subscription(InternalSubscriber internal, String pattern, String queueGroup) {
+        this(internal, pattern, queueGroup, null);
+    }
+
+    /** An internal subscription that takes only the events {@code filter} (a canonical filter text, or null) accepts. */
+    Subscription(InternalSubscriber internal, String pattern, String queueGroup, String filter) {
         this.session = null;
         this.sid = 0;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
-        this.filter = null;
+        this.filter = filter;
         this.internal = internal;
         this.withheld = null;
     }

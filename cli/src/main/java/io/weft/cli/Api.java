@@ -59,6 +59,9 @@ final class Api {
                 if (n.hasNonNull("error")) {
                     return n.get("error").asText();
                 }
+                if (n.hasNonNull("detail")) { // problem+json (the subscriptions API): the detail names the field
+                    return n.get("detail").asText();
+                }
             } catch (java.io.IOException e) {
                 // not JSON: show it as it is
             }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = Meshctl.Version.class,
         description = "Command line for the Weft event mesh.",
         subcommands = {PubCommand.class, SubCommand.class, StatusCommand.class, CheckCommand.class, InterestCommand.class, BenchCommand.class,
-                StreamCommand.class, ConsumerCommand.class, PkiCommand.class, SecurityCommand.class,
+                StreamCommand.class, ConsumerCommand.class, SubscriptionCommand.class, ApplyCommand.class, PkiCommand.class, SecurityCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Meshctl implements Runnable {
     @CommandLine.Spec

@@ -59,6 +59,47 @@ class MeshctlTest {
         return lines;
     }
 
+    /** apply creates what a file declares, a second apply changes nothing, --prune removes what the file dropped. */
+    @Test
+    void applyIsIdempotentAndPrunes() throws Exception {
+        Path file = dir.resolve("rules.yaml");
+        java.nio.file.Files.writeString(file, String.join("\n",
+                "kind: Stream", "name: orders", "subjects: [\"orders.>\"]", "---",
+                "kind: Subscription", "name: big-orders", "sink: http://127.0.0.1:9/hook", "topic: orders.>",
+                "filters:", "  - sql: amount > 100", "delivery:", "  deadLetterTopic: orders.dead", "---",
+                "kind: Subscription", "name: audit", "sink: http://127.0.0.1:9/audit", ""));
+        assertEquals(0, Meshctl.run("apply", "-s", server, "-f", file.toString()), err.toString(StandardCharsets.UTF_8));
+        assertEquals(List.of("stream orders created", "subscription big-orders created", "subscription audit created",
+                "3 change(s)"), outLines());
+        out.reset();
+        assertEquals(0, Meshctl.run("apply", "-s", server, "-f", file.toString()));
+        assertEquals(List.of("stream orders unchanged", "subscription big-orders unchanged",
+                "subscription audit unchanged", "nothing to change"), outLines());
+        out.reset();
+        // the file drops "audit" and changes big-orders' filter; a subscription made by hand is pruned too
+        assertEquals(0, Meshctl.run("subscription", "create", "-s", server, "--sink", "http://127.0.0.1:9/x", "--topic", "x.>"));
+        String handMade = outLines().get(0).replace("created subscription ", "");
+        out.reset();
+        java.nio.file.Files.writeString(file, String.join("\n",
+                "kind: Subscription", "name: big-orders", "sink: http://127.0.0.1:9/hook", "topic: orders.>",
+                "filters:", "  - sql: amount > 500", ""));
+        assertEquals(0, Meshctl.run("apply", "-s", server, "-f", file.toString(), "--prune"), err.toString(StandardCharsets.UTF_8));
+        List<String> lines = outLines();
+        assertEquals("subscription big-orders updated", lines.get(0));
+        assertTrue(lines.contains("subscription audit deleted (pruned)"), lines.toString());
+        assertTrue(lines.contains("subscription " + handMade + " deleted (pruned)"), lines.toString());
+        out.reset();
+        assertEquals(0, Meshctl.run("subscription", "ls", "-s", server, "--json"));
+        JsonNode all = Cli.JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        assertEquals(1, all.size(), all.toString());
+        assertEquals("amount > 500", all.get(0).path("filters").get(0).path("sql").asText());
+        // an invalid filter is refused, naming the field and the position
+        err.reset();
+        assertEquals(1, Meshctl.run("subscription", "create", "-s", server, "--sink", "http://127.0.0.1:9/x", "--filter", "amount >"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("filters[0].sql: expected an expression at position 8"),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
     @Test
     void subPrintsWhatPubPublishesAsJsonCloudEvents() throws Exception {
         int[] subExit = {-1};

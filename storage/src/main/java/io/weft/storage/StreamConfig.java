@@ -30,6 +30,14 @@ public record StreamConfig(String name, List<String> subjects, int replicas, Str
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_NAME_LENGTH + "}");
 
+    /** Names of the mesh's own streams (e.g. the rules of a site) start with this; only they may capture {@code _weft.} topics. */
+    public static final String SYSTEM_PREFIX = "_weft_";
+
+    /** Whether {@code name} is one of the mesh's own streams, which users cannot create. */
+    public static boolean isSystem(String name) {
+        return name != null && name.startsWith(SYSTEM_PREFIX);
+    }
+
     /** True when {@code name} is a valid stream name: 1-64 letters, digits, '-' or '_'. */
     public static boolean validName(String name) {
         return name != null && NAME.matcher(name).matches();
@@ -51,7 +59,7 @@ public record StreamConfig(String name, List<String> subjects, int replicas, Str
             } catch (InvalidTopicException e) {
                 throw new InvalidStreamConfigException("subjects[" + i + "]", e.getMessage());
             }
-            if (Topics.isInternal(subjects.get(i))) {
+            if (Topics.isInternal(subjects.get(i)) && !isSystem(name)) {
                 throw new InvalidStreamConfigException("subjects[" + i + "]", "'" + Topics.printable(subjects.get(i))
                         + "': topics under '" + Topics.INTERNAL_TOKEN + ".' are the mesh's own and cannot be captured");
             }

@@ -39,6 +39,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private static final String TOPICS_PREFIX = "/v1/topics/";
     private static final String TOPICS_SUFFIX = "/events";
     static final String STREAMS = "/v1/streams";
+    static final String SUBSCRIPTIONS = "/v1/subscriptions";
     private static final String STREAMS_METHODS = "GET, POST, DELETE";
     /** The query parameter of the events endpoints asking for a durable publish, and its only value. */
     static final String ACK = "ack";
@@ -209,6 +210,10 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                     requireAdmin(perms, path);
                     return streams(method, request);
                 }
+                if (path.equals(SUBSCRIPTIONS) || path.startsWith(SUBSCRIPTIONS + "/")) {
+                    requireAdmin(perms, path);
+                    return subscriptions(method, request, path);
+                }
                 java.util.function.Supplier<Object> view = views.get(path);
                 if (view != null) {
                     allow(method, HttpMethod.GET, path);
@@ -251,6 +256,36 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                     + EventRules.printable(String.join(",", ack)) + "'");
         }
         return events.publishDurable(request, pathTopic, denied);
+    }
+
+    /**
+     * {@code /v1/subscriptions...} (the CloudEvents Subscriptions API): passed through to the node's admin API;
+     * errors are problem+json, a creation answers 201 with the new resource's Location.
+     */
+    private CompletableFuture<FullHttpResponse> subscriptions(HttpMethod method, FullHttpRequest request, String path) {
+        if (method.equals(HttpMethod.OPTIONS)) {
+            FullHttpResponse r = HttpResponses.bytes(HttpResponseStatus.OK, HttpResponses.JSON, new byte[0]);
+            r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.ALLOW,
+                    path.equals(SUBSCRIPTIONS) ? "GET, POST, OPTIONS" : "GET, PUT, DELETE, OPTIONS");
+            return done(r);
+        }
+        byte[] body = ByteBufUtil.getBytes(request.content());
+        return streams.request(method.name(), request.uri(), body).thenApply(r -> {
+            byte[] json = r.getValue() == null ? new byte[0] : r.getValue();
+            FullHttpResponse out = HttpResponses.bytes(HttpResponseStatus.valueOf(r.getKey()),
+                    r.getKey() >= 400 ? HttpResponses.PROBLEM_JSON : HttpResponses.JSON, json);
+            if (r.getKey() == 201) {
+                try {
+                    String id = Json.MAPPER.readTree(json).path("id").asText("");
+                    if (!id.isEmpty()) {
+                        out.headers().set(io.netty.handler.codec.http.HttpHeaderNames.LOCATION, SUBSCRIPTIONS + "/" + id);
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return out;
+        });
     }
 
     /** {@code /v1/streams...}: passed through to the stream API with the raw URI and the JSON body. */

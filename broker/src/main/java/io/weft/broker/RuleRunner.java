@@ -1,0 +1,245 @@
+package io.weft.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cloudevents.CloudEvent;
+import io.netty.buffer.ByteBuf;
+import io.weft.broker.rules.JdkHttpSender;
+import io.weft.broker.rules.Scheduler;
+import io.weft.broker.rules.SinkDispatcher;
+import io.weft.broker.rules.SinkTarget;
+import io.weft.broker.rules.SubscriptionSpec;
+import io.weft.protocol.EventCodec;
+import io.weft.storage.StreamConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the deliveries of this node's site while this node leads the site's rules stream: one internal
+ * subscription per rule (its topic pattern, with the rule's filter, which joins the interest gossip), whose
+ * events go to a {@link SinkDispatcher}. After every stored change of the rules the running set is brought in
+ * line with the stream (new rules opened, changed ones reopened, deleted ones closed); when leadership moves,
+ * everything here stops and the new leader starts from the stream. Best-effort: what was queued or in flight
+ * on a leader that died is lost, and counted there while it could.
+ */
+final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RuleRunner.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final MeshdConfig config;
+    private final Rules rules;
+    private final Router router;
+    private final String stream;
+    /** One thread: reconciles and leadership changes, in order. */
+    private final ScheduledExecutorService control;
+    /** The dispatcher's threads: attempts, results and retries. */
+    private final ScheduledExecutorService delivery;
+    /** Made at the first rule this node runs: a node that runs none has no HTTP client and no sink threads. */
+    private volatile JdkHttpSender sender;
+    private volatile SinkDispatcher dispatcher;
+    /** The rules running here, by id, with their subscriptions; touched on {@link #control} only. */
+    private final Map<String, Running> running = new HashMap<>();
+    private volatile boolean leading;
+    private boolean reconcileQueued;
+
+    private record Running(SubscriptionSpec spec, Subscription subscription) {
+    }
+
+    RuleRunner(MeshdConfig config, Rules rules, Router router) {
+        this.config = config;
+        this.rules = rules;
+        this.router = router;
+        this.stream = Rules.stream(config.site);
+        this.control = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-rules"));
+        this.delivery = new ScheduledThreadPoolExecutor(2, r -> daemon(r, "weft-sinks"));
+    }
+
+    /** The dispatcher, made on first use (on {@link #control}). */
+    private SinkDispatcher dispatcher() {
+        if (dispatcher == null) {
+            sender = new JdkHttpSender();
+            dispatcher = new SinkDispatcher(sender, Scheduler.of(delivery), java.time.InstantSource.system(),
+                    new java.util.SplittableRandom(), (topic, event) -> router.publish(topic, event));
+        }
+        return dispatcher;
+    }
+
+    @Override
+    public void leading(StreamConfig c) {
+        if (!c.name().equals(stream)) {
+            return;
+        }
+        leading = true;
+        LOG.info("running the rules of site {} (leader of {})", config.site, stream);
+        reconcileSoon();
+    }
+
+    @Override
+    public void notLeading(String name) {
+        if (!name.equals(stream)) {
+            return;
+        }
+        leading = false;
+        run(this::stopAll);
+    }
+
+    /** Runs {@code task} on the control thread; after {@link #close} there is nothing left to do. */
+    private void run(Runnable task) {
+        try {
+            control.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // closing: close() stops everything itself
+        }
+    }
+
+    @Override
+    public void stored(String name) {
+        if (name.equals(stream) && leading) {
+            reconcileSoon();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Streams.Response> op(String name, JsonNode req) {
+        if (!req.path("op").asText().equals("rule-status")) {
+            return CompletableFuture.completedFuture(Rules.problem(400, "bad-request", "Bad request",
+                    "unknown operation '" + req.path("op").asText() + "' on " + name, null));
+        }
+        String id = req.path("id").asText();
+        return CompletableFuture.supplyAsync(() -> {
+            ObjectNode doc = JSON.createObjectNode().put("id", id).put("node", config.node).put("site", config.site);
+            SinkDispatcher d = dispatcher;
+            var status = d == null ? java.util.Optional.<io.weft.broker.rules.SinkStatus>empty() : d.status(id);
+            doc.put("running", status.isPresent());
+            status.ifPresent(s -> doc.set("delivery", s.toJson()));
+            return new Streams.Response(200, bytes(doc));
+        }, control);
+    }
+
+    /** Queues one reconcile (several stored changes in a row make one). */
+    private void reconcileSoon() {
+        run(() -> {
+            if (reconcileQueued) {
+                return;
+            }
+            reconcileQueued = true;
+            control.schedule(this::reconcile, 20, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    private void reconcile() {
+        reconcileQueued = false;
+        if (!leading) {
+            stopAll();
+            return;
+        }
+        rules.read(config.site).whenCompleteAsync((specs, e) -> {
+            if (e != null) {
+                LOG.warn("cannot read the rules of site {}: {}", config.site, e.toString());
+                control.schedule(this::reconcileSoon, 1, TimeUnit.SECONDS);
+                return;
+            }
+            if (!leading) {
+                stopAll();
+                return;
+            }
+            for (String id : List.copyOf(running.keySet())) {
+                SubscriptionSpec now = specs.get(id);
+                if (now == null || !now.equals(running.get(id).spec())) {
+                    stop(id);
+                }
+            }
+            for (SubscriptionSpec s : specs.values()) {
+                if (!running.containsKey(s.id())) {
+                    start(s);
+                }
+            }
+        }, control);
+    }
+
+    private void start(SubscriptionSpec s) {
+        try {
+            dispatcher().open(new SinkTarget(s.id(), s.sink(), s.protocolSettings(), s.credentialHeaders(), s.delivery(),
+                    s.transform(), s.ordered(), s.concurrency(), SinkTarget.DEFAULT_QUEUE_CAPACITY));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot run subscription {}: {}", s.id(), e.getMessage());
+            return;
+        }
+        String filter = s.routingFilter().isAcceptAll() ? null : s.routingFilter().canonical();
+        String id = s.id();
+        Subscription sub = router.subscribeInternal(s.topic(), null, filter, (topic, pubBody, replyTo) -> offer(id, pubBody));
+        running.put(id, new Running(s, sub));
+        LOG.info("subscription {} runs here: {} -> {}", id, s.topic(), s.sink());
+    }
+
+    /** On the routing thread: decode the event and hand it to the dispatcher (which never blocks). */
+    private void offer(String id, ByteBuf pubBody) {
+        ByteBuf event = pubBody.duplicate();
+        event.skipBytes(2 + event.getUnsignedShort(event.readerIndex()));
+        CloudEvent e;
+        try {
+            e = EventCodec.decode(event);
+        } catch (RuntimeException x) {
+            LOG.debug("subscription {}: undecodable event: {}", id, x.toString());
+            return;
+        }
+        dispatcher.offer(id, e); // made before the subscription that calls this
+    }
+
+    private void stop(String id) {
+        Running r = running.remove(id);
+        if (r != null) {
+            router.unsubscribe(r.subscription());
+            dispatcher().close(id);
+            LOG.info("subscription {} stopped here", id);
+        }
+    }
+
+    private void stopAll() {
+        for (String id : List.copyOf(running.keySet())) {
+            stop(id);
+        }
+    }
+
+    @Override
+    public void close() {
+        leading = false;
+        run(this::stopAll);
+        control.shutdown();
+        try {
+            control.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (dispatcher != null) {
+            dispatcher.close();
+            sender.close();
+        }
+        delivery.shutdownNow();
+    }
+
+    private static byte[] bytes(JsonNode n) {
+        try {
+            return JSON.writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

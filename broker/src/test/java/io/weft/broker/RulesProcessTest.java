@@ -1,0 +1,293 @@
+package io.weft.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.weft.client.ClientOptions;
+import io.weft.client.MeshClient;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Rules over real meshd processes (a 3-node site "cloud" and a 1-node site "onprem") and real HTTP receivers
+ * (the JDK's HttpServer): created on one site's node for the other site, listed everywhere, filtered where the
+ * events are published, delivered in binary mode, retried through 503s, dead-lettered on 400, deleted.
+ */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+class RulesProcessTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    static Path dir;
+    static MeshProcesses mesh;
+
+    /** A receiver: counts deliveries per ce-id; answers what {@code status} says for each request. */
+    static final class Receiver implements AutoCloseable {
+        final HttpServer server;
+        final Map<String, AtomicInteger> byId = new ConcurrentHashMap<>();
+        final Map<String, String> contentTypes = new ConcurrentHashMap<>();
+        final AtomicInteger requests = new AtomicInteger();
+        volatile IntSupplier status = () -> 200;
+
+        Receiver() throws IOException {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.createContext("/", ex -> {
+                requests.incrementAndGet();
+                byte[] body = ex.getRequestBody().readAllBytes();
+                int code = status.getAsInt();
+                String id = ex.getRequestHeaders().getFirst("ce-id");
+                if (code / 100 == 2 && id != null) {
+                    byId.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+                    contentTypes.put(id, String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")) + " "
+                            + new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                }
+                ex.sendResponseHeaders(code, -1);
+                ex.close();
+            });
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    @BeforeAll
+    static void startMesh() throws Exception {
+        mesh = new MeshProcesses(dir);
+        mesh.start("cloud-1", "cloud", List.of());
+        mesh.start("onprem-1", "onprem", List.of(mesh.node("cloud-1").mesh()));
+        List<String> seeds = List.of(mesh.node("cloud-1").mesh(), mesh.node("onprem-1").mesh());
+        mesh.start("cloud-2", "cloud", seeds);
+        mesh.start("cloud-3", "cloud", seeds);
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            Await.until(WAIT, () -> mesh.ready(n.name) && mesh.get(n.name, "/v1/nodes").path("nodes").size() == 4,
+                    () -> n.name + " not ready: " + mesh.get(n.name, "/v1/nodes"));
+        }
+    }
+
+    @AfterAll
+    static void stopMesh() {
+        if (mesh != null) {
+            mesh.close();
+        }
+    }
+
+    private static HttpResponse<String> send(String node, String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.node(node).httpPort + path))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json");
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static MeshClient client(String node) {
+        return MeshClient.connect(ClientOptions.builder().servers(mesh.node(node).client()).discover(false).build());
+    }
+
+    private static io.cloudevents.CloudEvent order(String id, int amount) {
+        return CloudEventBuilder.v1().withId(id).withSource(URI.create("/shop")).withType("com.example.order.created")
+                .withExtension("amount", amount).withDataContentType("application/json")
+                .withData(("{\"amount\":" + amount + "}").getBytes()).build();
+    }
+
+    /** Waits until the rule runs (its interest has reached {@code publisher}), by publishing probes it accepts. */
+    private static void awaitRunning(String id, String node) {
+        Await.until(WAIT, () -> {
+            JsonNode s;
+            try {
+                s = JSON.readTree(send(node, "GET", "/v1/subscriptions/" + id + "/status", null).body());
+            } catch (Exception e) {
+                return false;
+            }
+            return s.path("running").asBoolean(false);
+        }, () -> "subscription " + id + " does not run");
+    }
+
+    @Test
+    void aFilteredRuleCreatedOnOneSiteRunsOnTheOtherAndDeliversExactlyWhatItAccepts() throws Exception {
+        try (Receiver sink = new Receiver(); MeshClient pub = client("onprem-1")) {
+            String body = "{\"protocol\":\"HTTP\",\"sink\":\"" + sink.url() + "\",\"site\":\"cloud\",\"topic\":\"orders.>\","
+                    + "\"types\":[\"com.example.order.created\"],\"filters\":[{\"sql\":\"amount > 100\"}]}";
+            HttpResponse<String> created = send("onprem-1", "POST", "/v1/subscriptions", body);
+            assertEquals(201, created.statusCode(), created.body());
+            JsonNode spec = JSON.readTree(created.body());
+            String id = spec.path("id").asText();
+            assertEquals("/v1/subscriptions/" + id, created.headers().firstValue("Location").orElse(null));
+            assertEquals("best-effort", spec.path("mode").asText());
+            // every node lists it, on either site
+            for (String n : List.of("cloud-2", "onprem-1")) {
+                JsonNode all = JSON.readTree(send(n, "GET", "/v1/subscriptions", null).body());
+                assertTrue(all.toString().contains(id), n + ": " + all);
+            }
+            awaitRunning(id, "onprem-1");
+            Await.until(WAIT, () -> mesh.get("onprem-1", "/v1/interest").toString().contains("amount > 100"),
+                    () -> "onprem-1 does not see the rule's filter: " + mesh.get("onprem-1", "/v1/interest"));
+            long filteredBefore = mesh.get("onprem-1", "/v1/links").path("sentBySite").path("cloud").path("filtered").asLong(0);
+            int n = 100;
+            for (int i = 0; i < n; i++) {
+                pub.publish("orders.eu", order("r" + i, i * 3));
+            }
+            pub.flush(WAIT);
+            long want = java.util.stream.IntStream.range(0, n).filter(i -> i * 3 > 100).count();
+            Await.until(WAIT, () -> sink.byId.size() == want, () -> sink.byId.size() + " of " + want);
+            for (int i = 0; i < n; i++) {
+                assertEquals(i * 3 > 100, sink.byId.containsKey("r" + i), "r" + i);
+            }
+            assertTrue(sink.byId.values().stream().allMatch(c -> c.get() == 1), "duplicates: " + sink.byId);
+            assertTrue(sink.contentTypes.get("r50").startsWith("application/json {\"amount\":150}"),
+                    "binary mode: the data is the body: " + sink.contentTypes.get("r50"));
+            long filtered = mesh.get("onprem-1", "/v1/links").path("sentBySite").path("cloud").path("filtered").asLong(0);
+            assertEquals(n - want, filtered - filteredBefore, "events the rule's filter rejects stay on onprem");
+            JsonNode status = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null).body());
+            assertEquals(want, status.path("delivery").path("delivered").asLong(), status.toString());
+
+            HttpResponse<String> deleted = send("cloud-3", "DELETE", "/v1/subscriptions/" + id, null);
+            assertEquals(200, deleted.statusCode(), deleted.body());
+            assertEquals(404, send("onprem-1", "GET", "/v1/subscriptions/" + id, null).statusCode());
+        }
+    }
+
+    @Test
+    void aSinkThatAnswers503RecoversWithEveryEventAndA400DeadLetters() throws Exception {
+        try (Receiver flaky = new Receiver(); Receiver refusing = new Receiver(); MeshClient pub = client("cloud-2");
+             MeshClient dlq = client("cloud-3")) {
+            AtomicInteger calls = new AtomicInteger();
+            flaky.status = () -> calls.incrementAndGet() <= 5 ? 503 : 200;
+            refusing.status = () -> 400;
+            String delivery = "\"delivery\":{\"retry\":5,\"backoffDelay\":\"PT0.05S\",\"backoffMax\":\"PT0.2S\","
+                    + "\"deadLetterTopic\":\"dead.orders\"}";
+            String a = JSON.readTree(send("cloud-1", "POST", "/v1/subscriptions", "{\"protocol\":\"HTTP\",\"sink\":\""
+                    + flaky.url() + "\",\"topic\":\"flaky.>\"," + delivery + "}").body()).path("id").asText();
+            String b = JSON.readTree(send("cloud-1", "POST", "/v1/subscriptions", "{\"protocol\":\"HTTP\",\"sink\":\""
+                    + refusing.url() + "\",\"topic\":\"refused.>\"," + delivery + "}").body()).path("id").asText();
+            Map<String, io.cloudevents.CloudEvent> dead = new ConcurrentHashMap<>();
+            dlq.subscribe("dead.orders", m -> dead.put(m.event().getId(), m.event())).confirmed().get(10, TimeUnit.SECONDS);
+            awaitRunning(a, "cloud-2");
+            awaitRunning(b, "cloud-2");
+            Await.until(WAIT, () -> {
+                String i = mesh.get("cloud-2", "/v1/interest").toString();
+                return i.contains("\"flaky.>\"") && i.contains("\"refused.>\"");
+            }, () -> "cloud-2 interest: " + mesh.get("cloud-2", "/v1/interest"));
+            for (int i = 0; i < 20; i++) {
+                pub.publish("flaky.x", order("f" + i, i));
+                pub.publish("refused.x", order("x" + i, i));
+            }
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> flaky.byId.size() == 20 && dead.size() == 20,
+                    () -> "delivered " + flaky.byId.size() + ", dead-lettered " + dead.size());
+            assertTrue(flaky.byId.values().stream().allMatch(c -> c.get() == 1), "a 503 is not a success: " + flaky.byId);
+            assertTrue(refusing.byId.isEmpty());
+            io.cloudevents.CloudEvent d = dead.get("x7");
+            assertNotNull(d, dead.keySet().toString());
+            assertEquals(b, String.valueOf(d.getExtension("weftsubscription")));
+            assertEquals("400", String.valueOf(d.getExtension("weftstatus")));
+            assertEquals(1, ((Number) d.getExtension("weftattempts")).intValue(), "a 400 is not retried");
+            JsonNode st = JSON.readTree(send("cloud-3", "GET", "/v1/subscriptions/" + a + "/status", null).body());
+            assertTrue(st.path("delivery").path("retried").asLong() >= 5, st.toString());
+            for (String id : List.of(a, b)) {
+                assertEquals(200, send("cloud-1", "DELETE", "/v1/subscriptions/" + id, null).statusCode());
+            }
+        }
+    }
+
+    /**
+     * The runner (the leader of the site's rules stream) is killed: another node of the site runs the rule
+     * within seconds, from the stored rules, and delivers what is published after that.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: it kills a node
+    void whenTheRunnerIsKilledAnotherNodeOfItsSiteTakesOver() throws Exception {
+        try (Receiver sink = new Receiver(); MeshClient pub = client("onprem-1")) {
+            String id = JSON.readTree(send("onprem-1", "POST", "/v1/subscriptions", "{\"protocol\":\"HTTP\",\"sink\":\""
+                    + sink.url() + "\",\"site\":\"cloud\",\"topic\":\"failover.>\"}").body()).path("id").asText();
+            awaitRunning(id, "onprem-1");
+            String runner = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null).body())
+                    .path("node").asText();
+            assertTrue(runner.startsWith("cloud-"), runner);
+            Await.until(WAIT, () -> mesh.get("onprem-1", "/v1/interest").toString().contains("\"failover.>\""),
+                    () -> "no interest in failover.> on onprem-1");
+            pub.publish("failover.a", order("before", 1));
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> sink.byId.containsKey("before"), () -> "nothing delivered before the kill");
+
+            mesh.kill9(runner);
+            long killedAt = System.nanoTime();
+            Await.until(WAIT, () -> {
+                try {
+                    JsonNode st = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null).body());
+                    return st.path("running").asBoolean() && !st.path("node").asText().equals(runner);
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "no other node runs " + id + " after " + runner + " died");
+            long takeoverMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+            System.out.println("rule runner " + runner + " killed: another node ran the rule after " + takeoverMillis + " ms");
+            // events published from now on reach the sink (probes until the new runner's interest is everywhere)
+            AtomicInteger probe = new AtomicInteger();
+            Await.until(WAIT, () -> {
+                pub.publish("failover.b", order("after" + probe.incrementAndGet(), 2));
+                try {
+                    pub.flush(WAIT);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+                return sink.byId.keySet().stream().anyMatch(k -> k.startsWith("after"));
+            }, () -> "nothing delivered after the takeover");
+            assertEquals(1, sink.byId.get("before").get(), "the event before the kill came once");
+            assertEquals(200, send("onprem-1", "DELETE", "/v1/subscriptions/" + id, null).statusCode());
+        }
+    }
+
+    @Test
+    void badInputIsAProblemNamingTheField() throws Exception {
+        Map<String, String> cases = Map.of(
+                "{\"protocol\":\"HTTP\"}", "sink",
+                "{\"protocol\":\"MQTT3\",\"sink\":\"http://127.0.0.1:1/\"}", "protocol",
+                "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"filters\":[{\"sql\":\"amount >\"}]}",
+                "filters[0].sql",
+                "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"delivery\":{\"backoffDelay\":\"P5\"}}",
+                "delivery.backoffDelay",
+                "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"mode\":\"durable\"}", "mode");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HttpResponse<String> r = send("cloud-1", "POST", "/v1/subscriptions", c.getKey());
+            assertEquals(400, r.statusCode(), c.getKey() + " -> " + r.body());
+            assertEquals("application/problem+json", r.headers().firstValue("Content-Type").orElse(""));
+            JsonNode p = JSON.readTree(r.body());
+            assertEquals(c.getValue(), p.path("field").asText(), r.body());
+            assertFalse(p.path("detail").asText().isEmpty(), r.body());
+        }
+        assertEquals(404, send("cloud-1", "GET", "/v1/subscriptions/nosuchrule", null).statusCode());
+    }
+}
