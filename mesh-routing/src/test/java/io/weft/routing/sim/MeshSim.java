@@ -1,6 +1,7 @@
 package io.weft.routing.sim;
 
 import io.weft.protocol.Topics;
+import io.weft.routing.FilterVerdicts;
 import io.weft.routing.InterestEngine;
 import io.weft.routing.InterestEntry;
 import io.weft.routing.InterestSnapshot;
@@ -9,6 +10,7 @@ import io.weft.routing.NodeId;
 import io.weft.routing.Origin;
 import io.weft.routing.Outgoing;
 import io.weft.routing.RouteDecision;
+import io.weft.routing.filter.Attributes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -32,10 +34,19 @@ import java.util.TreeSet;
  * events published and checked for at-most-once delivery), then faults stop and the mesh runs
  * until it is quiescent (no interest repair traffic for three gossip intervals, no membership
  * news, every node ready), within a bound. Then it checks that (a) every node's view of every
- * site peer and of every remote site's aggregate equals the ground truth, (b) events published
- * from random nodes and routed hop by hop with {@link InterestEngine#route} reach exactly the
- * matching subscribers, once, and each matched queue group exactly one member, with the preferred
- * placement, and (c) no event crosses a link whose receiver has no matching interest.
+ * site peer and of every remote site's aggregate equals the ground truth, and the digests agree,
+ * (b) events published from random nodes and routed hop by hop with {@link InterestEngine#route}
+ * reach exactly the matching subscribers, once, and each matched queue group exactly one member,
+ * with the preferred placement, and (c) no event crosses a link unless someone downstream wants
+ * it, and the nodes it reaches are exactly those an oracle computes from the ground truth.
+ *
+ * <p>Filters ({@link Scenario#filteredPercent()}): plain subscriptions may carry a filter of
+ * {@link SimFilters} and events carry attributes ({@link SimEvent}). Each node routes as the broker
+ * does: one {@link FilterVerdicts} per event, shared by its local subscribers and its links, skips a
+ * destination of the decision's route or gateway conditions when none of its filters accepts the
+ * event, and delivers to a local subscriber only when its filter accepts it. The oracle decides
+ * "wants" with the reference predicates of {@link SimFilters}, and computes again with filters
+ * ignored what routing on patterns alone would send, to report the link crossings filters saved.
  *
  * <p>Everything random comes from the seed: the same seed replays the same run.
  */
@@ -65,16 +76,41 @@ final class MeshSim {
      * @param maxOutboxPerPeer  the engines' {@link InterestEngine.Config#maxOutboxPerPeer()}
      * @param drainEveryTicks   how often a node's outbox is drained: 0 after every input (a prompt
      *                          adapter), n every n-th tick only (a slow one: outboxes fill up)
+     * @param filteredPercent   share of plain subscriptions that carry a filter of {@link SimFilters},
+     *                          0..100 (queue groups never do: the broker refuses it). At 0 the run
+     *                          draws no filters, so older seeds replay as they did
      */
     record Scenario(String name, int sites, int nodesPerSite, long faultNanos, double lossDuringFaults,
                     double lossAfterFaults, int churnOpsPerTick, int crashes, int partitions,
                     int eventsDuringFaults, int eventsAfter, long maxConvergeNanos, int maxDeltaEntries,
-                    int maxOutboxPerPeer, int drainEveryTicks) {
+                    int maxOutboxPerPeer, int drainEveryTicks, int filteredPercent) {
+        Scenario {
+            if (filteredPercent < 0 || filteredPercent > 100) {
+                throw new IllegalArgumentException("filteredPercent must be 0..100, got " + filteredPercent);
+            }
+        }
+
+        Scenario(String name, int sites, int nodesPerSite, long faultNanos, double lossDuringFaults,
+                 double lossAfterFaults, int churnOpsPerTick, int crashes, int partitions,
+                 int eventsDuringFaults, int eventsAfter, long maxConvergeNanos, int maxDeltaEntries,
+                 int maxOutboxPerPeer, int drainEveryTicks) {
+            this(name, sites, nodesPerSite, faultNanos, lossDuringFaults, lossAfterFaults, churnOpsPerTick, crashes,
+                    partitions, eventsDuringFaults, eventsAfter, maxConvergeNanos, maxDeltaEntries, maxOutboxPerPeer,
+                    drainEveryTicks, 0);
+        }
+
         Scenario(String name, int sites, int nodesPerSite, long faultNanos, double lossDuringFaults,
                  double lossAfterFaults, int churnOpsPerTick, int crashes, int partitions,
                  int eventsDuringFaults, int eventsAfter, long maxConvergeNanos) {
             this(name, sites, nodesPerSite, faultNanos, lossDuringFaults, lossAfterFaults, churnOpsPerTick, crashes,
                     partitions, eventsDuringFaults, eventsAfter, maxConvergeNanos, 16, 4096, 0);
+        }
+
+        /** The same scenario, with {@code percent} of the plain subscriptions filtered. */
+        Scenario withFilters(int percent) {
+            return new Scenario(name, sites, nodesPerSite, faultNanos, lossDuringFaults, lossAfterFaults,
+                    churnOpsPerTick, crashes, partitions, eventsDuringFaults, eventsAfter, maxConvergeNanos,
+                    maxDeltaEntries, maxOutboxPerPeer, drainEveryTicks, percent);
         }
     }
 
@@ -103,6 +139,8 @@ final class MeshSim {
     private final long seed;
     private final Scenario sc;
     private final SplittableRandom rnd;
+    /** Event attributes come from their own generator, so that they leave the other draws unchanged. */
+    private final SplittableRandom eventRnd;
     private final SimNetwork net;
     private final List<SimNode> nodes = new ArrayList<>();
     private final Map<String, SimNode> byName = new HashMap<>();
@@ -125,6 +163,7 @@ final class MeshSim {
     private final Map<String, Long> noLinkByType = new TreeMap<>();
     private long eventsChecked;
     private long forwardsChecked;
+    private final Counts counts = new Counts();
     private long convergedAtNanos;
     private int crashes;
     private long tickCount;
@@ -137,6 +176,7 @@ final class MeshSim {
         this.seed = seed;
         this.sc = sc;
         this.rnd = new SplittableRandom(seed);
+        this.eventRnd = new SplittableRandom(seed ^ 0x5eed_f11e_7e4dL);
         this.net = new SimNetwork(sc.sites() * sc.nodesPerSite(), rnd.split(), MS, 10 * MS, 0.03, 60 * MS);
         this.side = new int[sc.sites()];
         buildTopicUniverse();
@@ -187,7 +227,8 @@ final class MeshSim {
                         + "%d events checked (%d forwards), messages %s, dropped %d (no link %d), %d ms wall, %d ms cpu",
                 sc.name(), seed, sc.sites(), sc.nodesPerSite(), sc.faultNanos() / MS, churnOps, crashes, partitions,
                 convergedAtNanos / MS,
-                eventsChecked, forwardsChecked, sentByType, dropped, noLink, wallMs, cpuMs) + " no link by type " + noLinkByType + " " + engineStats();
+                eventsChecked, forwardsChecked, sentByType, dropped, noLink, wallMs, cpuMs) + " no link by type " + noLinkByType + " " + engineStats()
+                + "; " + linkStats();
     }
 
     // ------------------------------------------------------------------ phases
@@ -510,7 +551,7 @@ final class MeshSim {
     /**
      * A random entry. Queue group entries use the few "hot" prefixes, so that a group often has
      * members on the publisher's node, in its site and in other sites at once: the cases the
-     * placement rules are about.
+     * placement rules are about. Plain entries may carry a filter ({@link Scenario#filteredPercent()}).
      */
     private InterestEntry randomEntry() {
         if (rnd.nextInt(100) < 30) {
@@ -542,6 +583,9 @@ final class MeshSim {
             pattern = "*." + b + "." + c;
         } else {
             pattern = a + "." + b;
+        }
+        if (sc.filteredPercent() > 0 && rnd.nextInt(100) < sc.filteredPercent()) {
+            return new InterestEntry(pattern, null, SimFilters.random(rnd));
         }
         return InterestEntry.plain(pattern);
     }
@@ -598,6 +642,11 @@ final class MeshSim {
         return qs.isEmpty();
     }
 
+    /**
+     * The site's aggregate, by the rule of docs/mesh.md: an entry is subsumed by another of its group
+     * whose pattern covers its own and whose filter lets through whatever its own does, that is no
+     * filter at all or the same one (filters are compared by identity, not by what they accept).
+     */
     private List<InterestEntry> truthAggregate(int site) {
         Set<InterestEntry> union = new TreeSet<>();
         for (SimNode n : bySite.get(site)) {
@@ -609,7 +658,8 @@ final class MeshSim {
         for (InterestEntry e : union) {
             boolean covered = false;
             for (InterestEntry o : union) {
-                if (!o.equals(e) && Objects.equals(o.queueGroup(), e.queueGroup()) && coversRef(o.pattern(), e.pattern())) {
+                if (!o.equals(e) && Objects.equals(o.queueGroup(), e.queueGroup()) && coversRef(o.pattern(), e.pattern())
+                        && (o.filter() == null || o.filter().equals(e.filter()))) {
                     covered = true;
                     break;
                 }
@@ -625,6 +675,17 @@ final class MeshSim {
         int t = topicIndex.get(topic);
         for (InterestEntry e : n.subs.keySet()) {
             if (e.queueGroup() == null && matched(e.pattern()).get(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a plain subscriber of {@code n} wants the event: its pattern matches and its filter, if any, accepts. */
+    private boolean accepting(SimNode n, SimEvent event) {
+        int t = topicIndex.get(event.topic());
+        for (InterestEntry e : n.subs.keySet()) {
+            if (e.queueGroup() == null && matched(e.pattern()).get(t) && SimFilters.accepts(e.filter(), event)) {
                 return true;
             }
         }
@@ -683,11 +744,31 @@ final class MeshSim {
             for (InterestSnapshot.Site s : snap.sites()) {
                 int index = siteNames.indexOf(s.site());
                 expect(aggregates.get(index), s.entries(), n.name + "'s view of site " + s.site());
+                SimNode member = firstLive(index);
+                if (member != null) {
+                    expect(hex(member.engine.siteDigest()), s.digest(), n.name + "'s digest of site " + s.site()
+                            + " (as " + member.name + " computes it)");
+                }
             }
+            expect(hex(firstLive(n.site).engine.siteDigest()), snap.siteDigest(),
+                    n.name + "'s digest of its own site (as " + firstLive(n.site).name + " computes it)");
             if (!snap.ready()) {
                 problems.add(n.name + " is not ready");
             }
         }
+    }
+
+    private SimNode firstLive(int site) {
+        for (SimNode m : bySite.get(site)) {
+            if (m.up) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static String hex(long digest) {
+        return String.format("%016x", digest);
     }
 
     private void expect(Object expected, Object actual, String what) {
@@ -701,10 +782,51 @@ final class MeshSim {
     private record Hop(SimNode node, Origin origin, Set<String> assigned) {
     }
 
+    /** One event on its way through the mesh, and what happened to it so far. */
+    private static final class Trace {
+        final SimEvent event;
+        final Attributes attributes;
+        final String ev;
+        final boolean exact;
+        final ArrayDeque<Hop> hops = new ArrayDeque<>();
+        final Map<String, Integer> received = new TreeMap<>();
+        /** Local plain subscribers reached, as "node entry", to deliveries (one per subscriber of the entry). */
+        final Map<String, Integer> delivered = new TreeMap<>();
+        final Map<String, List<SimNode>> groupDelivered = new TreeMap<>();
+        int routeCrossings;
+        int gatewayCrossings;
+        /** Destinations of a decision skipped because none of their filters accepts the event. */
+        int skipped;
+        int filterEvaluations;
+
+        Trace(SimEvent event, String ev, boolean exact) {
+            this.event = event;
+            this.attributes = event.attributes();
+            this.ev = ev;
+            this.exact = exact;
+        }
+    }
+
+    /** Totals over the events checked after convergence, for the summary. */
+    private static final class Counts {
+        long events;
+        long deliveries;
+        long routeCrossings;
+        long gatewayCrossings;
+        long patternOnlyCrossings;
+        long skipped;
+        long filterEvaluations;
+
+        long crossings() {
+            return routeCrossings + gatewayCrossings;
+        }
+    }
+
     /**
      * Publishes {@code count} events from random live nodes and routes each hop by hop. Always
      * checks that no node receives an event twice; when {@code exact} (after convergence) also
-     * checks exact delivery, queue group placement and that every link crossed leads to interest.
+     * checks exact delivery, queue group placement, that every link crossed leads to interest and
+     * that the nodes reached are exactly those the oracle names.
      */
     private void publishAndCheck(int count, boolean exact) {
         for (int i = 0; i < count && problems.size() < 30; i++) {
@@ -713,7 +835,7 @@ final class MeshSim {
                 continue;
             }
             String topic = randomTopic();
-            routeEvent(publisher, topic, exact);
+            routeEvent(publisher, SimEvent.random(topic, eventsChecked, eventRnd), exact);
             eventsChecked++;
         }
     }
@@ -724,122 +846,180 @@ final class MeshSim {
         return rnd.nextInt(10) == 0 ? a + "." + b : a + "." + b + ".y" + rnd.nextInt(4);
     }
 
-    private void routeEvent(SimNode publisher, String topic, boolean exact) {
-        String ev = "event '" + topic + "' from " + publisher.name;
-        Map<String, Integer> received = new HashMap<>();
-        Set<String> plainDelivered = new TreeSet<>();
-        Map<String, List<SimNode>> groupDelivered = new TreeMap<>();
-        ArrayDeque<Hop> hops = new ArrayDeque<>();
-        hops.add(new Hop(publisher, Origin.LOCAL, Set.of()));
-        while (!hops.isEmpty()) {
-            Hop hop = hops.poll();
-            SimNode n = hop.node();
-            if (received.merge(n.name, 1, Integer::sum) > 1) {
-                problems.add(ev + ": " + n.name + " received it twice");
+    private void routeEvent(SimNode publisher, SimEvent event, boolean exact) {
+        Trace t = new Trace(event, "event " + event + " from " + publisher.name, exact);
+        t.hops.add(new Hop(publisher, Origin.LOCAL, Set.of()));
+        while (!t.hops.isEmpty()) {
+            Hop hop = t.hops.poll();
+            if (t.received.merge(hop.node().name, 1, Integer::sum) > 1) {
+                problems.add(t.ev + ": " + hop.node().name + " received it twice");
                 return;
             }
-            RouteDecision d = n.engine.route(topic, hop.origin(), hop.assigned(), groupsMatched(n, topic));
-            if (d.deliverLocal()) {
-                if (exact && !plainMatch(n, topic)) {
-                    problems.add(ev + ": " + n.name + " delivers locally with no matching plain subscriber");
-                }
-                plainDelivered.add(n.name);
-            }
-            for (String g : d.localGroups()) {
-                if (exact && !groupsMatched(n, topic).contains(g)) {
-                    problems.add(ev + ": " + n.name + " delivers group " + g + " with no local member");
-                }
-                groupDelivered.computeIfAbsent(g, k -> new ArrayList<>()).add(n);
-            }
-            if (exact && !d.unroutableGroups().isEmpty()) {
-                problems.add(ev + ": " + n.name + " cannot place groups " + d.unroutableGroups());
-            }
-            for (Map.Entry<String, Set<String>> f : d.routeForwards().entrySet()) {
-                SimNode to = byName.get(f.getKey());
-                if (hop.origin() == Origin.ROUTE || to.site != n.site || (exact && !to.up)) {
-                    problems.add(ev + ": " + n.name + " (" + hop.origin() + ") forwards over a route to " + to.name);
-                    continue;
-                }
-                if (!reachable(n, to)) {
-                    continue; // faults: the link is down, the event is lost on it
-                }
-                if (exact) {
-                    checkRouteInterest(ev, n, to, topic, f.getValue());
-                }
-                hops.add(new Hop(to, Origin.ROUTE, f.getValue()));
-            }
-            for (Map.Entry<String, Set<String>> f : d.gatewayForwards().entrySet()) {
-                SimNode gw = byName.get(d.gatewayNodes().get(f.getKey()));
-                if (hop.origin() != Origin.LOCAL || gw == null || !siteNames.get(gw.site).equals(f.getKey())) {
-                    problems.add(ev + ": " + n.name + " (" + hop.origin() + ") forwards to site " + f.getKey()
-                            + " via " + d.gatewayNodes().get(f.getKey()));
-                    continue;
-                }
-                if (!reachable(n, gw)) {
-                    if (exact) {
-                        problems.add(ev + ": " + n.name + " forwards to unreachable gateway " + gw.name);
-                    }
-                    continue;
-                }
-                if (exact) {
-                    checkSiteInterest(ev, n, gw, topic, f.getValue());
-                }
-                hops.add(new Hop(gw, Origin.GATEWAY, f.getValue()));
-            }
+            visit(t, hop);
         }
         if (exact) {
-            checkDeliveries(ev, publisher, topic, plainDelivered, groupDelivered);
+            checkDeliveries(t, publisher);
+            checkCrossings(t, publisher);
         }
     }
 
-    /** Invariant 4 on a route link: the receiver wants the event, plain or for each group it gets. */
-    private void checkRouteInterest(String ev, SimNode from, SimNode to, String topic, Set<String> groups) {
+    /**
+     * What a node does with the event, as the broker's {@code Router} and {@code MeshNode.forward} do:
+     * one {@link FilterVerdicts} for the event on this node, shared by its local subscribers and its
+     * links, so each distinct filter is evaluated once per event per node.
+     */
+    private void visit(Trace t, Hop hop) {
+        SimNode n = hop.node();
+        String topic = t.event.topic();
+        FilterVerdicts verdicts = new FilterVerdicts(t.attributes);
+        RouteDecision d = n.engine.route(topic, hop.origin(), hop.assigned(), groupsMatched(n, topic));
+        if (d.deliverLocal()) {
+            if (t.exact && !plainMatch(n, topic)) {
+                problems.add(t.ev + ": " + n.name + " delivers locally with no matching plain subscriber");
+            }
+            deliverLocally(t, n, verdicts);
+        }
+        for (String g : d.localGroups()) {
+            if (t.exact && !groupsMatched(n, topic).contains(g)) {
+                problems.add(t.ev + ": " + n.name + " delivers group " + g + " with no local member");
+            }
+            t.groupDelivered.computeIfAbsent(g, k -> new ArrayList<>()).add(n);
+        }
+        if (t.exact && !d.unroutableGroups().isEmpty()) {
+            problems.add(t.ev + ": " + n.name + " cannot place groups " + d.unroutableGroups());
+        }
+        forwardOverRoutes(t, hop, d, verdicts);
+        forwardToSites(t, hop, d, verdicts);
+        t.filterEvaluations += verdicts.evaluated();
+    }
+
+    /** Hands the event to each local plain subscriber whose pattern matches and whose filter, if any, accepts it. */
+    private void deliverLocally(Trace t, SimNode n, FilterVerdicts verdicts) {
+        int topic = topicIndex.get(t.event.topic());
+        for (Map.Entry<InterestEntry, Integer> s : n.subs.entrySet()) {
+            InterestEntry e = s.getKey();
+            if (e.queueGroup() == null && matched(e.pattern()).get(topic)
+                    && (e.filter() == null || verdicts.accepts(e.filter()))) {
+                t.delivered.merge(n.name + " " + e, s.getValue(), Integer::sum);
+            }
+        }
+    }
+
+    private void forwardOverRoutes(Trace t, Hop hop, RouteDecision d, FilterVerdicts verdicts) {
+        SimNode n = hop.node();
+        for (Map.Entry<String, Set<String>> f : d.routeForwards().entrySet()) {
+            SimNode to = byName.get(f.getKey());
+            if (hop.origin() == Origin.ROUTE || to.site != n.site || (t.exact && !to.up)) {
+                problems.add(t.ev + ": " + n.name + " (" + hop.origin() + ") forwards over a route to " + to.name);
+                continue;
+            }
+            if (rejected(d.routeConditions().get(to.name), verdicts)) {
+                t.skipped++;
+                continue;
+            }
+            if (!reachable(n, to)) {
+                continue; // faults: the link is down, the event is lost on it
+            }
+            if (t.exact) {
+                checkRouteInterest(t, n, to, f.getValue());
+            }
+            t.routeCrossings++;
+            t.hops.add(new Hop(to, Origin.ROUTE, f.getValue()));
+        }
+    }
+
+    private void forwardToSites(Trace t, Hop hop, RouteDecision d, FilterVerdicts verdicts) {
+        SimNode n = hop.node();
+        for (Map.Entry<String, Set<String>> f : d.gatewayForwards().entrySet()) {
+            SimNode gw = byName.get(d.gatewayNodes().get(f.getKey()));
+            if (hop.origin() != Origin.LOCAL || gw == null || !siteNames.get(gw.site).equals(f.getKey())) {
+                problems.add(t.ev + ": " + n.name + " (" + hop.origin() + ") forwards to site " + f.getKey()
+                        + " via " + d.gatewayNodes().get(f.getKey()));
+                continue;
+            }
+            if (rejected(d.gatewayConditions().get(f.getKey()), verdicts)) {
+                t.skipped++;
+                continue;
+            }
+            if (!reachable(n, gw)) {
+                if (t.exact) {
+                    problems.add(t.ev + ": " + n.name + " forwards to unreachable gateway " + gw.name);
+                }
+                continue;
+            }
+            if (t.exact) {
+                checkSiteInterest(t, n, gw, f.getValue());
+            }
+            t.gatewayCrossings++;
+            t.hops.add(new Hop(gw, Origin.GATEWAY, f.getValue()));
+        }
+    }
+
+    /**
+     * As {@code MeshNode.forward}: a destination named in the decision's conditions gets the event
+     * only when one of its filters accepts it; one not named there ({@code filters} null) gets it.
+     */
+    private static boolean rejected(List<String> filters, FilterVerdicts verdicts) {
+        return filters != null && !verdicts.anyAccepts(filters);
+    }
+
+    /** Invariant 4 on a route link: the receiver wants the event, plain (and accepted) or for each group it gets. */
+    private void checkRouteInterest(Trace t, SimNode from, SimNode to, Set<String> groups) {
         forwardsChecked++;
-        boolean wanted = (plainMatch(to, topic) || !groups.isEmpty()) && groupsMatched(to, topic).containsAll(groups);
+        boolean wanted = (accepting(to, t.event) || !groups.isEmpty())
+                && groupsMatched(to, t.event.topic()).containsAll(groups);
         if (!wanted) {
-            problems.add(ev + ": " + from.name + " forwards to " + to.name + " (groups " + groups
-                    + ") which has no matching interest");
+            problems.add(t.ev + ": " + from.name + " forwards to " + to.name + " (groups " + groups
+                    + ") which has no matching interest that accepts it");
         }
     }
 
-    /** Invariant 4 on a gateway link: the receiving site wants the event, plain or for each group. */
-    private void checkSiteInterest(String ev, SimNode from, SimNode gw, String topic, Set<String> groups) {
+    /** Invariant 4 on a gateway link: the receiving site wants the event, plain (and accepted) or for each group. */
+    private void checkSiteInterest(Trace t, SimNode from, SimNode gw, Set<String> groups) {
         forwardsChecked++;
         boolean plain = false;
         Set<String> siteGroups = new TreeSet<>();
         for (SimNode m : bySite.get(gw.site)) {
             if (m.up) {
-                plain |= plainMatch(m, topic);
-                siteGroups.addAll(groupsMatched(m, topic));
+                plain |= accepting(m, t.event);
+                siteGroups.addAll(groupsMatched(m, t.event.topic()));
             }
         }
         if (!((plain || !groups.isEmpty()) && siteGroups.containsAll(groups))) {
-            problems.add(ev + ": " + from.name + " forwards to site " + siteNames.get(gw.site) + " (groups "
-                    + groups + ") which has no matching interest");
+            problems.add(t.ev + ": " + from.name + " forwards to site " + siteNames.get(gw.site) + " (groups "
+                    + groups + ") which has no matching interest that accepts it");
         }
     }
 
-    private void checkDeliveries(String ev, SimNode publisher, String topic, Set<String> plainDelivered,
-                                 Map<String, List<SimNode>> groupDelivered) {
-        Set<String> expectedPlain = new TreeSet<>();
+    /**
+     * Every plain subscriber whose pattern matches and whose filter accepts the event got it once
+     * (per subscriber of its entry), no other did; each matched queue group got it once, at the
+     * nearest member.
+     */
+    private void checkDeliveries(Trace t, SimNode publisher) {
+        int topic = topicIndex.get(t.event.topic());
+        Map<String, Integer> expected = new TreeMap<>();
         Map<String, List<SimNode>> members = new TreeMap<>();
         for (SimNode n : nodes) {
             if (!n.up) {
                 continue;
             }
-            if (plainMatch(n, topic)) {
-                expectedPlain.add(n.name);
+            for (Map.Entry<InterestEntry, Integer> s : n.subs.entrySet()) {
+                InterestEntry e = s.getKey();
+                if (e.queueGroup() == null && matched(e.pattern()).get(topic) && SimFilters.accepts(e.filter(), t.event)) {
+                    expected.put(n.name + " " + e, s.getValue());
+                }
             }
-            for (String g : groupsMatched(n, topic)) {
+            for (String g : groupsMatched(n, t.event.topic())) {
                 members.computeIfAbsent(g, k -> new ArrayList<>()).add(n);
             }
         }
-        expect(expectedPlain, plainDelivered, ev + ": plain deliveries");
-        expect(members.keySet(), groupDelivered.keySet(), ev + ": groups delivered");
-        for (Map.Entry<String, List<SimNode>> g : groupDelivered.entrySet()) {
+        expect(expected, t.delivered, t.ev + ": deliveries per plain subscriber (node, entry)");
+        expect(members.keySet(), t.groupDelivered.keySet(), t.ev + ": groups delivered");
+        for (Map.Entry<String, List<SimNode>> g : t.groupDelivered.entrySet()) {
             List<SimNode> got = g.getValue();
             if (got.size() != 1) {
-                problems.add(ev + ": group " + g.getKey() + " delivered " + got.size() + " times");
+                problems.add(t.ev + ": group " + g.getKey() + " delivered " + got.size() + " times");
                 continue;
             }
             List<SimNode> candidates = members.getOrDefault(g.getKey(), List.of());
@@ -847,13 +1027,81 @@ final class MeshSim {
             boolean publisherHasIt = candidates.contains(publisher);
             boolean siteHasIt = candidates.stream().anyMatch(m -> m.site == publisher.site);
             if ((publisherHasIt && chosen != publisher) || (siteHasIt && chosen.site != publisher.site)) {
-                problems.add(ev + ": group " + g.getKey() + " went to " + chosen.name
+                problems.add(t.ev + ": group " + g.getKey() + " went to " + chosen.name
                         + " though a nearer member exists");
             }
         }
+        counts.deliveries += t.delivered.values().stream().mapToInt(Integer::intValue).sum() + t.groupDelivered.size();
+    }
+
+    /**
+     * Check (c) as a count: the nodes the event reached are exactly those the oracle names, each but
+     * the publisher over one link, so the link crossings are as few as the subscriptions allow. The
+     * oracle computes the same with filters ignored: what routing on patterns alone (filters applied
+     * only by the receiving node) would send.
+     */
+    private void checkCrossings(Trace t, SimNode publisher) {
+        Set<String> placed = new TreeSet<>();
+        t.groupDelivered.values().forEach(ms -> ms.forEach(m -> placed.add(m.name)));
+        Set<String> expected = receivers(publisher, t.event, placed, true);
+        expect(expected, t.received.keySet(), t.ev + ": nodes reached");
+        expect(expected.size() - 1, t.routeCrossings + t.gatewayCrossings, t.ev + ": link crossings");
+        counts.events++;
+        counts.routeCrossings += t.routeCrossings;
+        counts.gatewayCrossings += t.gatewayCrossings;
+        counts.patternOnlyCrossings += receivers(publisher, t.event, placed, false).size() - 1;
+        counts.skipped += t.skipped;
+        counts.filterEvaluations += t.filterEvaluations;
+    }
+
+    /**
+     * The oracle: the publisher; every live node that wants the event (a plain subscriber whose
+     * pattern matches and, when {@code filters}, whose filter accepts it per the reference; or the
+     * member a queue group was placed on, {@code placed}); and in each other site holding such a
+     * node, the publisher's gateway peer there, which the event reaches first.
+     */
+    private Set<String> receivers(SimNode publisher, SimEvent event, Set<String> placed, boolean filters) {
+        Set<String> out = new TreeSet<>();
+        out.add(publisher.name);
+        for (int s = 0; s < sc.sites(); s++) {
+            boolean wanted = false;
+            for (SimNode m : bySite.get(s)) {
+                if (m.up && (placed.contains(m.name)
+                        || (filters ? accepting(m, event) : plainMatch(m, event.topic())))) {
+                    out.add(m.name);
+                    wanted = true;
+                }
+            }
+            if (wanted && s != publisher.site) {
+                String gateway = publisher.engine.gatewayPeer(siteNames.get(s));
+                out.add(gateway != null ? gateway : "(no gateway peer in " + siteNames.get(s) + ")");
+            }
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ reporting
+
+    /**
+     * The link crossings of the events checked after convergence, against routing on patterns alone
+     * (the oracle with filters ignored): the difference is what filters kept off the links, counting
+     * the hops inside a site that a gateway hop skipped would have led to.
+     */
+    /** Link crossings after convergence that filters kept off the links, against routing on patterns alone. */
+    long crossingsSavedByFilters() {
+        return counts.patternOnlyCrossings - counts.crossings();
+    }
+
+    private String linkStats() {
+        long saved = counts.patternOnlyCrossings - counts.crossings();
+        return String.format("links after convergence: %d events, %d deliveries, %d link crossings (%d route, "
+                        + "%d gateway), %d on patterns alone: filters (%d%% of plain subscriptions) saved %d crossings "
+                        + "(%.1f%%), %d forwards skipped, %d filter evaluations",
+                counts.events, counts.deliveries, counts.crossings(), counts.routeCrossings, counts.gatewayCrossings,
+                counts.patternOnlyCrossings, sc.filteredPercent(), saved,
+                counts.patternOnlyCrossings == 0 ? 0.0 : 100.0 * saved / counts.patternOnlyCrossings,
+                counts.skipped, counts.filterEvaluations);
+    }
 
     private String engineStats() {
         long[] sum = new long[6];
