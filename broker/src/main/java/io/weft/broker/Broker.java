@@ -87,8 +87,9 @@ public final class Broker implements AutoCloseable {
         router.attach(mesh);
         streams = new Streams(config, router, mesh, metrics);
         rules = new Rules(config, streams, mesh, new java.security.SecureRandom());
-        ruleRunner = new RuleRunner(config, rules, router);
+        ruleRunner = new RuleRunner(config, rules, router, streams);
         streams.onSystemStreams(ruleRunner);
+        metrics.registerRules(ruleRunner::statuses);
         int raftPort = streams.start(tls == null ? null : tls.raft());
         int low = (int) Math.max(32 * 1024, config.maxPendingBytes / 4);
         int high = (int) Math.max(64 * 1024, config.maxPendingBytes / 2);

@@ -93,6 +93,45 @@ public final class BrokerMetrics {
                 .register(registry);
     }
 
+    /**
+     * The deliveries of the subscriptions (rules) this node runs, read at scrape time and labelled by
+     * subscription; a node that runs none exports no series.
+     */
+    void registerRules(java.util.function.Supplier<java.util.Map<String, io.weft.broker.rules.SinkStatus>> statuses) {
+        CounterWithCallback.builder().name("weft_subscription_deliveries")
+                .help("Deliveries of the subscriptions this node runs, by outcome: delivered (2xx), retried (an attempt "
+                        + "to be retried), failed (given up, no dead-letter topic), dead_lettered, dropped (queue full, "
+                        + "paused, or lost at a stop)")
+                .labelNames("subscription", "outcome")
+                .callback(cb -> statuses.get().forEach((id, s) -> {
+                    cb.call(s.delivered(), id, "delivered");
+                    cb.call(s.retried(), id, "retried");
+                    cb.call(s.failed(), id, "failed");
+                    cb.call(s.deadLettered(), id, "dead_lettered");
+                    cb.call(s.dropped(), id, "dropped");
+                }))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_subscription_pending")
+                .help("Events of a subscription this node runs that wait for a slot (queued) or are being sent or "
+                        + "retried (in_flight)")
+                .labelNames("subscription", "state")
+                .callback(cb -> statuses.get().forEach((id, s) -> {
+                    cb.call(s.queued(), id, "queued");
+                    cb.call(s.inFlight(), id, "in_flight");
+                }))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_subscription_latency_seconds")
+                .help("Latency of successful deliveries (first attempt to 2xx) of a subscription this node runs, "
+                        + "since it started here")
+                .labelNames("subscription", "quantile")
+                .callback(cb -> statuses.get().forEach((id, s) -> {
+                    cb.call(s.latencyP50Ms() / 1000.0, id, "0.5");
+                    cb.call(s.latencyP90Ms() / 1000.0, id, "0.9");
+                    cb.call(s.latencyP99Ms() / 1000.0, id, "0.99");
+                }))
+                .register(registry);
+    }
+
     /** Per-link counters read from the mesh at scrape time: by peer node and by remote site. */
     void registerMesh(MeshNode mesh) {
         CounterWithCallback.builder().name("weft_link_events_sent")

@@ -40,6 +40,7 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
     private final MeshdConfig config;
     private final Rules rules;
     private final Router router;
+    private final Streams streams;
     private final String stream;
     /** One thread: reconciles and leadership changes, in order. */
     private final ScheduledExecutorService control;
@@ -51,15 +52,18 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
     /** The rules running here, by id, with their subscriptions; touched on {@link #control} only. */
     private final Map<String, Running> running = new HashMap<>();
     private volatile boolean leading;
+    /** The ids in {@link #running}, readable from any thread (a scrape). */
+    private final java.util.Set<String> runningIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private boolean reconcileQueued;
 
     private record Running(SubscriptionSpec spec, Subscription subscription) {
     }
 
-    RuleRunner(MeshdConfig config, Rules rules, Router router) {
+    RuleRunner(MeshdConfig config, Rules rules, Router router, Streams streams) {
         this.config = config;
         this.rules = rules;
         this.router = router;
+        this.streams = streams;
         this.stream = Rules.stream(config.site);
         this.control = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-rules"));
         this.delivery = new ScheduledThreadPoolExecutor(2, r -> daemon(r, "weft-sinks"));
@@ -127,6 +131,17 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
         }, control);
     }
 
+    /** The status of every subscription running here (empty when none), for metrics. */
+    Map<String, io.weft.broker.rules.SinkStatus> statuses() {
+        SinkDispatcher d = dispatcher;
+        if (d == null) {
+            return Map.of();
+        }
+        Map<String, io.weft.broker.rules.SinkStatus> out = new java.util.TreeMap<>(d.statuses());
+        out.keySet().retainAll(runningIds);
+        return out;
+    }
+
     /** Queues one reconcile (several stored changes in a row make one). */
     private void reconcileSoon() {
         run(() -> {
@@ -178,8 +193,12 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
         }
         String filter = s.routingFilter().isAcceptAll() ? null : s.routingFilter().canonical();
         String id = s.id();
-        Subscription sub = router.subscribeInternal(s.topic(), null, filter, (topic, pubBody, replyTo) -> offer(id, pubBody));
+        Subscription sub = s.durable()
+                // durable: the rule's stream captured the topic; its consumer pushes here, and an event is acked once finished
+                ? router.subscribeInternal(Rules.pushTopic(id), null, (topic, pubBody, replyTo) -> offerDurable(s, pubBody))
+                : router.subscribeInternal(s.topic(), null, filter, (topic, pubBody, replyTo) -> offer(id, pubBody));
         running.put(id, new Running(s, sub));
+        runningIds.add(id);
         LOG.info("subscription {} runs here: {} -> {}", id, s.topic(), s.sink());
     }
 
@@ -197,8 +216,51 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
         dispatcher.offer(id, e); // made before the subscription that calls this
     }
 
+    /**
+     * A durable rule's event, pushed by its stream's consumer: offered with its sequence, acked once delivered,
+     * dead-lettered or given up; left unacked (so the stream pushes it again after the ack wait) when this
+     * runner stops before it is finished, or when the rule's queue refuses it.
+     */
+    private void offerDurable(SubscriptionSpec s, ByteBuf pubBody) {
+        ByteBuf event = pubBody.duplicate();
+        event.skipBytes(2 + event.getUnsignedShort(event.readerIndex()));
+        CloudEvent pushed;
+        long seq;
+        try {
+            pushed = EventCodec.decode(event);
+            seq = Long.parseLong(String.valueOf(pushed.getExtension("weftseq")));
+        } catch (RuntimeException x) {
+            LOG.debug("subscription {}: undecodable pushed event: {}", s.id(), x.toString());
+            return;
+        }
+        CloudEvent original = io.cloudevents.core.builder.CloudEventBuilder.v1(pushed).withoutExtension("weftstream")
+                .withoutExtension("weftconsumer").withoutExtension("weftseq").withoutExtension("weftdeliveries").build();
+        io.weft.routing.filter.EventFilters filter = s.routingFilter();
+        if (!filter.isAcceptAll() && !filter.test(new CloudEventAttributes(original))) {
+            ack(s.id(), seq); // not this rule's: finished
+            return;
+        }
+        dispatcher.offer(s.id(), original, finished -> {
+            if (finished != SinkDispatcher.Finished.ABANDONED) {
+                ack(s.id(), seq);
+            }
+        });
+    }
+
+    private void ack(String id, long seq) {
+        ObjectNode req = JSON.createObjectNode().put("op", "consumer.ack").put("consumer", Rules.CONSUMER);
+        req.putArray("seqs").add(seq);
+        streams.call(Rules.ruleStream(id), req).whenComplete((r, e) -> {
+            if (e != null || r.status() != 200) {
+                LOG.debug("subscription {}: ack of {} not taken ({}); the stream pushes it again after the ack wait",
+                        id, seq, e != null ? e.toString() : r.status());
+            }
+        });
+    }
+
     private void stop(String id) {
         Running r = running.remove(id);
+        runningIds.remove(id);
         if (r != null) {
             router.unsubscribe(r.subscription());
             dispatcher().close(id);

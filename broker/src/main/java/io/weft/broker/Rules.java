@@ -72,6 +72,21 @@ final class Rules {
         return "_weft.rules." + site + ".>";
     }
 
+    /** The stream behind a durable rule: it captures the rule's topic from the rule's creation on. */
+    static String ruleStream(String id) {
+        return StreamConfig.SYSTEM_PREFIX + "rule_" + id;
+    }
+
+    /** The topic a durable rule's stream pushes its consumer's events to; the rule's runner subscribes to it. */
+    static String pushTopic(String id) {
+        return "_weft.rule." + id + ".push";
+    }
+
+    /** The consumer of a durable rule's stream. */
+    static final String CONSUMER = "rule";
+    /** How long a durable rule's stream keeps events, acked or not. */
+    static final Duration DURABLE_RETENTION = Duration.ofDays(7);
+
     static boolean isRulesStream(String stream) {
         return stream.startsWith(StreamConfig.SYSTEM_PREFIX + "rules_");
     }
@@ -131,9 +146,53 @@ final class Rules {
         if (refused != null) {
             return done(refused);
         }
-        return ensureStream(spec.site()).thenCompose(err -> err != null ? done(err)
-                : store(spec.site(), PUT_TYPE, spec.id(), spec.toJson(true)).thenApply(e -> e != null ? e
-                        : new Streams.Response(201, bytes(spec.toJson(false)))));
+        return ensureStream(spec.site()).thenCompose(err -> err != null ? done(err) : ensureDurable(spec))
+                .thenCompose(err -> err != null ? done(err)
+                        : store(spec.site(), PUT_TYPE, spec.id(), spec.toJson(true)).thenApply(e -> e != null ? e
+                                : new Streams.Response(201, bytes(spec.toJson(false)))));
+    }
+
+    /**
+     * For a durable rule, its stream and consumer, made before the rule is stored so that no event on its topic
+     * published after the creation's answer is missed; completes with null, or the error to answer.
+     */
+    private CompletableFuture<Streams.Response> ensureDurable(SubscriptionSpec spec) {
+        if (!spec.durable()) {
+            return done(null);
+        }
+        int live = streams.liveRaftNodes(spec.site());
+        StreamConfig c = new StreamConfig(ruleStream(spec.id()), List.of(spec.topic()), live >= 3 ? 3 : 1, spec.site(),
+                DURABLE_RETENTION, 0, 0, StreamConfig.DEFAULT_DEDUPE_WINDOW);
+        ObjectNode consumer = JSON.createObjectNode().put("name", CONSUMER).put("start", "first")
+                .put("ackWait", ackWaitMillis(spec)).put("maxAckPending", 2 * spec.concurrency())
+                .put("deliverTopic", pushTopic(spec.id()));
+        return streams.ensureSystem(c).thenCompose(r -> {
+            if (r.status() != 201 && r.status() != 409) {
+                return done(problem(503, "unavailable", "Durable stream unavailable", "cannot make the stream of "
+                        + "durable subscription " + spec.id() + ": " + new String(r.json(), StandardCharsets.UTF_8), null));
+            }
+            ObjectNode req = JSON.createObjectNode().put("op", "consumer.create");
+            req.set("config", consumer);
+            return streams.call(c.name(), req).thenApply(cr -> cr.status() == 201 || cr.status() == 409 ? null
+                    : problem(503, "unavailable", "Durable consumer unavailable", "cannot make the consumer of durable "
+                            + "subscription " + spec.id() + ": " + new String(cr.json(), StandardCharsets.UTF_8), null));
+        });
+    }
+
+    /**
+     * The ack wait of a durable rule's consumer: longer than an event can take from its push to its last
+     * attempt (every backoff at twice its mean, every attempt at its timeout, 10 s of queueing: at most
+     * twice the rule's concurrency is out at once), so the stream
+     * does not push an event again while this runner still works on it. After a failover the events the dead
+     * runner held come again when it ends.
+     */
+    static long ackWaitMillis(SubscriptionSpec spec) {
+        io.weft.broker.rules.DeliveryPolicy p = spec.delivery();
+        long millis = 10_000 + (p.retry() + 1L) * p.timeout().toMillis();
+        for (int n = 1; n <= p.retry(); n++) {
+            millis += io.weft.broker.rules.RetryDecision.backoff(p, n, new java.util.SplittableRandom(0)).toMillis() * 2;
+        }
+        return Math.min(millis, Duration.ofHours(6).toMillis());
     }
 
     /**
@@ -153,9 +212,10 @@ final class Rules {
                 if (refused != null) {
                     return done(refused);
                 }
-                return ensureStream(spec.site()).thenCompose(err -> err != null ? done(err)
-                        : store(spec.site(), PUT_TYPE, id, spec.toJson(true)).thenApply(e -> e != null ? e
-                                : new Streams.Response(201, bytes(spec.toJson(false)))));
+                return ensureStream(spec.site()).thenCompose(err -> err != null ? done(err) : ensureDurable(spec))
+                        .thenCompose(err -> err != null ? done(err)
+                                : store(spec.site(), PUT_TYPE, id, spec.toJson(true)).thenApply(e -> e != null ? e
+                                        : new Streams.Response(201, bytes(spec.toJson(false)))));
             }
             SubscriptionSpec spec;
             try {
@@ -166,6 +226,14 @@ final class Rules {
             if (!spec.site().equals(old.site())) {
                 return done(invalid(new InvalidRuleException("site", "a subscription cannot move to another site ("
                         + old.site() + "): delete it and create it there")));
+            }
+            if (spec.durable() != old.durable()) {
+                return done(invalid(new InvalidRuleException("mode", "the mode cannot change (" + old.mode().jsonName()
+                        + "): delete the subscription and create it again")));
+            }
+            if (spec.durable() && !spec.topic().equals(old.topic())) {
+                return done(invalid(new InvalidRuleException("topic", "the topic of a durable subscription cannot "
+                        + "change (" + old.topic() + "): its stream captures it; delete and create it again")));
             }
             Streams.Response refused = unsupported(spec);
             if (refused != null) {
@@ -178,8 +246,17 @@ final class Rules {
 
     private CompletableFuture<Streams.Response> delete(String id) {
         return find(id).thenCompose(old -> old == null ? done(notFound(id))
-                : store(old.site(), DELETE_TYPE, id, JSON.createObjectNode().put("id", id))
-                        .thenApply(e -> e != null ? e : json(200, JSON.createObjectNode().put("deleted", id))));
+                : store(old.site(), DELETE_TYPE, id, JSON.createObjectNode().put("id", id)).thenCompose(e -> {
+                    if (e != null) {
+                        return done(e);
+                    }
+                    Streams.Response ok = json(200, JSON.createObjectNode().put("deleted", id));
+                    if (!old.durable()) {
+                        return done(ok);
+                    }
+                    // the rule is gone; its stream and what it still held go with it
+                    return streams.call(ruleStream(id), JSON.createObjectNode().put("op", "delete")).handle((r, x) -> ok);
+                }));
     }
 
     private CompletableFuture<Streams.Response> status(String id) {
@@ -194,8 +271,9 @@ final class Rules {
 
     /** A field the model takes but this version cannot run yet: a 400 naming it, or null. */
     private static Streams.Response unsupported(SubscriptionSpec spec) {
-        if (spec.durable()) {
-            return invalid(new InvalidRuleException("mode", "'durable' is not available yet: use 'best-effort'"));
+        if (spec.durable() && !StreamConfig.validName(ruleStream(spec.id()))) {
+            return invalid(new InvalidRuleException("id", "a durable subscription's id is at most "
+                    + (StreamConfig.MAX_NAME_LENGTH - ruleStream("").length()) + " characters (it names its stream)"));
         }
         return null;
     }

@@ -693,7 +693,9 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                     return done(409, Map.of("error", "stream " + config0.name() + " already exists"));
                 }
                 Object subjects = m.get("subjects");
-                if (subjects instanceof List<?> l && !l.isEmpty()) {
+                // the mesh's own streams (a durable rule's) may capture what a user's stream does, and the other way
+                boolean system = StreamConfig.isSystem(config0.name()) || StreamConfig.isSystem(String.valueOf(m.get("name")));
+                if (!system && subjects instanceof List<?> l && !l.isEmpty()) {
                     StreamConfig other = new StreamConfig(String.valueOf(m.get("name")),
                             l.stream().map(String::valueOf).toList(), 1, "x", Duration.ZERO, 0, 0, Duration.ZERO);
                     String overlap = config0.overlappingSubjects(other);

@@ -168,7 +168,13 @@ class MeshProcessTest {
                             io.weft.client.Filter.sql("amount >"), m -> { }).confirmed().get(10, TimeUnit.SECONDS));
             assertEquals(io.weft.protocol.ErrorCode.INVALID_FILTER, ((io.weft.client.MeshException) bad.getCause()).code());
             assertTrue(bad.getCause().getMessage().contains("position"), bad.getCause().getMessage());
-            awaitInterest("orders.>", true);
+            // both filters must have reached every node (the pattern alone shows with the first of them)
+            for (MeshProcesses.Node node : mesh.nodes()) {
+                Await.until(WAIT, () -> {
+                    String i = String.valueOf(mesh.get(node.name, "/v1/interest"));
+                    return i.contains("amount > 100") && i.contains("/eu/");
+                }, () -> node.name + " interest: " + mesh.get(node.name, "/v1/interest"));
+            }
             int n = 200;
             int wantBig = 0;
             int wantEu = 0;

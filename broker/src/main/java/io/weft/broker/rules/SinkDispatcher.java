@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,9 +52,51 @@ import org.slf4j.LoggerFactory;
  * {@link #close(String)} and {@link #close()} count what was queued or in flight as dropped and forget it
  * (a request on the wire may still arrive: it is counted as dropped anyway). Nothing is persisted:
  * a durable subscription keeps its events at a stream consumer's cursor instead.
+ *
+ * <h2>Completion, for durable delivery</h2>
+ * {@link #offer(String, CloudEvent, Consumer)} reports what became of each event it accepted to a
+ * callback, exactly once ({@link Finished}): delivered, dead-lettered or given up, which a durable caller
+ * acknowledges at its stream consumer, or abandoned (closed before it finished), which it leaves
+ * unacknowledged so the stream delivers it again. A 410 finishes nothing: the event waits in the queue
+ * until {@link #resume} (it goes on) or a close (abandoned). {@link #freeCapacity} tells a pulling caller
+ * how many events to pull so that none is refused.
  */
 public final class SinkDispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SinkDispatcher.class);
+    private static final Consumer<Finished> IGNORED = how -> {
+    };
+
+    /**
+     * What became of an event that {@link #offer(String, CloudEvent, Consumer) offer} accepted, told once
+     * to its {@code done}. Each end is counted in one counter of {@link SinkStatus}. The first three
+     * finish the event: a durable caller acknowledges it ({@link #settled}). {@link #ABANDONED} does not:
+     * the caller leaves it unacknowledged and the stream delivers it again, so an event is sent at least
+     * once (an abandoned one may already have reached the sink, or its dead letter been published, when
+     * the close raced with its attempt).
+     */
+    public enum Finished {
+        /** A 2xx accepted it ({@link SinkStatus#delivered}). */
+        DELIVERED,
+        /** Given up and published on the policy's deadLetterTopic ({@link SinkStatus#deadLettered}). */
+        DEAD_LETTERED,
+        /**
+         * Given up and not kept anywhere ({@link SinkStatus#failed}): not retriable or out of retries with no
+         * deadLetterTopic, the dead letter's publish threw, or the transform or encoding threw. Retrying it
+         * would fail the same way, so a durable caller acknowledges it too.
+         */
+        GIVEN_UP,
+        /**
+         * Not finished ({@link SinkStatus#dropped}): the subscription or the dispatcher was closed while it
+         * was queued (a 410's event included), on the wire or waiting for a retry, or the scheduler refused
+         * its next task (shutting down).
+         */
+        ABANDONED;
+
+        /** True when the event is finished and a durable caller acknowledges it: every end but ABANDONED. */
+        public boolean settled() {
+            return this != ABANDONED;
+        }
+    }
 
     private final HttpSender sender;
     private final Scheduler scheduler;
@@ -110,15 +153,16 @@ public final class SinkDispatcher implements AutoCloseable {
     }
 
     /**
-     * Stops delivering for {@code id}: queued and in-flight events are dropped and counted, pending
-     * retries called off. Returns the final status, or empty if it was not open.
+     * Stops delivering for {@code id}: queued and in-flight events are dropped and counted (and reported
+     * {@link Finished#ABANDONED} on this thread), pending retries called off. Returns the final status, or
+     * empty if it was not open.
      */
     public Optional<SinkStatus> close(String id) {
         SinkLane lane = lanes.remove(id);
         if (lane == null) {
             return Optional.empty();
         }
-        lane.close().forEach(Scheduler.Cancellable::cancel);
+        closeLane(lane);
         return Optional.of(lane.status());
     }
 
@@ -128,18 +172,45 @@ public final class SinkDispatcher implements AutoCloseable {
      * not open here (counted in {@link #droppedUnknown}).
      */
     public boolean offer(String id, CloudEvent event) {
+        return offer(id, event, IGNORED);
+    }
+
+    /**
+     * Queues {@code event} as {@link #offer(String, CloudEvent)} does, and tells {@code done} what became
+     * of it: exactly once if this returns true, never if it returns false.
+     *
+     * <p>{@code done} runs with no lock of the dispatcher held: on a scheduler thread, or on the thread
+     * closing the subscription or the dispatcher for {@link Finished#ABANDONED ABANDONED} at the close. It
+     * may run before this returns (a scheduler that runs tasks inline, or one that refuses them while
+     * shutting down). It should be quick (it holds one of the scheduler's few threads); an exception it
+     * throws is logged and ignored. An end is told before the slot it frees is used, so in an ordered
+     * subscription an event's end is told before the next event is sent.
+     */
+    public boolean offer(String id, CloudEvent event, Consumer<Finished> done) {
         Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(done, "done");
         SinkLane lane = lanes.get(id);
         if (lane == null) {
             droppedUnknown.increment();
             return false;
         }
-        List<Delivery> start = lane.offer(event);
+        List<Delivery> start = lane.offer(event, done);
         if (start == null) {
             return false;
         }
         start(lane, start);
         return true;
+    }
+
+    /**
+     * How many events {@link #offer} would accept now, one after the other, before refusing one: the free
+     * places of the queue plus the free slots; 0 when {@code id} is paused, closed or not open here. Slots
+     * only free up meanwhile, so while the caller is the only one offering to {@code id} this is a lower
+     * bound: a pulling caller that takes at most this many events has none refused.
+     */
+    public int freeCapacity(String id) {
+        SinkLane lane = lanes.get(id);
+        return lane == null ? 0 : lane.freeCapacity();
     }
 
     /** Ends the pause of {@code id} (a 410). False if it is not open here or not paused. */
@@ -174,14 +245,23 @@ public final class SinkDispatcher implements AutoCloseable {
 
     /**
      * Stops the dispatcher (best effort): every subscription's queued and in-flight events are dropped and
-     * counted, pending retries are called off, and later offers are refused. The statuses stay readable.
-     * The sender and the scheduler belong to the caller, who shuts them down after this.
+     * counted (and reported {@link Finished#ABANDONED} on this thread), pending retries are called off, and
+     * later offers are refused. The statuses stay readable. The sender and the scheduler belong to the
+     * caller, who shuts them down after this.
      */
     @Override
     public void close() {
         closed = true;
         for (SinkLane lane : lanes.values()) {
-            lane.close().forEach(Scheduler.Cancellable::cancel);
+            closeLane(lane);
+        }
+    }
+
+    private void closeLane(SinkLane lane) {
+        SinkLane.Closed c = lane.close();
+        c.timers().forEach(Scheduler.Cancellable::cancel);
+        for (Delivery d : c.abandoned()) {
+            report(lane, d, Finished.ABANDONED);
         }
     }
 
@@ -204,7 +284,7 @@ public final class SinkDispatcher implements AutoCloseable {
             request = d.request(t);
         } catch (RuntimeException e) {
             LOG.warn("subscription {}: cannot encode event {}: {}", t.subscriptionId(), d.event.getId(), e.toString());
-            start(lane, lane.encodingFailed(d, e, clock.instant()));
+            proceed(lane, d, lane.encodingFailed(d, e, clock.instant()));
             return;
         }
         CompletableFuture<AttemptResult> sent;
@@ -236,11 +316,29 @@ public final class SinkDispatcher implements AutoCloseable {
         if (outcome instanceof DeliveryOutcome.Pause) {
             LOG.warn("subscription {}: {} answered 410 Gone; paused until resumed", t.subscriptionId(), t.sink());
         }
-        List<Delivery> next = lane.finish(d, result, outcome, now, publishError);
+        SinkLane.Step step = lane.finish(d, result, outcome, now, publishError);
         if (outcome instanceof DeliveryOutcome.RetryAt retry) {
             scheduleRetry(lane, d, retry);
         }
-        start(lane, next);
+        proceed(lane, d, step);
+    }
+
+    /** Tells {@code d}'s end, if {@code step} has one, then starts the deliveries it frees slots for. */
+    private void proceed(SinkLane lane, Delivery d, SinkLane.Step step) {
+        if (step.ended() != null) {
+            report(lane, d, step.ended());
+        }
+        start(lane, step.start());
+    }
+
+    /** Calls {@code d}'s done; no lock is held here. Its exception is the caller's bug: logged, never ours. */
+    private static void report(SinkLane lane, Delivery d, Finished how) {
+        try {
+            d.done.accept(how);
+        } catch (RuntimeException e) {
+            LOG.warn("subscription {}: the done callback of event {} ({}) threw; ignored", lane.id(), d.event.getId(),
+                    how, e);
+        }
     }
 
     private String publishDeadLetter(String id, Delivery d, DeliveryOutcome.DeadLetter dl) {
@@ -263,7 +361,9 @@ public final class SinkDispatcher implements AutoCloseable {
                 }
             }, retry.delay());
         } catch (RejectedExecutionException e) {
-            lane.abandon(d, clock.instant(), "the scheduler refused a retry (shutting down): dropped");
+            if (lane.abandon(d, clock.instant(), "the scheduler refused a retry (shutting down): dropped")) {
+                report(lane, d, Finished.ABANDONED);
+            }
             return;
         }
         if (!lane.awaitRetry(d, timer)) {
@@ -275,7 +375,9 @@ public final class SinkDispatcher implements AutoCloseable {
         try {
             scheduler.execute(task);
         } catch (RejectedExecutionException e) {
-            lane.abandon(d, clock.instant(), "the scheduler refused a task (shutting down): dropped");
+            if (lane.abandon(d, clock.instant(), "the scheduler refused a task (shutting down): dropped")) {
+                report(lane, d, Finished.ABANDONED);
+            }
         }
     }
 

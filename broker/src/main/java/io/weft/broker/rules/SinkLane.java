@@ -1,19 +1,28 @@
 package io.weft.broker.rules;
 
 import io.cloudevents.CloudEvent;
+import io.weft.broker.rules.SinkDispatcher.Finished;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 
 /**
  * One subscription's delivery state in {@link SinkDispatcher}: its bounded queue, its slots, its counters
  * and its pause. Every method takes the lane's monitor briefly and does no I/O: it records what happened
- * and returns the deliveries that may start now, which the dispatcher starts after the lock is released.
+ * and returns what the dispatcher does after the lock is released: report how a delivery ended (to its
+ * {@code done}), start the deliveries that may start now, cancel retry timers.
+ *
+ * <p>A delivery accepted by {@link #offer} leaves the lane once: it ends in {@link #finish} (delivered,
+ * dead-lettered, given up), {@link #encodingFailed} (given up), {@link #abandon} or {@link #close}
+ * (abandoned). Each of these checks, under the lock, that the delivery is still queued or active and
+ * removes it, and only the one that removed it returns its end: so its {@code done} is reported exactly
+ * once ({@link Delivery#end} states it). A pause moves a delivery back to the queue, which ends nothing.
  *
  * <p>Invariants, after every method: {@code active.size() <= target.slots()} unless the target was
  * lowered meanwhile; the queue is non-empty only while every slot is taken, or paused, or closed;
@@ -26,9 +35,13 @@ final class SinkLane {
     /** Two significant digits: percentiles within 1%. */
     private static final int LATENCY_DIGITS = 2;
 
-    /** One event from leaving the queue until it is delivered, dead-lettered or dropped. */
+    /** One event from its offer until it is delivered, dead-lettered, given up or abandoned. */
     static final class Delivery {
         final CloudEvent event;
+        /** Told how the delivery ended, once, by the dispatcher with no lock held. */
+        final Consumer<Finished> done;
+        /** How it ended, set once under the lane's lock; null while queued or active. */
+        private Finished end;
         /** Attempts started; the number of the one in flight, or of the last one. */
         int attempts;
         Instant firstAttemptAt;
@@ -38,8 +51,9 @@ final class SinkLane {
         private HttpBinding.Request request;
         private SinkTarget encodedFor;
 
-        Delivery(CloudEvent event) {
+        Delivery(CloudEvent event, Consumer<Finished> done) {
             this.event = event;
+            this.done = done;
         }
 
         /** The request for {@code target}, encoded once per target (retries reuse it, an update re-encodes). */
@@ -52,11 +66,24 @@ final class SinkLane {
         }
     }
 
+    /**
+     * What the dispatcher does once a method has released the lock: report {@code ended} (if not null) to
+     * the delivery the method was given, then start {@code start}.
+     */
+    record Step(Finished ended, List<Delivery> start) {
+        static final Step NONE = new Step(null, List.of());
+    }
+
+    /** What closing leaves to do: cancel the retries' timers, report ABANDONED to each delivery. */
+    record Closed(List<Scheduler.Cancellable> timers, List<Delivery> abandoned) {
+        static final Closed NONE = new Closed(List.of(), List.of());
+    }
+
     private final String id;
     private volatile SinkTarget target;
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
-    /** Deliveries holding a slot: on the wire, being handled, or waiting for a retry. */
-    private final Set<Delivery> active = new HashSet<>();
+    /** Deliveries holding a slot: on the wire, being handled, or waiting for a retry; oldest first. */
+    private final Set<Delivery> active = new LinkedHashSet<>();
     private final Histogram latencyMs = new Histogram(MAX_LATENCY_MS, LATENCY_DIGITS);
     private int awaitingRetry;
     private boolean paused;
@@ -78,19 +105,38 @@ final class SinkLane {
         this.target = target;
     }
 
+    String id() {
+        return id;
+    }
+
     /** The current target (the policy a finished attempt is judged by). */
     SinkTarget target() {
         return target;
     }
 
-    /** Queues {@code event}; null if refused (closed, paused, queue full: counted as dropped). */
-    synchronized List<Delivery> offer(CloudEvent event) {
+    /**
+     * Queues {@code event}, whose end goes to {@code done}; null if refused (closed, paused, queue full:
+     * counted as dropped, and {@code done} is never told).
+     */
+    synchronized List<Delivery> offer(CloudEvent event, Consumer<Finished> done) {
         if (closed || paused || queue.size() >= target.queueCapacity()) {
             dropped++;
             return null;
         }
-        queue.addLast(new Delivery(event));
+        queue.addLast(new Delivery(event, done));
         return fill();
+    }
+
+    /**
+     * Offers {@link #offer} would accept now, one after the other: the free places of the queue plus the
+     * free slots (an accepted event moves into a free slot at once); 0 when paused or closed.
+     */
+    synchronized int freeCapacity() {
+        if (closed || paused) {
+            return 0;
+        }
+        SinkTarget t = target;
+        return Math.max(0, t.queueCapacity() - queue.size()) + Math.max(0, t.slots() - active.size());
     }
 
     /**
@@ -118,16 +164,19 @@ final class SinkLane {
     /**
      * Records what attempt {@code d.attempts} got and what follows ({@code publishError}: why the dead
      * letter could not be published, or null). A retry keeps its slot; {@link #awaitRetry} then holds its timer.
+     * The step's end is null for a retry, a pause, or a delivery that is no longer active (closed, abandoned).
      */
-    synchronized List<Delivery> finish(Delivery d, AttemptResult result, DeliveryOutcome outcome, Instant now,
+    synchronized Step finish(Delivery d, AttemptResult result, DeliveryOutcome outcome, Instant now,
             String publishError) {
         if (closed || !active.contains(d)) {
-            return List.of();
+            return Step.NONE;
         }
         lastStatus = result.label();
+        Finished ended = null;
         if (outcome instanceof DeliveryOutcome.Success) {
             delivered++;
             active.remove(d);
+            ended = end(d, Finished.DELIVERED);
             long ms = Duration.between(d.firstAttemptAt, now).toMillis();
             latencyMs.recordValue(Math.max(0, Math.min(ms, MAX_LATENCY_MS)));
         } else if (outcome instanceof DeliveryOutcome.RetryAt r) {
@@ -139,16 +188,19 @@ final class SinkLane {
             active.remove(d);
             if (publishError == null) {
                 deadLettered++;
+                ended = end(d, Finished.DEAD_LETTERED);
                 error(now, lastStatus + " on attempt " + d.attempts + " (" + dl.reason().token()
                         + "): dead-lettered to " + dl.topic());
             } else {
                 failed++;
+                ended = end(d, Finished.GIVEN_UP);
                 error(now, lastStatus + " on attempt " + d.attempts + " (" + dl.reason().token()
                         + "): the dead letter to " + dl.topic() + " failed: " + publishError);
             }
         } else if (outcome instanceof DeliveryOutcome.Drop drop) {
             failed++;
             active.remove(d);
+            ended = end(d, Finished.GIVEN_UP);
             error(now, lastStatus + " on attempt " + d.attempts + " (" + drop.reason().token()
                     + "), no deadLetterTopic: given up");
         } else if (outcome instanceof DeliveryOutcome.Pause) {
@@ -160,7 +212,7 @@ final class SinkLane {
             }
             error(now, lastStatus + " Gone: the sink is retired; paused until resumed");
         }
-        return fill();
+        return new Step(ended, fill());
     }
 
     /** Holds the timer of {@code d}'s retry; false if the retry is no longer awaited (closed, or already due). */
@@ -184,29 +236,32 @@ final class SinkLane {
     }
 
     /** The transform or encoding of {@code d} failed: given up, counted as failed. */
-    synchronized List<Delivery> encodingFailed(Delivery d, RuntimeException e, Instant now) {
+    synchronized Step encodingFailed(Delivery d, RuntimeException e, Instant now) {
         if (closed || !active.remove(d)) {
-            return List.of();
+            return Step.NONE;
         }
         failed++;
         error(now, "the transform or encoding failed: " + e);
-        return fill();
+        return new Step(end(d, Finished.GIVEN_UP), fill());
     }
 
     /**
      * {@code d} cannot go on because the dispatcher's executor refused a task (it is shutting down):
-     * dropped. Starts nothing, so a refusing executor does not drain the queue recursively.
+     * dropped, and true if the caller reports it ABANDONED (false: it had already left the lane). Starts
+     * nothing, so a refusing executor does not drain the queue recursively.
      */
-    synchronized void abandon(Delivery d, Instant now, String why) {
+    synchronized boolean abandon(Delivery d, Instant now, String why) {
         if (closed || !active.remove(d)) {
-            return;
+            return false;
         }
         if (d.awaitingRetry) {
             d.awaitingRetry = false;
             awaitingRetry--;
         }
         dropped++;
+        end(d, Finished.ABANDONED);
         error(now, why);
+        return true;
     }
 
     /** Takes a new target: later attempts use it; slots and capacity change at once. */
@@ -225,23 +280,32 @@ final class SinkLane {
         return fill();
     }
 
-    /** Closes the lane: queued and in-flight events are dropped (counted); returns the retry timers to cancel. */
-    synchronized List<Scheduler.Cancellable> close() {
+    /**
+     * Closes the lane: in-flight and queued events are dropped (counted); returns the retry timers to cancel
+     * and those events, in-flight first (oldest first), then the queue in order, to report ABANDONED.
+     */
+    synchronized Closed close() {
         if (closed) {
-            return List.of();
+            return Closed.NONE;
         }
         closed = true;
-        dropped += queue.size() + active.size();
-        queue.clear();
         List<Scheduler.Cancellable> timers = new ArrayList<>();
+        List<Delivery> abandoned = new ArrayList<>(active.size() + queue.size());
         for (Delivery d : active) {
             if (d.timer != null) {
                 timers.add(d.timer);
             }
+            abandoned.add(d);
         }
+        abandoned.addAll(queue);
+        for (Delivery d : abandoned) {
+            end(d, Finished.ABANDONED);
+        }
+        dropped += abandoned.size();
+        queue.clear();
         active.clear();
         awaitingRetry = 0;
-        return timers;
+        return new Closed(timers, abandoned);
     }
 
     synchronized boolean isClosed() {
@@ -270,6 +334,15 @@ final class SinkLane {
             start.add(d);
         }
         return start;
+    }
+
+    /** Records that {@code d} left the lane as {@code how}; a second end would report its done twice. */
+    private static Finished end(Delivery d, Finished how) {
+        if (d.end != null) {
+            throw new IllegalStateException("event " + d.event.getId() + " ended twice: " + d.end + ", then " + how);
+        }
+        d.end = how;
+        return how;
     }
 
     private void error(Instant now, String message) {

@@ -8,7 +8,8 @@ import java.time.Instant;
  * One subscription's delivery on this node, as {@link SinkDispatcher#status} reports it: counters since
  * the subscription was opened on this node, what is in the pipeline now, and the latest trouble. Every
  * event offered and accepted ends in exactly one of delivered, deadLettered, failed and dropped, or is
- * still queued or in flight.
+ * still queued or in flight: the ends {@link SinkDispatcher.Finished} tells an offer's {@code done}
+ * (DELIVERED, DEAD_LETTERED, GIVEN_UP, ABANDONED).
  *
  * @param subscriptionId the subscription
  * @param sink           where it delivers

@@ -196,6 +196,14 @@
  *       node stops), every event queued or in flight ({@code dropped}; a request already on the wire may
  *       still arrive). Nothing is written anywhere: a durable subscription reads from a stream consumer
  *       instead and stays behind on its cursor.</li>
+ *   <li><b>Completion.</b> For durable delivery, {@code offer(id, event, done)} tells {@code done} once
+ *       what became of each event it accepted (never of a refused one), with no lock held:
+ *       {@code DELIVERED}, {@code DEAD_LETTERED} or {@code GIVEN_UP}, which the caller acknowledges at its
+ *       stream consumer, or {@code ABANDONED} (closed while queued, on the wire or waiting for a retry),
+ *       which it leaves unacknowledged so the stream delivers it again: at least once. A 410 ends nothing:
+ *       the event waits at the queue's head until resumed (it goes on) or closed (abandoned).
+ *       {@code freeCapacity(id)} (free queue places plus free slots, 0 when paused) sizes the caller's
+ *       next pull so that no offer is refused.</li>
  *   <li><b>Seeing it.</b> {@link io.weft.broker.rules.SinkStatus} per subscription: attempts,
  *       delivered, retried, failed, deadLettered, dropped, queued, in flight, the pause, the last status
  *       and error, and the latency percentiles (first attempt to 2xx) of the delivered events, as a record

@@ -24,11 +24,11 @@ import org.junit.jupiter.api.Test;
  * and clock, a seeded jitter. Every test starts at {@link #T0}.
  */
 class SinkDispatcherTest {
-    private static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
-    private static final URI SINK = URI.create("http://sink.example/hook");
-    private static final Duration BACKOFF = Duration.ofSeconds(1);
-    private static final AttemptResult OK = AttemptResult.status(200);
-    private static final AttemptResult UNAVAILABLE = AttemptResult.status(503);
+    static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
+    static final URI SINK = URI.create("http://sink.example/hook");
+    static final Duration BACKOFF = Duration.ofSeconds(1);
+    static final AttemptResult OK = AttemptResult.status(200);
+    static final AttemptResult UNAVAILABLE = AttemptResult.status(503);
 
     private record Published(String topic, CloudEvent event) {
     }
@@ -422,24 +422,24 @@ class SinkDispatcherTest {
         assertThrows(IllegalArgumentException.class, () -> SinkTarget.of("s", URI.create("/relative")));
     }
 
-    // ------------------------------------------------------------ helpers
+    // ------------------------------------------------------------ helpers, shared with SinkDispatcherCompletionTest
 
     private SinkStatus status(String id) {
         return dispatcher.status(id).orElseThrow();
     }
 
-    private static DeliveryPolicy policy(int retry, String deadLetterTopic) {
+    static DeliveryPolicy policy(int retry, String deadLetterTopic) {
         return new DeliveryPolicy(retry, BackoffPolicy.EXPONENTIAL, BACKOFF, Duration.ofSeconds(60),
                 Duration.ofSeconds(10), deadLetterTopic, Duration.ofMinutes(5));
     }
 
-    private static SinkTarget target(String id, DeliveryPolicy policy, boolean ordered, int concurrency,
+    static SinkTarget target(String id, DeliveryPolicy policy, boolean ordered, int concurrency,
             int capacity) {
         return new SinkTarget(id, SINK, HttpBinding.defaults(), List.of(), policy, Transform.original(), ordered,
                 concurrency, capacity);
     }
 
-    private static CloudEvent event(String id) {
+    static CloudEvent event(String id) {
         return TestEvents.base().withId(id).withDataContentType("application/json")
                 .withData(("{\"n\": \"" + id + "\"}").getBytes(StandardCharsets.UTF_8)).build();
     }
