@@ -153,7 +153,7 @@ final class SubscriptionCommand implements Runnable {
         @Mixin
         ConnectOptions server;
 
-        @Parameters(index = "0", paramLabel = "ID")
+        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
         String id;
 
         @Override
@@ -172,7 +172,7 @@ final class SubscriptionCommand implements Runnable {
         @Mixin
         ConnectOptions server;
 
-        @Parameters(index = "0", paramLabel = "ID")
+        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
         String id;
 
         @Override
@@ -192,7 +192,7 @@ final class SubscriptionCommand implements Runnable {
         @Mixin
         ConnectOptions server;
 
-        @Parameters(index = "0", paramLabel = "ID")
+        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
         String id;
 
         @Option(names = "--json", description = "Print the JSON document.")
