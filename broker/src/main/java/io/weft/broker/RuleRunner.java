@@ -116,6 +116,15 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
 
     @Override
     public CompletableFuture<Streams.Response> op(String name, JsonNode req) {
+        if (req.path("op").asText().equals("rule-resume")) {
+            String id = req.path("id").asText();
+            return CompletableFuture.supplyAsync(() -> {
+                SinkDispatcher d = dispatcher;
+                boolean resumed = d != null && running.containsKey(id) && d.resume(id);
+                return new Streams.Response(resumed ? 200 : 409, bytes(JSON.createObjectNode().put("id", id)
+                        .put("resumed", resumed).put("node", config.node)));
+            }, control);
+        }
         if (!req.path("op").asText().equals("rule-status")) {
             return CompletableFuture.completedFuture(Rules.problem(400, "bad-request", "Bad request",
                     "unknown operation '" + req.path("op").asText() + "' on " + name, null));

@@ -115,6 +115,10 @@ final class Rules {
             if (parts.length == 2 && parts[1].equals("status") && method.equals("GET")) {
                 return status(id);
             }
+            if (parts.length == 2 && parts[1].equals("resume") && method.equals("POST")) {
+                return find(id).thenCompose(s -> s == null ? done(notFound(id)) : streams.call(stream(s.site()),
+                        JSON.createObjectNode().put("op", "rule-resume").put("id", id)));
+            }
             if (parts.length != 1) {
                 return done(problem(404, "not-found", "Not found", "no such resource: " + printable(path), null));
             }

@@ -374,6 +374,36 @@ class RulesProcessTest {
         }
     }
 
+    /** A 410 Gone pauses the subscription (its status says so); resume goes on with the same event. */
+    @Test
+    void aGoneSinkPausesTheSubscriptionUntilResumed() throws Exception {
+        try (Receiver sink = new Receiver(); MeshClient pub = client("cloud-3")) {
+            AtomicInteger calls = new AtomicInteger();
+            sink.status = () -> calls.incrementAndGet() == 1 ? 410 : 200;
+            String id = JSON.readTree(send("cloud-3", "POST", "/v1/subscriptions", "{\"protocol\":\"HTTP\",\"sink\":\""
+                    + sink.url() + "\",\"topic\":\"gone.>\"}").body()).path("id").asText();
+            awaitRunning(id, "cloud-3");
+            Await.until(WAIT, () -> mesh.get("cloud-3", "/v1/interest").toString().contains("\"gone.>\""),
+                    () -> "no interest in gone.> on cloud-3");
+            pub.publish("gone.x", order("g1", 1));
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> {
+                try {
+                    return JSON.readTree(send("cloud-3", "GET", "/v1/subscriptions/" + id + "/status", null).body())
+                            .path("delivery").path("paused").asBoolean();
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "not paused after a 410");
+            assertTrue(sink.byId.isEmpty());
+            assertEquals(404, send("cloud-3", "POST", "/v1/subscriptions/nosuch/resume", null).statusCode());
+            HttpResponse<String> resumed = send("cloud-3", "POST", "/v1/subscriptions/" + id + "/resume", null);
+            assertEquals(200, resumed.statusCode(), resumed.body());
+            Await.until(WAIT, () -> sink.byId.containsKey("g1"), () -> "the paused event did not come after resume");
+            assertEquals(200, send("cloud-3", "DELETE", "/v1/subscriptions/" + id, null).statusCode());
+        }
+    }
+
     /** The lines of every live node's log about the rules stream's leadership, for a failure message. */
     private static String leadership() {
         StringBuilder out = new StringBuilder();

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
         description = "Manage subscriptions (rules): events matching a topic and filter, delivered to an HTTP sink "
                 + "with retries and a dead-letter topic. Subcommands: create, ls, get, delete, status.",
         subcommands = {SubscriptionCommand.Create.class, SubscriptionCommand.Ls.class, SubscriptionCommand.Get.class,
-                SubscriptionCommand.Delete.class, SubscriptionCommand.Status.class})
+                SubscriptionCommand.Delete.class, SubscriptionCommand.Status.class, SubscriptionCommand.Resume.class})
 final class SubscriptionCommand implements Runnable {
     static final String PATH = "/v1/subscriptions";
 
@@ -180,6 +180,32 @@ final class SubscriptionCommand implements Runnable {
             try (MeshClient client = server.connect("meshctl-subscription")) {
                 Api.call(client, "DELETE", PATH + "/" + Api.seg(id), null);
                 System.out.println("deleted subscription " + id);
+            }
+            return 0;
+        }
+    }
+
+    /** {@code meshctl subscription resume ID}: after the sink answered 410 Gone and the subscription paused. */
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "Resume a subscription that paused because its sink answered 410 Gone.")
+    static final class Resume implements Callable<Integer> {
+        @Mixin
+        ConnectOptions server;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            try (MeshClient client = server.connect("meshctl-subscription")) {
+                Api.call(client, "POST", PATH + "/" + Api.seg(id) + "/resume", null);
+                System.out.println("resumed subscription " + id);
+            } catch (Api.ApiException e) {
+                if (e.status == 409) {
+                    System.err.println("meshctl subscription resume: " + id + " is not paused (or not running right now)");
+                    return 1;
+                }
+                throw e;
             }
             return 0;
         }
