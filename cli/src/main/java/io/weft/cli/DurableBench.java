@@ -103,7 +103,8 @@ final class DurableBench {
             long sent = interval > 0 ? due : System.nanoTime();
             try {
                 client.publishDurable(o.topic, CloudEventBuilder.v1().withId(idPrefix + "-" + i).withSource(source)
-                        .withType("io.weft.bench").withData("application/octet-stream", data).build()).whenComplete((PublishAck ack, Throwable err) -> {
+                        .withType("io.weft.bench").withExtension(BenchAmounts.EXTENSION, BenchAmounts.of(i))
+                        .withData("application/octet-stream", data).build()).whenComplete((PublishAck ack, Throwable err) -> {
                             long now = System.nanoTime();
                             if (err != null) {
                                 failed.incrementAndGet();

@@ -153,6 +153,79 @@ class MeshctlTest {
         assertTrue(n.get("latencyMicros").has("p99"));
     }
 
+    /**
+     * {@code bench --filter 'amount >= 100'}: the subscribers receive exactly the odd events, and the run says
+     * so against the count it expects; with --compare, the unfiltered run first gets every event. One node: no
+     * link traffic, which the report states.
+     */
+    @Test
+    void benchFilterReceivesTheShareTheFilterPasses() throws Exception {
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--msgs", "2000", "--warmup", "0", "--subs", "2",
+                "--filter", "amount >= 100", "--json"), err.toString(StandardCharsets.UTF_8));
+        JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertEquals("amount >= 100", n.get("filter").asText());
+        assertEquals(2000, n.get("published").asLong());
+        assertEquals(2000, n.get("expected").asLong(), n.toString()); // 1000 for each of 2 subscribers
+        assertEquals(2000, n.get("received").asLong(), n.toString());
+        assertTrue(n.get("complete").asBoolean());
+        assertEquals(0, n.get("links").get("total").get("events").asLong(), n.toString());
+
+        out.reset();
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--msgs", "1000", "--warmup", "0", "--filter", "amount < 50",
+                "--compare", "--json"), err.toString(StandardCharsets.UTF_8));
+        JsonNode c = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertEquals("filter-compare", c.get("mode").asText());
+        assertEquals(1000, c.get("unfiltered").get("received").asLong(), c.toString());
+        assertEquals(250, c.get("filtered").get("received").asLong(), c.toString());
+        assertEquals(250, c.get("filtered").get("expected").asLong(), c.toString());
+
+        out.reset();
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--msgs", "400", "--warmup", "0", "--filter", "amount >= 100"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("200 of 200 received"), text);
+        assertTrue(text.contains("sent nothing over links"), text);
+    }
+
+    /**
+     * {@code bench --sink}: the built-in receiver gets every event through a best-effort and then a durable
+     * subscription, and the subscription is gone afterwards. Counts only, not timings.
+     */
+    @Test
+    void benchSinkDeliversEveryEventAndDeletesItsSubscription() throws Exception {
+        for (String mode : List.of("best-effort", "durable")) {
+            out.reset();
+            assertEquals(0, Meshctl.run("bench", "-s", server, "--sink", "--sink-mode", mode, "--msgs", "200", "--rate",
+                    "500", "--warmup", "0", "--timeout", "20s", "--json"), err.toString(StandardCharsets.UTF_8));
+            JsonNode n = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+            assertEquals("sink", n.get("mode").asText());
+            assertEquals(mode, n.get("sinkMode").asText());
+            assertEquals(200, n.get("published").asLong(), n.toString());
+            assertEquals(200, n.get("delivered").asLong(), n.toString());
+            assertEquals(0, n.get("lost").asLong(), n.toString());
+            assertTrue(n.get("complete").asBoolean(), n.toString());
+            assertTrue(n.get("latencyMicros").get("p90").asDouble() <= n.get("latencyMicros").get("max").asDouble(), n.toString());
+        }
+        // with a filter on the rule: half of them
+        out.reset();
+        assertEquals(0, Meshctl.run("bench", "-s", server, "--sink", "--msgs", "200", "--warmup", "0", "--filter",
+                "amount >= 100", "--json"), err.toString(StandardCharsets.UTF_8));
+        JsonNode f = Cli.JSON.readTree(outLines().get(outLines().size() - 1));
+        assertEquals(100, f.get("expected").asLong(), f.toString());
+        assertEquals(100, f.get("delivered").asLong(), f.toString());
+        out.reset();
+        assertEquals(0, Meshctl.run("subscription", "ls", "-s", server, "--json"));
+        assertEquals(0, Cli.JSON.readTree(out.toString(StandardCharsets.UTF_8)).size(), out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A subscription the broker refuses: the problem detail, and no subscription left behind. */
+    @Test
+    void benchSinkShowsWhyTheBrokerRefusedTheSubscription() {
+        assertEquals(1, Meshctl.run("bench", "-s", server, "--sink", "--msgs", "10", "--filter", "amount >"));
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(e.contains("the broker refused the bench's subscription (400)"), e);
+        assertTrue(e.contains("filters[0].sql"), e);
+    }
+
     @Test
     void benchTimelineAccountsForEveryArrivalByInterval() throws Exception {
         assertEquals(0, Meshctl.run("bench", "-s", server, "--msgs", "2000", "--rate", "20000", "--warmup", "0",
