@@ -273,8 +273,14 @@ final class Rules {
         return streams.call(stream(s.site()), req);
     }
 
-    /** A field the model takes but this version cannot run yet: a 400 naming it, or null. */
+    /** A rule this version cannot run, or that would feed itself: a 400 naming the field, or null. */
     private static Streams.Response unsupported(SubscriptionSpec spec) {
+        String dead = spec.delivery().deadLetterTopic();
+        if (dead != null && io.weft.protocol.Topics.matches(spec.topic(), dead)) {
+            // its dead letters would come back to the same rule, and a sink that refuses them would loop for ever
+            return invalid(new InvalidRuleException("delivery.deadLetterTopic", "'" + dead + "' matches the "
+                    + "subscription's own topic '" + spec.topic() + "': pick a topic outside it"));
+        }
         if (spec.durable() && !StreamConfig.validName(ruleStream(spec.id()))) {
             return invalid(new InvalidRuleException("id", "a durable subscription's id is at most "
                     + (StreamConfig.MAX_NAME_LENGTH - ruleStream("").length()) + " characters (it names its stream)"));

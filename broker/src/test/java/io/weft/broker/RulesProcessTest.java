@@ -427,7 +427,9 @@ class RulesProcessTest {
                 "filters[0].sql",
                 "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"delivery\":{\"backoffDelay\":\"P5\"}}",
                 "delivery.backoffDelay",
-                "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"mode\":\"later\"}", "mode");
+                "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"mode\":\"later\"}", "mode",
+                "{\"protocol\":\"HTTP\",\"sink\":\"http://127.0.0.1:1/\",\"topic\":\"orders.>\","
+                        + "\"delivery\":{\"deadLetterTopic\":\"orders.dead\"}}", "delivery.deadLetterTopic");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             HttpResponse<String> r = send("cloud-1", "POST", "/v1/subscriptions", c.getKey());
             assertEquals(400, r.statusCode(), c.getKey() + " -> " + r.body());
