@@ -66,7 +66,7 @@ class MeshctlTest {
         java.nio.file.Files.writeString(file, String.join("\n",
                 "kind: Stream", "name: orders", "subjects: [\"orders.>\"]", "---",
                 "kind: Subscription", "name: big-orders", "sink: http://127.0.0.1:9/hook", "topic: orders.>",
-                "filters:", "  - sql: amount > 100", "delivery:", "  deadLetterTopic: orders.dead", "---",
+                "filters:", "  - sql: amount > 100", "delivery:", "  deadLetterTopic: dead.orders", "---",
                 "kind: Subscription", "name: audit", "sink: http://127.0.0.1:9/audit", ""));
         assertEquals(0, Meshctl.run("apply", "-s", server, "-f", file.toString()), err.toString(StandardCharsets.UTF_8));
         assertEquals(List.of("stream orders created", "subscription big-orders created", "subscription audit created",
