@@ -14,7 +14,6 @@ import io.weft.protocol.EventCodec;
 import io.weft.storage.StreamConfig;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -49,11 +48,9 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
     /** Made at the first rule this node runs: a node that runs none has no HTTP client and no sink threads. */
     private volatile JdkHttpSender sender;
     private volatile SinkDispatcher dispatcher;
-    /** The rules running here, by id, with their subscriptions; touched on {@link #control} only. */
-    private final Map<String, Running> running = new HashMap<>();
+    /** The rules running here, by id, with their subscriptions; changed on {@link #control} only, read by scrapes too. */
+    private final Map<String, Running> running = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean leading;
-    /** The ids in {@link #running}, readable from any thread (a scrape). */
-    private final java.util.Set<String> runningIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private boolean reconcileQueued;
 
     private record Running(SubscriptionSpec spec, Subscription subscription) {
@@ -65,8 +62,8 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
         this.router = router;
         this.streams = streams;
         this.stream = Rules.stream(config.site);
-        this.control = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-rules"));
-        this.delivery = new ScheduledThreadPoolExecutor(2, r -> daemon(r, "weft-sinks"));
+        this.control = Executors.newSingleThreadScheduledExecutor(r -> Streams.daemon(r, "weft-rules"));
+        this.delivery = new ScheduledThreadPoolExecutor(2, r -> Streams.daemon(r, "weft-sinks"));
     }
 
     /** The dispatcher, made on first use (on {@link #control}). */
@@ -147,7 +144,7 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
             return Map.of();
         }
         Map<String, io.weft.broker.rules.SinkStatus> out = new java.util.TreeMap<>(d.statuses());
-        out.keySet().retainAll(runningIds);
+        out.keySet().retainAll(running.keySet());
         return out;
     }
 
@@ -207,22 +204,27 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
                 ? router.subscribeInternal(Rules.pushTopic(id), null, (topic, pubBody, replyTo) -> offerDurable(s, pubBody))
                 : router.subscribeInternal(s.topic(), null, filter, (topic, pubBody, replyTo) -> offer(id, pubBody));
         running.put(id, new Running(s, sub));
-        runningIds.add(id);
         LOG.info("subscription {} runs here: {} -> {}", id, s.topic(), s.sink());
     }
 
     /** On the routing thread: decode the event and hand it to the dispatcher (which never blocks). */
     private void offer(String id, ByteBuf pubBody) {
+        CloudEvent e = decode(id, pubBody);
+        if (e != null) {
+            dispatcher.offer(id, e); // made before the subscription that calls this
+        }
+    }
+
+    /** The event of a PUB body ({@code str16 topic, event}), or null (logged) when it cannot be decoded. */
+    private static CloudEvent decode(String id, ByteBuf pubBody) {
         ByteBuf event = pubBody.duplicate();
         event.skipBytes(2 + event.getUnsignedShort(event.readerIndex()));
-        CloudEvent e;
         try {
-            e = EventCodec.decode(event);
+            return EventCodec.decode(event);
         } catch (RuntimeException x) {
             LOG.debug("subscription {}: undecodable event: {}", id, x.toString());
-            return;
+            return null;
         }
-        dispatcher.offer(id, e); // made before the subscription that calls this
     }
 
     /**
@@ -231,27 +233,29 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
      * runner stops before it is finished, or when the rule's queue refuses it.
      */
     private void offerDurable(SubscriptionSpec s, ByteBuf pubBody) {
-        ByteBuf event = pubBody.duplicate();
-        event.skipBytes(2 + event.getUnsignedShort(event.readerIndex()));
-        CloudEvent pushed;
+        CloudEvent pushed = decode(s.id(), pubBody);
         long seq;
         try {
-            pushed = EventCodec.decode(event);
-            seq = Long.parseLong(String.valueOf(pushed.getExtension("weftseq")));
-        } catch (RuntimeException x) {
-            LOG.debug("subscription {}: undecodable pushed event: {}", s.id(), x.toString());
+            seq = pushed == null ? -1 : Long.parseLong(String.valueOf(pushed.getExtension("weftseq")));
+        } catch (NumberFormatException x) {
+            seq = -1;
+        }
+        if (seq < 0) {
+            LOG.debug("subscription {}: a pushed event without its sequence", s.id());
+            return;
+        }
+        // the rule's stream holds its whole topic: what the filter rejects is finished here, read in place
+        io.weft.routing.filter.EventFilters filter = s.routingFilter();
+        if (!filter.isAcceptAll() && !filter.test(MeshNode.eventAttributes(pubBody))) {
+            ack(s.id(), seq);
             return;
         }
         CloudEvent original = io.cloudevents.core.builder.CloudEventBuilder.v1(pushed).withoutExtension("weftstream")
                 .withoutExtension("weftconsumer").withoutExtension("weftseq").withoutExtension("weftdeliveries").build();
-        io.weft.routing.filter.EventFilters filter = s.routingFilter();
-        if (!filter.isAcceptAll() && !filter.test(new CloudEventAttributes(original))) {
-            ack(s.id(), seq); // not this rule's: finished
-            return;
-        }
+        final long acked = seq;
         dispatcher.offer(s.id(), original, finished -> {
-            if (finished != SinkDispatcher.Finished.ABANDONED) {
-                ack(s.id(), seq);
+            if (finished.settled()) {
+                ack(s.id(), acked);
             }
         });
     }
@@ -269,7 +273,6 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
 
     private void stop(String id) {
         Running r = running.remove(id);
-        runningIds.remove(id);
         if (r != null) {
             router.unsubscribe(r.subscription());
             dispatcher().close(id);
@@ -306,11 +309,5 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
     }
 }

@@ -113,11 +113,10 @@ final class Rules {
                 return done(problem(404, "not-found", "Not found", "no subscription '" + printable(id) + "'", null));
             }
             if (parts.length == 2 && parts[1].equals("status") && method.equals("GET")) {
-                return status(id);
+                return runnerOp(id, "rule-status");
             }
             if (parts.length == 2 && parts[1].equals("resume") && method.equals("POST")) {
-                return find(id).thenCompose(s -> s == null ? done(notFound(id)) : streams.call(stream(s.site()),
-                        JSON.createObjectNode().put("op", "rule-resume").put("id", id)));
+                return runnerOp(id, "rule-resume");
             }
             if (parts.length != 1) {
                 return done(problem(404, "not-found", "Not found", "no such resource: " + printable(path), null));
@@ -145,7 +144,14 @@ final class Rules {
     }
 
     private CompletableFuture<Streams.Response> create(JsonNode body) {
-        SubscriptionSpec spec = SubscriptionSpec.fromJson(body, SubscriptionSpec.newId(random), config.site);
+        return createNew(SubscriptionSpec.fromJson(body, SubscriptionSpec.newId(random), config.site));
+    }
+
+    /**
+     * Stores a rule that does not exist yet (POST, or a PUT of an unknown id): the site's rules stream and, for a
+     * durable rule, its own stream first; answers 201 with the realized rule.
+     */
+    private CompletableFuture<Streams.Response> createNew(SubscriptionSpec spec) {
         Streams.Response refused = unsupported(spec);
         if (refused != null) {
             return done(refused);
@@ -185,7 +191,7 @@ final class Rules {
 
     /**
      * The ack wait of a durable rule's consumer: longer than an event can take from its push to its last
-     * attempt (every backoff at twice its mean, every attempt at its timeout, 10 s of queueing: at most
+     * attempt (every backoff at its longest, every attempt at its timeout, 10 s of queueing: at most
      * twice the rule's concurrency is out at once), so the stream
      * does not push an event again while this runner still works on it. After a failover the events the dead
      * runner held come again when it ends.
@@ -194,7 +200,7 @@ final class Rules {
         io.weft.broker.rules.DeliveryPolicy p = spec.delivery();
         long millis = 10_000 + (p.retry() + 1L) * p.timeout().toMillis();
         for (int n = 1; n <= p.retry(); n++) {
-            millis += io.weft.broker.rules.RetryDecision.backoff(p, n, new java.util.SplittableRandom(0)).toMillis() * 2;
+            millis += io.weft.broker.rules.RetryDecision.longestBackoff(p, n).toMillis();
         }
         return Math.min(millis, Duration.ofHours(6).toMillis());
     }
@@ -205,27 +211,14 @@ final class Rules {
      */
     private CompletableFuture<Streams.Response> replace(String id, JsonNode body) {
         return find(id).thenCompose(old -> {
-            if (old == null) {
-                SubscriptionSpec spec;
-                try {
-                    spec = SubscriptionSpec.fromJson(body, id, config.site);
-                } catch (InvalidRuleException e) {
-                    return done(invalid(e));
-                }
-                Streams.Response refused = unsupported(spec);
-                if (refused != null) {
-                    return done(refused);
-                }
-                return ensureStream(spec.site()).thenCompose(err -> err != null ? done(err) : ensureDurable(spec))
-                        .thenCompose(err -> err != null ? done(err)
-                                : store(spec.site(), PUT_TYPE, id, spec.toJson(true)).thenApply(e -> e != null ? e
-                                        : new Streams.Response(201, bytes(spec.toJson(false)))));
-            }
             SubscriptionSpec spec;
             try {
-                spec = SubscriptionSpec.fromJson(body, id, old.site());
+                spec = SubscriptionSpec.fromJson(body, id, old == null ? config.site : old.site());
             } catch (InvalidRuleException e) {
                 return done(invalid(e));
+            }
+            if (old == null) {
+                return createNew(spec);
             }
             if (!spec.site().equals(old.site())) {
                 return done(invalid(new InvalidRuleException("site", "a subscription cannot move to another site ("
@@ -263,14 +256,10 @@ final class Rules {
                 }));
     }
 
-    private CompletableFuture<Streams.Response> status(String id) {
-        return find(id).thenCompose(s -> s == null ? done(notFound(id)) : runnerStatus(s));
-    }
-
-    /** Asks the runner of the rule's site (the leader of its rules stream) for the rule's delivery status. */
-    private CompletableFuture<Streams.Response> runnerStatus(SubscriptionSpec s) {
-        ObjectNode req = JSON.createObjectNode().put("op", "rule-status").put("id", s.id());
-        return streams.call(stream(s.site()), req);
+    /** Sends {@code op} about rule {@code id} to the runner of its site (the leader of the site's rules stream). */
+    private CompletableFuture<Streams.Response> runnerOp(String id, String op) {
+        return find(id).thenCompose(s -> s == null ? done(notFound(id))
+                : streams.call(stream(s.site()), JSON.createObjectNode().put("op", op).put("id", id)));
     }
 
     /** A rule this version cannot run, or that would feed itself: a 400 naming the field, or null. */

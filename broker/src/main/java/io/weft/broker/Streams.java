@@ -899,7 +899,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         }
     }
 
-    private static Thread daemon(Runnable r, String name) {
+    /** A named daemon thread (the broker's own pools). */
+    static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;

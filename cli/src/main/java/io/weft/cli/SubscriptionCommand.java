@@ -147,20 +147,28 @@ final class SubscriptionCommand implements Runnable {
         }
     }
 
-    /** {@code meshctl subscription get ID}. */
-    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one subscription as JSON.")
-    static final class Get implements Callable<Integer> {
+    /** The subcommands that name one subscription: the connection options and its id. */
+    abstract static class ById implements Callable<Integer> {
         @Mixin
         ConnectOptions server;
 
         @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
         String id;
 
+        /** {@code /v1/subscriptions/ID} followed by {@code rest}. */
+        String path(String rest) {
+            return PATH + "/" + Api.seg(id) + rest;
+        }
+    }
+
+    /** {@code meshctl subscription get ID}. */
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one subscription as JSON.")
+    static final class Get extends ById {
         @Override
         public Integer call() throws Exception {
             try (MeshClient client = server.connect("meshctl-subscription")) {
                 System.out.println(Cli.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(
-                        Api.call(client, "GET", PATH + "/" + Api.seg(id), null)));
+                        Api.call(client, "GET", path(""), null)));
             }
             return 0;
         }
@@ -168,17 +176,11 @@ final class SubscriptionCommand implements Runnable {
 
     /** {@code meshctl subscription delete ID}. */
     @Command(name = "delete", aliases = "rm", mixinStandardHelpOptions = true, description = "Delete a subscription.")
-    static final class Delete implements Callable<Integer> {
-        @Mixin
-        ConnectOptions server;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
-        String id;
-
+    static final class Delete extends ById {
         @Override
         public Integer call() throws Exception {
             try (MeshClient client = server.connect("meshctl-subscription")) {
-                Api.call(client, "DELETE", PATH + "/" + Api.seg(id), null);
+                Api.call(client, "DELETE", path(""), null);
                 System.out.println("deleted subscription " + id);
             }
             return 0;
@@ -188,17 +190,11 @@ final class SubscriptionCommand implements Runnable {
     /** {@code meshctl subscription resume ID}: after the sink answered 410 Gone and the subscription paused. */
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Resume a subscription that paused because its sink answered 410 Gone.")
-    static final class Resume implements Callable<Integer> {
-        @Mixin
-        ConnectOptions server;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
-        String id;
-
+    static final class Resume extends ById {
         @Override
         public Integer call() throws Exception {
             try (MeshClient client = server.connect("meshctl-subscription")) {
-                Api.call(client, "POST", PATH + "/" + Api.seg(id) + "/resume", null);
+                Api.call(client, "POST", path("/resume"), null);
                 System.out.println("resumed subscription " + id);
             } catch (Api.ApiException e) {
                 if (e.status == 409) {
@@ -214,20 +210,14 @@ final class SubscriptionCommand implements Runnable {
     /** {@code meshctl subscription status ID}. */
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Delivery status of a subscription, from the node that runs it: counts, latency, last error.")
-    static final class Status implements Callable<Integer> {
-        @Mixin
-        ConnectOptions server;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "The subscription's id (as meshctl subscription ls shows it).")
-        String id;
-
+    static final class Status extends ById {
         @Option(names = "--json", description = "Print the JSON document.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
             try (MeshClient client = server.connect("meshctl-subscription")) {
-                JsonNode s = Api.call(client, "GET", PATH + "/" + Api.seg(id) + "/status", null);
+                JsonNode s = Api.call(client, "GET", path("/status"), null);
                 if (json) {
                     System.out.println(Cli.JSON.writeValueAsString(s));
                     return 0;

@@ -136,6 +136,11 @@ public final class RetryDecision {
         return Duration.ofNanos(jittered);
     }
 
+    /** The longest {@link #backoff} can be before retry {@code retryNumber}: the delay before jitter. */
+    public static Duration longestBackoff(DeliveryPolicy policy, int retryNumber) {
+        return Duration.ofNanos(backoffNanos(policy, retryNumber));
+    }
+
     /** The delay before retry {@code retryNumber} without jitter, capped at backoffMax, in nanoseconds. */
     static long backoffNanos(DeliveryPolicy policy, int retryNumber) {
         long base = policy.backoffDelay().toNanos();
