@@ -53,7 +53,8 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
     private volatile boolean leading;
     private boolean reconcileQueued;
 
-    private record Running(SubscriptionSpec spec, Subscription subscription) {
+    /** A rule running here: its subscription (null while a durable rule takes over), and a durable rule's feed. */
+    private record Running(SubscriptionSpec spec, Subscription subscription, DurableFeed feed) {
     }
 
     RuleRunner(MeshdConfig config, Rules rules, Router router, Streams streams) {
@@ -197,13 +198,24 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
             LOG.warn("cannot run subscription {}: {}", s.id(), e.getMessage());
             return;
         }
-        String filter = s.routingFilter().isAcceptAll() ? null : s.routingFilter().canonical();
         String id = s.id();
-        Subscription sub = s.durable()
-                // durable: the rule's stream captured the topic; its consumer pushes here, and an event is acked once finished
-                ? router.subscribeInternal(Rules.pushTopic(id), null, (topic, pubBody, replyTo) -> offerDurable(s, pubBody))
-                : router.subscribeInternal(s.topic(), null, filter, (topic, pubBody, replyTo) -> offer(id, pubBody));
-        running.put(id, new Running(s, sub));
+        if (s.durable()) {
+            // the rule's stream captured the topic; its consumer pushes here, and an event is acked once finished.
+            // Whatever the consumer has out was held by a runner that is gone: take it back before subscribing.
+            DurableFeed feed = new DurableFeed(id, Rules.ruleStream(id), Rules.CONSUMER, streams::call);
+            running.put(id, new Running(s, null, feed));
+            feed.takeOver().whenCompleteAsync((v, e) -> {
+                Running r = running.get(id);
+                if (r != null && r.feed() == feed) {
+                    running.put(id, new Running(s, router.subscribeInternal(Rules.pushTopic(id), null,
+                            (topic, pubBody, replyTo) -> offerDurable(s, feed, pubBody)), feed));
+                }
+            }, control);
+        } else {
+            String filter = s.routingFilter().isAcceptAll() ? null : s.routingFilter().canonical();
+            running.put(id, new Running(s, router.subscribeInternal(s.topic(), null, filter,
+                    (topic, pubBody, replyTo) -> offer(id, pubBody)), null));
+        }
         LOG.info("subscription {} runs here: {} -> {}", id, s.topic(), s.sink());
     }
 
@@ -232,7 +244,7 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
      * dead-lettered or given up; left unacked (so the stream pushes it again after the ack wait) when this
      * runner stops before it is finished, or when the rule's queue refuses it.
      */
-    private void offerDurable(SubscriptionSpec s, ByteBuf pubBody) {
+    private void offerDurable(SubscriptionSpec s, DurableFeed feed, ByteBuf pubBody) {
         CloudEvent pushed = decode(s.id(), pubBody);
         long seq;
         try {
@@ -244,38 +256,43 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
             LOG.debug("subscription {}: a pushed event without its sequence", s.id());
             return;
         }
+        if (!feed.take(seq)) {
+            return; // pushed again after the ack wait while it still waits here: it is coming
+        }
         // the rule's stream holds its whole topic: what the filter rejects is finished here, read in place
         io.weft.routing.filter.EventFilters filter = s.routingFilter();
         if (!filter.isAcceptAll() && !filter.test(MeshNode.eventAttributes(pubBody))) {
-            ack(s.id(), seq);
+            feed.finished(seq);
             return;
         }
         CloudEvent original = io.cloudevents.core.builder.CloudEventBuilder.v1(pushed).withoutExtension("weftstream")
                 .withoutExtension("weftconsumer").withoutExtension("weftseq").withoutExtension("weftdeliveries").build();
-        final long acked = seq;
-        dispatcher.offer(s.id(), original, finished -> {
+        final long taken = seq;
+        boolean queued = dispatcher.offer(s.id(), original, finished -> {
             if (finished.settled()) {
-                ack(s.id(), acked);
+                feed.finished(taken);
+            } else {
+                feed.abandoned(taken);
             }
         });
-    }
-
-    private void ack(String id, long seq) {
-        ObjectNode req = JSON.createObjectNode().put("op", "consumer.ack").put("consumer", Rules.CONSUMER);
-        req.putArray("seqs").add(seq);
-        streams.call(Rules.ruleStream(id), req).whenComplete((r, e) -> {
-            if (e != null || r.status() != 200) {
-                LOG.debug("subscription {}: ack of {} not taken ({}); the stream pushes it again after the ack wait",
-                        id, seq, e != null ? e.toString() : r.status());
-            }
-        });
+        if (!queued) {
+            feed.refused(taken);
+        }
     }
 
     private void stop(String id) {
         Running r = running.remove(id);
         if (r != null) {
-            router.unsubscribe(r.subscription());
+            if (r.feed() != null) {
+                r.feed().stopping();
+            }
+            if (r.subscription() != null) {
+                router.unsubscribe(r.subscription());
+            }
             dispatcher().close(id);
+            if (r.feed() != null) {
+                r.feed().stop(); // what it held comes again at once, for whoever runs it next
+            }
             LOG.info("subscription {} stopped here", id);
         }
     }

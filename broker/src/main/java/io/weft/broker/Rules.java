@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.random.RandomGenerator;
@@ -91,8 +92,26 @@ final class Rules {
         return stream.startsWith(StreamConfig.SYSTEM_PREFIX + "rules_");
     }
 
+    /** The rules streams that answered a read here once: a 404 from one later means "no leader now", not "none". */
+    private final Set<String> seenRules = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A site's rules could not be read: answered 503. */
+    static final class Unavailable extends RuntimeException {
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** Handles {@code METHOD /v1/subscriptions[/ID[/status]]}; never completes exceptionally. */
     CompletableFuture<Streams.Response> request(String method, String path, byte[] body) {
+        return handle(method, path, body).exceptionally(e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            return problem(503, "unavailable", "Rules unavailable", cause instanceof Unavailable ? cause.getMessage()
+                    : "cannot answer now: " + cause, null);
+        });
+    }
+
+    private CompletableFuture<Streams.Response> handle(String method, String path, byte[] body) {
         String rest = path.length() > PATH.length() ? path.substring(PATH.length() + 1) : "";
         String[] parts = rest.isEmpty() ? new String[0] : rest.split("/", -1);
         try {
@@ -174,7 +193,7 @@ final class Rules {
         StreamConfig c = new StreamConfig(ruleStream(spec.id()), List.of(spec.topic()), live >= 3 ? 3 : 1, spec.site(),
                 DURABLE_RETENTION, 0, 0, StreamConfig.DEFAULT_DEDUPE_WINDOW);
         ObjectNode consumer = JSON.createObjectNode().put("name", CONSUMER).put("start", "first")
-                .put("ackWait", ackWaitMillis(spec)).put("maxAckPending", 2 * spec.concurrency())
+                .put("ackWait", ackWaitMillis(spec)).put("maxAckPending", maxAckPending(spec))
                 .put("deliverTopic", pushTopic(spec.id()));
         return streams.ensureSystem(c).thenCompose(r -> {
             if (r.status() != 201 && r.status() != 409) {
@@ -190,11 +209,20 @@ final class Rules {
     }
 
     /**
+     * How many events a durable rule's consumer has out at once: eight rounds of the rule's concurrency, so
+     * the sink is kept busy across the round trips of the pushes and the acks (each a Raft commit), within
+     * the rule's queue so that none is refused.
+     */
+    static int maxAckPending(SubscriptionSpec spec) {
+        return Math.min(io.weft.broker.rules.SinkTarget.DEFAULT_QUEUE_CAPACITY, 8 * spec.concurrency());
+    }
+
+    /**
      * The ack wait of a durable rule's consumer: longer than an event can take from its push to its last
-     * attempt (every backoff at its longest, every attempt at its timeout, 10 s of queueing: at most
-     * twice the rule's concurrency is out at once), so the stream
-     * does not push an event again while this runner still works on it. After a failover the events the dead
-     * runner held come again when it ends.
+     * attempt (every backoff at its longest, every attempt at its timeout, plus 10 s), so the stream does
+     * not push an event again while the runner still works on it. An event that waits in the rule's queue
+     * longer than that (a paused or very slow sink) is pushed again, and the runner ignores the copy
+     * ({@link DurableFeed}). A new runner takes back at once what a dead one held.
      */
     static long ackWaitMillis(SubscriptionSpec spec) {
         io.weft.broker.rules.DeliveryPolicy p = spec.delivery();
@@ -340,9 +368,17 @@ final class Rules {
                                                                       Map<String, SubscriptionSpec> acc) {
         ObjectNode req = JSON.createObjectNode().put("op", "read").put("fromSeq", from).put("count", PAGE);
         return streams.call(stream, req).thenCompose(r -> {
-            if (r.status() != 200) {
+            if (r.status() == 404 && !seenRules.contains(stream)) {
                 return CompletableFuture.completedFuture(acc); // no rules stream (yet): no rules
             }
+            if (r.status() != 200) {
+                // it exists (it answered before; system streams are never deleted) but has no leader now, or did not answer
+                return CompletableFuture.failedFuture(new Unavailable("the rules of site " + stream.substring(
+                        StreamConfig.SYSTEM_PREFIX.length() + "rules_".length()) + " cannot be read right now (their stream "
+                        + (r.status() == 404 ? "is electing a leader, which takes seconds after a node is lost" : "answered "
+                        + r.status() + ": " + new String(r.json(), StandardCharsets.UTF_8)) + "); retry"));
+            }
+            seenRules.add(stream);
             ByteBuf b = Unpooled.wrappedBuffer(r.json());
             EventPage.Page page = EventPage.read(b, b.readableBytes());
             for (EventPage.Entry entry : page.entries()) {

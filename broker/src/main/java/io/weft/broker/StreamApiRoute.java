@@ -25,6 +25,7 @@ import java.util.Map;
  * POST   /v1/streams/S/consumers                       consumer.create (config validated here)
  * GET    /v1/streams/S/consumers/C, DELETE ...         consumer.info, consumer.delete
  * POST   /v1/streams/S/consumers/C/next?count, /ack    consumer.next, consumer.ack
+ * POST   /v1/streams/S/consumers/C/nak                 consumer.nak ({"seqs":[..]}; none or no body: all pending)
  * </pre>
  */
 final class StreamApiRoute {
@@ -142,11 +143,13 @@ final class StreamApiRoute {
                 default -> "";
             });
         } else if (parts.length == 6 && parts[3].equals("consumers") && method.equals("POST")
-                && (parts[5].equals("next") || parts[5].equals("ack"))) {
+                && (parts[5].equals("next") || parts[5].equals("ack") || parts[5].equals("nak"))) {
             req.put("consumer", parts[4]);
             req.put("op", "consumer." + parts[5]);
             if (parts[5].equals("next")) {
                 req.put("count", Integer.parseInt(query.getOrDefault("count", "1")));
+            } else if (body == null || body.length == 0) {
+                req.putArray("seqs");
             } else {
                 req.set("seqs", JSON.readTree(body).path("seqs"));
             }

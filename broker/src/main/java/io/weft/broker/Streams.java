@@ -416,22 +416,36 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                     return new Response(200, StreamJson.deliveriesJson(r.deliveries()));
                 });
             }
-            case "consumer.ack": {
+            case "consumer.ack":
+            case "consumer.nak": {
                 String name = req.path("consumer").asText();
-                List<CompletableFuture<ConsumerOpResult>> acks = new ArrayList<>();
+                boolean ack = op.equals("consumer.ack");
+                List<Long> seqs = new ArrayList<>();
                 for (JsonNode s : req.path("seqs")) {
-                    acks.add(host.consumerOp(stream, new ConsumerOp.Ack(name, s.asLong())));
+                    if (!s.canConvertToLong() || s.asLong() < 1) {
+                        return done(400, Map.of("error", "seqs: " + s + " is not a sequence number"));
+                    }
+                    seqs.add(s.asLong());
                 }
-                return CompletableFuture.allOf(acks.toArray(new CompletableFuture[0])).thenApply(v -> {
-                    int acked = 0;
-                    for (CompletableFuture<ConsumerOpResult> a : acks) {
+                if (ack && seqs.isEmpty()) {
+                    return done(400, Map.of("error", "seqs: give the sequence numbers to ack"));
+                }
+                // one Raft entry per MAX_SEQS sequences; a nak without any lets go of every pending event
+                List<CompletableFuture<ConsumerOpResult>> ops = new ArrayList<>();
+                for (int i = 0; i < Math.max(1, seqs.size()); i += ConsumerOp.MAX_SEQS) {
+                    List<Long> chunk = seqs.subList(Math.min(i, seqs.size()), Math.min(i + ConsumerOp.MAX_SEQS, seqs.size()));
+                    ops.add(host.consumerOp(stream, ack ? new ConsumerOp.AckMany(name, chunk) : new ConsumerOp.Nak(name, chunk)));
+                }
+                return CompletableFuture.allOf(ops.toArray(new CompletableFuture[0])).thenApply(v -> {
+                    int changed = 0;
+                    for (CompletableFuture<ConsumerOpResult> a : ops) {
                         ConsumerOpResult r = a.join();
                         if (!r.ok()) {
                             return Response.error(404, r.error());
                         }
-                        acked += r.acked() ? 1 : 0;
+                        changed += r.changed();
                     }
-                    return Response.of(200, Map.of("acked", acked));
+                    return Response.of(200, Map.of(ack ? "acked" : "redelivering", changed));
                 });
             }
             default:

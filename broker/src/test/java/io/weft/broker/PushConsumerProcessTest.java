@@ -85,6 +85,15 @@ class PushConsumerProcessTest {
                     if (seq % 10 == 0 && count == 1) {
                         return;
                     }
+                    // and every tenth, offset by 5, is given back: it comes again without waiting
+                    if (seq % 10 == 5 && count == 1) {
+                        subscriber.nak(m).thenAccept(r -> {
+                            if (r.status() != 200 || !r.json().contains("\"redelivering\":1")) {
+                                violations.add("nak of " + seq + ": " + r.status() + " " + r.json());
+                            }
+                        });
+                        return;
+                    }
                     subscriber.ack(m).thenAccept(r -> {
                         if (r.status() == 200) {
                             ackedAt.put(seq, System.nanoTime());
@@ -105,8 +114,8 @@ class PushConsumerProcessTest {
                 assertEquals(Set.of("orders.created", "billing.deliver"), spied, "what '>' received");
                 for (long seq = 1; seq <= 300; seq++) {
                     List<Integer> d = deliveries.get(seq);
-                    if (seq % 10 == 0) {
-                        assertTrue(d.contains(2), "seq " + seq + " left unacked was not redelivered: " + d);
+                    if (seq % 10 == 0 || seq % 10 == 5) {
+                        assertTrue(d.contains(2), "seq " + seq + " left unacked or given back was not redelivered: " + d);
                     }
                 }
                 JsonNode info = JSON.readTree(client.request("GET", "/v1/streams/orders/consumers/billing", null)

@@ -249,7 +249,7 @@ class RulesProcessTest {
             HttpResponse<String> created = send("onprem-1", "POST", "/v1/subscriptions", "{\"protocol\":\"HTTP\",\"sink\":\""
                     + sink.url() + "\",\"site\":\"cloud\",\"topic\":\"durable.>\",\"mode\":\"durable\","
                     + "\"filters\":[{\"sql\":\"amount >= 0\"}],"
-                    + "\"delivery\":{\"retry\":20,\"backoffDelay\":\"PT0.05S\",\"backoffMax\":\"PT0.2S\",\"timeout\":\"PT1S\"}}");
+                    + "\"delivery\":{\"retry\":20,\"backoffDelay\":\"PT0.05S\",\"backoffMax\":\"PT0.2S\",\"timeout\":\"PT30S\"}}");
             assertEquals(201, created.statusCode(), created.body());
             String id = JSON.readTree(created.body()).path("id").asText();
             awaitRunning(id, "onprem-1");
@@ -265,12 +265,26 @@ class RulesProcessTest {
             for (int i = n / 2; i < n; i++) {
                 pub.publishDurable("durable.x", order("d" + i, i)).get(30, TimeUnit.SECONDS);
             }
+            // the ack wait is over 10 minutes (21 attempts of up to 30 s): what the dead runner held comes again
+            // within this deadline only because the new runner takes it back (a nak) before it subscribes
             Await.until(Duration.ofSeconds(120), () -> sink.byId.size() == n, () -> "delivered " + sink.byId.size() + " of " + n);
             long duplicates = sink.byId.values().stream().filter(c -> c.get() > 1).count();
             System.out.println("durable rule: " + n + " events, runner " + runner + " killed, every event delivered; "
                     + duplicates + " delivered twice (in flight at the kill)");
-            assertTrue(duplicates <= 2L * 16, "at most what the dead runner had out: " + duplicates);
-            assertEquals(200, send("onprem-1", "DELETE", "/v1/subscriptions/" + id, null).statusCode());
+            assertTrue(duplicates <= 8L * 16, "at most what the dead runner had out: " + duplicates);
+            // while the rules stream elects its next leader the rules cannot be read: 503, never a false 404
+            List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Await.until(WAIT, () -> {
+                try {
+                    HttpResponse<String> deleted = send("onprem-1", "DELETE", "/v1/subscriptions/" + id, null);
+                    answers.add(deleted.statusCode() + " " + deleted.body());
+                    return deleted.statusCode() == 200 || deleted.statusCode() == 404;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, () -> "the rule was not deleted: " + answers);
+            assertTrue(answers.get(answers.size() - 1).startsWith("200"), answers.toString());
+            assertTrue(answers.stream().allMatch(a -> a.startsWith("200") || a.startsWith("503")), answers.toString());
         }
     }
 

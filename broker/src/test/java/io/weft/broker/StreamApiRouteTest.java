@@ -46,6 +46,13 @@ class StreamApiRouteTest {
         StreamApiRoute.Call ack = (StreamApiRoute.Call) route("POST", "/v1/streams/orders/consumers/billing/ack",
                 Map.of(), "{\"seqs\":[1,2]}");
         assertEquals(2, ack.req().path("seqs").size());
+        StreamApiRoute.Call nakAll = (StreamApiRoute.Call) StreamApiRoute.of("POST",
+                "/v1/streams/orders/consumers/billing/nak", Map.of(), NONE);
+        assertEquals("consumer.nak", nakAll.req().path("op").asText());
+        assertEquals(0, nakAll.req().path("seqs").size(), "no body: every pending event");
+        StreamApiRoute.Call nak = (StreamApiRoute.Call) route("POST", "/v1/streams/orders/consumers/billing/nak",
+                Map.of(), "{\"seqs\":[4]}");
+        assertEquals(4, nak.req().path("seqs").get(0).asLong());
     }
 
     @Test

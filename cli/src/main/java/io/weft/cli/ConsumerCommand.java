@@ -13,12 +13,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code meshctl consumer ...}: durable consumers of a stream: create, info, delete, next, ack. */
+/** {@code meshctl consumer ...}: durable consumers of a stream: create, info, delete, next, ack, nak. */
 @Command(name = "consumer", mixinStandardHelpOptions = true,
         description = "Manage a stream's durable consumers and receive events through them: create, info, delete, "
-                + "next (pull), sub (push), ack.",
+                + "next (pull), sub (push), ack, nak.",
         subcommands = {ConsumerCommand.Create.class, ConsumerCommand.Info.class, ConsumerCommand.Delete.class,
-                ConsumerCommand.Next.class, ConsumerCommand.Sub.class, ConsumerCommand.Ack.class})
+                ConsumerCommand.Next.class, ConsumerCommand.Sub.class, ConsumerCommand.Ack.class,
+                ConsumerCommand.Nak.class})
 final class ConsumerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -361,6 +362,42 @@ final class ConsumerCommand implements Runnable {
                     System.out.println(reply.isNull() ? ackBody(seqs) : reply);
                 } else {
                     System.out.println("acked " + seqs.size() + (seqs.size() == 1 ? " event" : " events"));
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** {@code meshctl consumer nak STREAM NAME [SEQ...]}. */
+    @Command(name = "nak", mixinStandardHelpOptions = true,
+            description = "Give back delivered, unacked events of a consumer: they are delivered again at once instead of "
+                    + "after the ack wait (their delivery count still counts toward --max-deliver). Without SEQ: every "
+                    + "unacked event.")
+    static final class Nak implements Callable<Integer> {
+        @Mixin
+        ServerOptions server;
+
+        @Parameters(index = "0", paramLabel = "STREAM", description = "Stream name.")
+        String stream;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "Consumer name.")
+        String name;
+
+        @Parameters(index = "2..*", arity = "0..*", paramLabel = "SEQ", description = "Sequence number(s) to give back.")
+        List<Long> seqs = new ArrayList<>();
+
+        @Option(names = "--json", description = "Print the broker's reply as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (MeshClient client = server.connect("meshctl-consumer")) {
+                JsonNode reply = Api.call(client, "POST", consumerPath(stream, name) + "/nak", ackBody(seqs));
+                if (json) {
+                    System.out.println(reply);
+                } else {
+                    int n = reply.path("redelivering").asInt();
+                    System.out.println(n + (n == 1 ? " event" : " events") + " to be delivered again");
                 }
             }
             return 0;

@@ -280,6 +280,14 @@ class StreamCommandsTest {
         meshd.requests.clear();
         assertEquals(0, Meshctl.run("consumer", "ack", "orders", "billing", "-s", server, "9", "10"));
         assertEquals(List.of("POST /v1/streams/orders/consumers/billing/ack {\"seqs\":[9,10]}"), List.copyOf(meshd.requests));
+
+        meshd.requests.clear();
+        meshd.reply("POST", "/v1/streams/orders/consumers/billing/nak", 200, "{\"redelivering\":3}");
+        assertEquals(0, Meshctl.run("consumer", "nak", "orders", "billing", "-s", server));
+        assertEquals(0, Meshctl.run("consumer", "nak", "orders", "billing", "-s", server, "11"));
+        assertEquals(List.of("POST /v1/streams/orders/consumers/billing/nak {\"seqs\":[]}",
+                "POST /v1/streams/orders/consumers/billing/nak {\"seqs\":[11]}"), List.copyOf(meshd.requests));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("3 events to be delivered again"));
     }
 
     @Test

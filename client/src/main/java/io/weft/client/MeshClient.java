@@ -326,6 +326,21 @@ public final class MeshClient implements AutoCloseable {
      *     an {@link IllegalArgumentException} when the event is not a push consumer's
      */
     public CompletableFuture<AdminResponse> ack(Message message) {
+        return settle(message, "ack");
+    }
+
+    /**
+     * Gives back an event a push consumer delivered, unprocessed: it comes again at once instead of
+     * after the ack wait (its delivery still counts toward the consumer's {@code maxDeliver}).
+     *
+     * @return the broker's answer (200 {@code {"redelivering":1}}, or 0 when it was acked or given back
+     *     before); fails with an {@link IllegalArgumentException} when the event is not a push consumer's
+     */
+    public CompletableFuture<AdminResponse> nak(Message message) {
+        return settle(message, "nak");
+    }
+
+    private CompletableFuture<AdminResponse> settle(Message message, String how) {
         io.cloudevents.CloudEvent e = message.event();
         Object stream = e.getExtension("weftstream");
         Object consumer = e.getExtension("weftconsumer");
@@ -341,7 +356,7 @@ public final class MeshClient implements AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalArgumentException("event " + e.getId()
                     + " has a weftseq that is not a number: " + seq));
         }
-        return request("POST", "/v1/streams/" + stream + "/consumers/" + consumer + "/ack", "{\"seqs\":[" + n + "]}");
+        return request("POST", "/v1/streams/" + stream + "/consumers/" + consumer + "/" + how, "{\"seqs\":[" + n + "]}");
     }
 
     /** Subscribes {@code handler} to events whose topic matches {@code pattern}. */

@@ -81,6 +81,18 @@ final class ConsumerState {
         return pending.remove(seq) != null;
     }
 
+    /** Makes the pending {@code seqs} (all pending when empty) due at {@code nowMillis}; returns how many. */
+    int nak(List<Long> seqs, long nowMillis) {
+        int n = 0;
+        for (Pending p : seqs.isEmpty() ? pending.values() : seqs.stream().map(pending::get).toList()) {
+            if (p != null && p.deadlineMillis > nowMillis) {
+                p.deadlineMillis = nowMillis;
+                n++;
+            }
+        }
+        return n;
+    }
+
     byte[] encode() {
         byte[] dlt = config.deadLetterTopic() == null ? null
                 : config.deadLetterTopic().getBytes(StandardCharsets.UTF_8);

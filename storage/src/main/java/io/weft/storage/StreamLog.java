@@ -156,7 +156,11 @@ public final class StreamLog {
             } else if (op instanceof ConsumerOp.Next n) {
                 result = next(b, n, nowMillis);
             } else if (op instanceof ConsumerOp.Ack a) {
-                result = ack(b, a);
+                result = ack(b, a.consumer(), List.of(a.seq()));
+            } else if (op instanceof ConsumerOp.AckMany a) {
+                result = ack(b, a.consumer(), a.seqs());
+            } else if (op instanceof ConsumerOp.Nak k) {
+                result = nak(b, k, nowMillis);
             } else {
                 result = delete(b, op.consumer());
             }
@@ -378,19 +382,34 @@ public final class StreamLog {
         List<DeadLetter> dead = new ArrayList<>();
         s.next(this, n.max(), nowMillis, out, dead);
         b.put(Keys.consumer(n.consumer()), s.encode());
-        return new ConsumerOpResult(null, s.info(), out, dead, false);
+        return new ConsumerOpResult(null, s.info(), out, dead, 0);
     }
 
-    private ConsumerOpResult ack(Batch b, ConsumerOp.Ack a) {
-        ConsumerState s = consumers.get(a.consumer());
+    private ConsumerOpResult ack(Batch b, String consumer, List<Long> seqs) {
+        ConsumerState s = consumers.get(consumer);
         if (s == null) {
-            return unknown(a.consumer());
+            return unknown(consumer);
         }
-        boolean acked = s.ack(a.seq());
-        if (acked) {
-            b.put(Keys.consumer(a.consumer()), s.encode());
+        int acked = 0;
+        for (long seq : seqs) {
+            acked += s.ack(seq) ? 1 : 0;
+        }
+        if (acked > 0) {
+            b.put(Keys.consumer(consumer), s.encode());
         }
         return new ConsumerOpResult(null, s.info(), List.of(), List.of(), acked);
+    }
+
+    private ConsumerOpResult nak(Batch b, ConsumerOp.Nak k, long nowMillis) {
+        ConsumerState s = consumers.get(k.consumer());
+        if (s == null) {
+            return unknown(k.consumer());
+        }
+        int due = s.nak(k.seqs(), nowMillis);
+        if (due > 0) {
+            b.put(Keys.consumer(k.consumer()), s.encode());
+        }
+        return new ConsumerOpResult(null, s.info(), List.of(), List.of(), due);
     }
 
     private ConsumerOpResult delete(Batch b, String name) {

@@ -9,6 +9,7 @@ import static io.weft.storage.Events.pubs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConsumerTest {
@@ -228,5 +229,43 @@ class ConsumerTest {
                     () -> new ConsumerConfig("c", StartPosition.first(), ACK_WAIT, 0, null, 10, bad));
             assertTrue(e.getMessage().contains("deliverTopic"), e.getMessage());
         }
+    }
+
+    @Test
+    void ackManyAcksEveryPendingSequenceInOneOp() {
+        publish(T0, "a", "b", "c", "d");
+        assertTrue(create("billing", StartPosition.first(), 0).ok());
+        assertEquals(List.of(1L, 2L, 3L, 4L), next("billing", 10, T0 + 1));
+
+        ConsumerOpResult r = op(new ConsumerOp.AckMany("billing", List.of(1L, 3L, 9L, 3L)), T0 + 2);
+        assertEquals(2, r.changed(), "9 was never delivered and 3 counts once");
+        assertEquals(2, r.info().ackPending());
+        assertEquals(1, r.info().ackFloor(), "2 is still pending");
+        assertThrows(InvalidStreamConfigException.class, () -> new ConsumerOp.AckMany("billing", List.of()));
+    }
+
+    @Test
+    void nakMakesPendingEventsDueAtOnceWithoutResettingTheirCount() {
+        publish(T0, "a", "b", "c");
+        assertTrue(create("billing", StartPosition.first(), 3).ok());
+        assertEquals(List.of(1L, 2L, 3L), next("billing", 10, T0 + 1));
+        assertEquals(List.of(), next("billing", 10, T0 + 2), "all pending, none due");
+
+        assertEquals(1, op(new ConsumerOp.Nak("billing", List.of(2L, 7L)), T0 + 3).changed(), "7 is not pending");
+        ConsumerOpResult again = op(new ConsumerOp.Next("billing", 10), T0 + 3);
+        assertEquals(List.of(2L), again.deliveries().stream().map(Delivery::seq).toList(),
+                "redelivered long before the ack wait");
+        assertEquals(2, again.deliveries().get(0).deliveryCount());
+
+        assertEquals(3, op(new ConsumerOp.Nak("billing", List.of()), T0 + 4).changed(), "empty = every pending event");
+        assertEquals(0, op(new ConsumerOp.Nak("billing", List.of()), T0 + 4).changed(), "already due: nothing changes");
+        assertEquals(List.of(1L, 2L, 3L), next("billing", 10, T0 + 4)); // deliveries now 2, 3, 2
+
+        op(new ConsumerOp.Nak("billing", List.of()), T0 + 5);
+        ConsumerOpResult r = op(new ConsumerOp.Next("billing", 10), T0 + 5);
+        assertEquals(List.of(1L, 3L), r.deliveries().stream().map(Delivery::seq).toList());
+        assertEquals(List.of(2L), r.deadLetters().stream().map(d -> d.event().seq()).toList(),
+                "a nak never lifts maxDeliver");
+        assertFalse(op(new ConsumerOp.Nak("nobody", List.of()), T0 + 6).ok());
     }
 }

@@ -52,6 +52,8 @@ public final class Codec {
     private static final byte OP_ACK = 3;
     private static final byte OP_DELETE = 4;
     private static final byte OP_CREATE_PUSH = 5;
+    private static final byte OP_ACK_MANY = 6;
+    private static final byte OP_NAK = 7;
 
     private Codec() {
     }
@@ -109,11 +111,38 @@ public final class Codec {
             o.u8(OP_ACK);
             o.str(op.consumer());
             o.i64(a.seq());
+        } else if (op instanceof ConsumerOp.AckMany a) {
+            o.u8(OP_ACK_MANY);
+            o.str(op.consumer());
+            writeSeqs(o, a.seqs());
+        } else if (op instanceof ConsumerOp.Nak k) {
+            o.u8(OP_NAK);
+            o.str(op.consumer());
+            writeSeqs(o, k.seqs());
         } else {
             o.u8(OP_DELETE);
             o.str(op.consumer());
         }
         return o.bytes();
+    }
+
+    private static void writeSeqs(Out o, List<Long> seqs) {
+        o.i32(seqs.size());
+        for (long seq : seqs) {
+            o.i64(seq);
+        }
+    }
+
+    private static List<Long> readSeqs(In in) {
+        int n = in.i32();
+        if (n < 0 || n > ConsumerOp.MAX_SEQS) {
+            throw new IllegalArgumentException("bad sequence count " + n);
+        }
+        List<Long> seqs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            seqs.add(in.i64());
+        }
+        return seqs;
     }
 
     /** The entry time of a PUBLISH or CONSUMER entry. */
@@ -144,6 +173,8 @@ public final class Codec {
             case OP_NEXT -> new ConsumerOp.Next(name, in.i32());
             case OP_ACK -> new ConsumerOp.Ack(name, in.i64());
             case OP_DELETE -> new ConsumerOp.Delete(name);
+            case OP_ACK_MANY -> new ConsumerOp.AckMany(name, readSeqs(in));
+            case OP_NAK -> new ConsumerOp.Nak(name, readSeqs(in));
             default -> throw new IllegalArgumentException("unknown consumer op " + op);
         };
     }
@@ -266,6 +297,7 @@ public final class Codec {
             o.i32(d.deliveryCount());
         }
         o.u8((byte) (r.acked() ? 1 : 0));
+        o.i32(r.changed()); // added with AckMany and Nak: a reply without it came from a single-event ack
         return o.bytes();
     }
 
@@ -287,8 +319,11 @@ public final class Codec {
             String consumer = in.str();
             dead.add(new DeadLetter(topic.isEmpty() ? null : topic, consumer, readEvent(in), in.i32()));
         }
-        boolean acked = in.u8() == 1;
-        return new ConsumerOpResult(ok ? null : error, info, deliveries, dead, acked);
+        int changed = in.u8() == 1 ? 1 : 0;
+        if (in.hasMore()) {
+            changed = in.i32();
+        }
+        return new ConsumerOpResult(ok ? null : error, info, deliveries, dead, changed);
     }
 
     public static void writeConsumerInfo(Out o, ConsumerInfo i) {

@@ -29,6 +29,20 @@ class CodecTest {
     void consumerCreateEntriesRoundTripForPullAndPush() {
         assertEquals(new ConsumerOp.Create(PULL), roundTrip(new ConsumerOp.Create(PULL)));
         assertEquals(new ConsumerOp.Create(PUSH), roundTrip(new ConsumerOp.Create(PUSH)));
+        assertEquals(new ConsumerOp.AckMany("billing", List.of(3L, 1L << 40)),
+                roundTrip(new ConsumerOp.AckMany("billing", List.of(3L, 1L << 40))));
+        assertEquals(new ConsumerOp.Nak("billing", List.of()), roundTrip(new ConsumerOp.Nak("billing", List.of())));
+        assertEquals(new ConsumerOp.Nak("billing", List.of(5L)), roundTrip(new ConsumerOp.Nak("billing", List.of(5L))));
+    }
+
+    @Test
+    void repliesCarryHowManyEventsAnOpChanged() {
+        ConsumerOpResult r = new ConsumerOpResult(null, new ConsumerInfo(PUSH, 1, 7, 3, 2), List.of(), List.of(), 37);
+        assertEquals(37, Codec.consumerResult(Codec.consumerReply(r)).changed());
+        // a reply of a version before AckMany ends at the acked flag
+        byte[] full = Codec.consumerReply(r);
+        byte[] old = java.util.Arrays.copyOf(full, full.length - 4);
+        assertEquals(1, Codec.consumerResult(old).changed());
     }
 
     @Test
@@ -47,7 +61,7 @@ class CodecTest {
 
     @Test
     void consumerInfoRepliesCarryTheDeliverTopic() {
-        ConsumerOpResult r = new ConsumerOpResult(null, new ConsumerInfo(PUSH, 1, 7, 3, 2), List.of(), List.of(), false);
+        ConsumerOpResult r = new ConsumerOpResult(null, new ConsumerInfo(PUSH, 1, 7, 3, 2), List.of(), List.of(), 0);
         ConsumerOpResult back = Codec.consumerResult(Codec.consumerReply(r));
         assertEquals(r.info(), back.info());
         assertEquals(List.of(), back.deliveries());

@@ -1,0 +1,164 @@
+package io.weft.broker;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.storage.ConsumerOp;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stream side of one durable rule on the node that runs it: which pushed events the runner holds,
+ * and their acks and naks on the rule's consumer.
+ *
+ * <ul>
+ *   <li><b>Acks are batched by round trip.</b> At most one ack call is out at a time; what finishes
+ *       while it commits goes into the next one. A sink that takes events one by one then costs one Raft
+ *       entry per round trip instead of one per event, with no timer and no added delay when idle.</li>
+ *   <li><b>Taking over gives everything back first.</b> Before the runner subscribes to the rule's push
+ *       topic it naks every pending event of the consumer: whoever held them (a runner that died, or
+ *       this node before a restart of the rule) will not finish them, and without the nak they would
+ *       wait out the ack wait, minutes with the default policy, before anything else is pushed (the
+ *       held events fill the consumer's {@code maxAckPending}).</li>
+ *   <li><b>Stopping gives back what is held</b> and not finished, for the same reason.</li>
+ *   <li><b>A push of an event already held is ignored.</b> An event can wait in the rule's queue longer
+ *       than the ack wait (a paused or very slow sink): the stream pushes it again, but it is still
+ *       coming, so a second copy would only be a duplicate.</li>
+ * </ul>
+ *
+ * Thread-safe: pushes arrive on the routing thread, ends on the sink threads.
+ */
+final class DurableFeed {
+    private static final Logger LOG = LoggerFactory.getLogger(DurableFeed.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A call on the rule's stream ({@link Streams#call}). */
+    interface Calls {
+        CompletableFuture<Streams.Response> call(String stream, ObjectNode req);
+    }
+
+    private final String id;
+    private final String stream;
+    private final String consumer;
+    private final Calls calls;
+    private final Set<Long> held = ConcurrentHashMap.newKeySet();
+    /** Finished events whose ack is not sent yet. Guarded by this. */
+    private final ArrayDeque<Long> toAck = new ArrayDeque<>();
+    /** True while an ack call is out. Guarded by this. */
+    private boolean acking;
+    private volatile boolean stopping;
+
+    DurableFeed(String id, String stream, String consumer, Calls calls) {
+        this.id = id;
+        this.stream = stream;
+        this.consumer = consumer;
+        this.calls = calls;
+    }
+
+    /** Naks every pending event of the consumer; completes (never exceptionally) when the stream answered. */
+    CompletableFuture<Void> takeOver() {
+        return nak(List.of()).handle((r, e) -> {
+            if (e != null || r.status() != 200) {
+                LOG.warn("subscription {}: could not take back the events a previous runner held ({}); they come again "
+                        + "after the ack wait", id, e != null ? e.toString() : r.status());
+            } else {
+                LOG.debug("subscription {}: took over, {}", id, new String(r.json(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return null;
+        });
+    }
+
+    /** A push of {@code seq}: true when the runner should deliver it, false when it already holds it. */
+    boolean take(long seq) {
+        return !stopping && held.add(seq);
+    }
+
+    /** {@code seq} is finished (delivered, dead-lettered or given up): acks it. */
+    void finished(long seq) {
+        held.remove(seq);
+        synchronized (this) {
+            toAck.add(seq);
+            if (acking) {
+                return;
+            }
+            acking = true;
+        }
+        flush();
+    }
+
+    /** {@code seq} was not finished and the rule goes on: gives it back so it comes again now. */
+    void abandoned(long seq) {
+        if (!stopping && held.remove(seq)) {
+            nak(List.of(seq));
+        }
+    }
+
+    /** {@code seq} was not taken by the dispatcher: forgotten here, it comes again after the ack wait. */
+    void refused(long seq) {
+        held.remove(seq);
+    }
+
+    /** Call before the dispatcher closes the rule: what it abandons stays held, for {@link #stop}. */
+    void stopping() {
+        stopping = true;
+    }
+
+    /** Gives back every event still held; the acks already queued still go out. */
+    void stop() {
+        stopping = true;
+        List<Long> rest = new ArrayList<>(held);
+        held.clear();
+        for (int i = 0; i < rest.size(); i += ConsumerOp.MAX_SEQS) {
+            nak(rest.subList(i, Math.min(i + ConsumerOp.MAX_SEQS, rest.size())));
+        }
+    }
+
+    /** How many pushed events the runner holds now. */
+    int held() {
+        return held.size();
+    }
+
+    private void flush() {
+        List<Long> batch = new ArrayList<>();
+        synchronized (this) {
+            while (!toAck.isEmpty() && batch.size() < ConsumerOp.MAX_SEQS) {
+                batch.add(toAck.poll());
+            }
+            if (batch.isEmpty()) {
+                acking = false;
+                return;
+            }
+        }
+        calls.call(stream, request("consumer.ack", batch)).whenComplete((r, e) -> {
+            if (e != null || r.status() != 200) {
+                LOG.debug("subscription {}: ack of {} events not taken ({}); the stream pushes them again after the ack "
+                        + "wait", id, batch.size(), e != null ? e.toString() : r.status());
+            }
+            flush();
+        });
+    }
+
+    private CompletableFuture<Streams.Response> nak(List<Long> seqs) {
+        CompletableFuture<Streams.Response> f = calls.call(stream, request("consumer.nak", seqs));
+        f.whenComplete((r, e) -> {
+            if (e != null || r.status() != 200) {
+                LOG.debug("subscription {}: nak of {} not taken ({})", id, seqs.isEmpty() ? "all" : seqs.size() + " events",
+                        e != null ? e.toString() : r.status());
+            }
+        });
+        return f;
+    }
+
+    private ObjectNode request(String op, List<Long> seqs) {
+        ObjectNode req = JSON.createObjectNode().put("op", op).put("consumer", consumer);
+        ArrayNode a = req.putArray("seqs");
+        seqs.forEach(a::add);
+        return req;
+    }
+}

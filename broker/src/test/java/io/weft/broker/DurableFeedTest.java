@@ -1,0 +1,113 @@
+package io.weft.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class DurableFeedTest {
+    /** The calls the feed made, each with its answer to complete by hand. */
+    private final List<JsonNode> requests = new ArrayList<>();
+    private final List<CompletableFuture<Streams.Response>> answers = new ArrayList<>();
+    private final DurableFeed feed = new DurableFeed("r1", "_weft_rule_r1", "rule", (stream, req) -> {
+        assertEquals("_weft_rule_r1", stream);
+        assertEquals("rule", req.path("consumer").asText());
+        requests.add(req);
+        CompletableFuture<Streams.Response> f = new CompletableFuture<>();
+        answers.add(f);
+        return f;
+    });
+
+    private static Streams.Response ok() {
+        return new Streams.Response(200, "{}".getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String op(int i) {
+        return requests.get(i).path("op").asText();
+    }
+
+    private Set<Long> seqs(int i) {
+        Set<Long> out = new TreeSet<>();
+        requests.get(i).path("seqs").forEach(n -> out.add(n.asLong()));
+        return out;
+    }
+
+    @Test
+    void acksFinishedWhileOneIsOutGoInTheNextCall() {
+        for (long seq = 1; seq <= 4; seq++) {
+            assertTrue(feed.take(seq));
+        }
+        feed.finished(1);
+        assertEquals(1, requests.size());
+        assertEquals("consumer.ack", op(0));
+        assertEquals(Set.of(1L), seqs(0));
+
+        feed.finished(3);
+        feed.finished(2);
+        assertEquals(1, requests.size(), "one ack call out at a time");
+        answers.get(0).complete(ok());
+        assertEquals(2, requests.size());
+        assertEquals(Set.of(2L, 3L), seqs(1));
+
+        answers.get(1).completeExceptionally(new IllegalStateException("leader lost"));
+        assertEquals(2, requests.size(), "nothing left: no call");
+        feed.finished(4);
+        assertEquals(3, requests.size(), "a failed call does not stop later acks");
+        assertEquals(Set.of(4L), seqs(2));
+        assertEquals(0, feed.held());
+    }
+
+    @Test
+    void aPushOfAnEventAlreadyHeldIsIgnored() {
+        assertTrue(feed.take(7));
+        assertFalse(feed.take(7), "pushed again after the ack wait while still queued here");
+        feed.finished(7);
+        assertTrue(feed.take(7), "finished, so a later push is a real redelivery");
+    }
+
+    @Test
+    void takingOverNaksEveryPendingEventAndAlwaysCompletes() {
+        CompletableFuture<Void> done = feed.takeOver();
+        assertEquals("consumer.nak", op(0));
+        assertEquals(Set.of(), seqs(0), "no sequences: all of them");
+        assertFalse(done.isDone());
+        answers.get(0).complete(new Streams.Response(503, "{}".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(done.isDone() && !done.isCompletedExceptionally(), "a refusal only means waiting out the ack wait");
+    }
+
+    @Test
+    void anEventAbandonedWhileTheRuleRunsIsGivenBackAtOnce() {
+        feed.take(3);
+        feed.abandoned(3);
+        assertEquals("consumer.nak", op(0));
+        assertEquals(Set.of(3L), seqs(0));
+        assertEquals(0, feed.held());
+        feed.take(4);
+        feed.refused(4);
+        assertEquals(1, requests.size(), "a refused event is only forgotten");
+        assertEquals(0, feed.held());
+    }
+
+    @Test
+    void stoppingGivesBackWhatIsHeldInOneCall() {
+        for (long seq = 10; seq <= 13; seq++) {
+            feed.take(seq);
+        }
+        feed.finished(10);
+        feed.stopping();
+        feed.abandoned(11); // the dispatcher's close abandons what it had queued
+        assertFalse(feed.take(14), "nothing is taken once stopping");
+        feed.stop();
+        assertEquals(List.of("consumer.ack", "consumer.nak"), List.of(op(0), op(1)));
+        assertEquals(Set.of(11L, 12L, 13L), seqs(1));
+        assertEquals(0, feed.held());
+    }
+}
