@@ -442,18 +442,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /**
      * The canonical text of a SUB's filter (a JSON list of Subscriptions API filters, or a bare CESQL
-     * expression), or null when it has none or one that accepts everything.
+     * expression), or null when it has none or one that accepts everything. A queue group member may have
+     * one too: an event goes to one member of the group whose filter accepts it (docs/mesh.md).
      *
      * @throws io.weft.routing.filter.InvalidFilterException naming the field and position
      */
     private static String canonicalFilter(Frames.Sub sub) {
         if (sub.filter() == null) {
             return null;
-        }
-        if (sub.queueGroup() != null) {
-            throw new IllegalArgumentException("a queue group subscription cannot have a filter yet (members with "
-                    + "different filters would lose events for the group): filter in the handler, or subscribe "
-                    + "without a group");
         }
         String text = sub.filter().strip();
         io.weft.routing.filter.EventFilters f = text.startsWith("[") ? io.weft.routing.filter.EventFilters.parse(text)

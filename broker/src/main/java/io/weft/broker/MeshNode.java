@@ -225,10 +225,23 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     // ---- routing ----
 
     /**
-     * Where an event goes from here. An event of a busy topic without queue groups reuses the
-     * decision made for the last one, read without the lock ({@link InterestEngine#cachedRoute}).
+     * Where an event on {@code topic} would go from here, with no event to judge: a filter on a queue
+     * group member counts as accepting (for questions such as "who takes this topic", not for routing).
      */
     RouteDecision decide(String topic, Origin origin, Set<String> assignedGroups, Set<String> localGroups) {
+        return decide(topic, origin, assignedGroups, localGroups, null);
+    }
+
+    /**
+     * Where an event goes from here. An event of a busy topic without queue groups reuses the
+     * decision made for the last one, read without the lock ({@link InterestEngine#cachedRoute}).
+     *
+     * @param localGroups the queue groups with a local member whose filter accepts the event
+     * @param verdicts    the event's filter verdicts (queue group members with filters are picked only
+     *                    if their filter accepts it), or null to count every filter as accepting
+     */
+    RouteDecision decide(String topic, Origin origin, Set<String> assignedGroups, Set<String> localGroups,
+                         FilterVerdicts verdicts) {
         if (assignedGroups.isEmpty() && localGroups.isEmpty()) {
             RouteDecision d = engine.cachedRoute(topic, origin);
             if (d != null) {
@@ -236,8 +249,16 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
         }
         synchronized (this) {
-            return engine.route(topic, origin, assignedGroups, localGroups);
+            return engine.route(topic, origin, assignedGroups, localGroups, verdicts);
         }
+    }
+
+    /**
+     * The decision {@link #decide} made for the last event on {@code topic} from {@code origin} when no
+     * queue group took part, if it still holds, else null. Lock-free and allocation-free.
+     */
+    RouteDecision cachedDecision(String topic, Origin origin) {
+        return engine.cachedRoute(topic, origin);
     }
 
     /** Sends the event to the peers and sites {@code d} names; {@code pubBody} is shared, not consumed. */

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.weft.protocol.EventCodec;
 import io.weft.protocol.Topics;
 import io.weft.protocol.Wire;
+import io.weft.routing.FilterVerdicts;
 import io.weft.routing.Match;
 import io.weft.routing.Origin;
 import io.weft.routing.QueueGroup;
@@ -129,18 +130,38 @@ public final class Router {
         Match<Subscription> match = trie.match(topic);
         MeshNode m = mesh;
         RouteDecision decision = null;
+        // made at the first filter asked about, one per event: each distinct filter runs once per event, for
+        // the local subscribers, the queue group picks (here and in the routing decision) and the links alike
+        FilterVerdicts verdicts = null;
         // an event that came over a route link is delivered here and goes nowhere else, to the queue
         // groups its sender assigned to this node: nothing to decide
         Set<String> groupsHere = origin == Origin.ROUTE ? assignedGroups : null;
         if (m != null && origin != Origin.ROUTE) {
+            // the groups a member here takes the event for: one without a filter, or whose filter accepts it
             Set<String> localGroups = Set.of();
             if (!match.groups().isEmpty()) {
                 localGroups = new HashSet<>();
                 for (QueueGroup<Subscription> g : match.groups()) {
-                    localGroups.add(g.name());
+                    for (Subscription s : g.members()) {
+                        if (s.filter != null && verdicts == null) {
+                            verdicts = new FilterVerdicts(MeshNode.eventAttributes(pubBody));
+                        }
+                        if (takes(s, verdicts)) {
+                            localGroups.add(g.name());
+                            break;
+                        }
+                    }
                 }
             }
-            decision = m.decide(topic, origin, assignedGroups, localGroups);
+            if (assignedGroups.isEmpty() && localGroups.isEmpty()) {
+                decision = m.cachedDecision(topic, origin); // the hot path: no lock, no allocation
+            }
+            if (decision == null) {
+                if (verdicts == null) {
+                    verdicts = new FilterVerdicts(MeshNode.eventAttributes(pubBody));
+                }
+                decision = m.decide(topic, origin, assignedGroups, localGroups, verdicts);
+            }
         }
         if (decision != null && !decision.unroutableGroups().isEmpty()) {
             metrics.groupUnroutable.inc(decision.unroutableGroups().size());
@@ -154,11 +175,10 @@ public final class Router {
         shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
         try {
             int delivered = 0;
-            io.weft.routing.FilterVerdicts verdicts = null; // made at the first filter: each filter runs once per event
             for (Subscription s : match.subscribers()) {
                 if (s.filter != null) {
                     if (verdicts == null) {
-                        verdicts = new io.weft.routing.FilterVerdicts(MeshNode.eventAttributes(shared));
+                        verdicts = new FilterVerdicts(MeshNode.eventAttributes(shared));
                     }
                     if (!verdicts.accepts(s.filter)) {
                         continue;
@@ -172,11 +192,34 @@ public final class Router {
                         : decision != null && !decision.localGroups().contains(g.name())) {
                     continue;
                 }
+                // one member whose filter (if any) accepts the event: the next in turn when it does, else one
+                // of those that do, at random, so each of them gets the same share
                 List<Subscription> members = g.members();
-                int first = (int) Math.floorMod(queuePick.getAndIncrement(), (long) members.size());
-                // a member whose permissions withhold this topic passes it to the next one
-                for (int i = 0; i < members.size(); i++) {
-                    if (members.get((first + i) % members.size()).deliver(shared, topic, replyTo)) {
+                int size = members.size();
+                int first = (int) Math.floorMod(queuePick.getAndIncrement(), (long) size);
+                if (members.get(first).filter != null) {
+                    if (verdicts == null) {
+                        verdicts = new FilterVerdicts(MeshNode.eventAttributes(shared));
+                    }
+                    if (!verdicts.accepts(members.get(first).filter)) {
+                        first = anyTaker(members, verdicts);
+                        if (first < 0) {
+                            if (groupsHere != null) {
+                                // a sender gave it to this node for a member that accepted it and left meanwhile
+                                // (or a sender of a version that picked members before filtering): lost for the group
+                                metrics.groupUnroutable.inc();
+                            }
+                            continue;
+                        }
+                    }
+                }
+                // a member whose permissions withhold this topic passes it to the next one that takes it
+                for (int i = 0; i < size; i++) {
+                    Subscription s = members.get((first + i) % size);
+                    if (s.filter != null && verdicts == null) {
+                        verdicts = new FilterVerdicts(MeshNode.eventAttributes(shared));
+                    }
+                    if (takes(s, verdicts) && s.deliver(shared, topic, replyTo)) {
                         delivered++;
                         break;
                     }
@@ -191,9 +234,35 @@ public final class Router {
         }
     }
 
+    /** Whether a subscription takes the event: it has no filter or its filter accepts it ({@code verdicts} set then). */
+    private static boolean takes(Subscription s, FilterVerdicts verdicts) {
+        return s.filter == null || verdicts.accepts(s.filter);
+    }
+
+    /** The index of a member that takes the event, chosen uniformly among those that do; -1 when none does. */
+    private static int anyTaker(List<Subscription> members, FilterVerdicts verdicts) {
+        int takers = 0;
+        for (Subscription s : members) {
+            if (takes(s, verdicts)) {
+                takers++;
+            }
+        }
+        if (takers == 0) {
+            return -1;
+        }
+        int k = java.util.concurrent.ThreadLocalRandom.current().nextInt(takers);
+        for (int i = 0; i < members.size(); i++) {
+            if (takes(members.get(i), verdicts) && k-- == 0) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("a member stopped taking the event");
+    }
+
     /**
      * The queue groups an event on {@code topic} published here would be handed to, here or
-     * elsewhere, as the mesh routes now (a slow path: for answers, not for routing).
+     * elsewhere, as the mesh routes now (a slow path: for answers, not for routing). With no event to
+     * judge, a member's filter counts as accepting: a group is named when some event could reach it.
      */
     Set<String> groupsFor(String topic) {
         Set<String> groups = new HashSet<>();

@@ -230,6 +230,49 @@ class MeshProcessTest {
         }
     }
 
+    /**
+     * A queue group whose members, on different nodes and sites, have different filters: each event goes to
+     * the one member whose filter accepts it, across the gateway when that member is on the other site, and
+     * an event no member accepts leaves the publishing node for no one.
+     */
+    @Test
+    @Order(3)
+    void queueGroupMembersWithDifferentFiltersAcrossSites() throws Exception {
+        Map<String, AtomicInteger> cloud = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> onprem = new ConcurrentHashMap<>();
+        long sentBefore = mesh.eventsSentToSite("cloud-1", "onprem");
+        try (MeshClient a = client("cloud-2"); MeshClient b = client("onprem-3"); MeshClient pub = client("cloud-1")) {
+            a.subscribe("tasks.>", "crew", io.weft.client.Filter.sql("amount >= 100"),
+                    m -> cloud.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            b.subscribe("tasks.>", "crew", io.weft.client.Filter.sql("amount < 10"),
+                    m -> onprem.computeIfAbsent(m.event().getId(), k -> new AtomicInteger()).incrementAndGet())
+                    .confirmed().get(10, TimeUnit.SECONDS);
+            for (MeshProcesses.Node node : mesh.nodes()) {
+                Await.until(WAIT, () -> {
+                    String i = String.valueOf(mesh.get(node.name, "/v1/interest"));
+                    return i.contains("amount >= 100") && i.contains("amount < 10");
+                }, () -> node.name + " interest: " + mesh.get(node.name, "/v1/interest"));
+            }
+            int n = 150;
+            for (int i = 0; i < n; i++) {
+                pub.publish("tasks.run", CloudEventBuilder.v1().withId("t" + i).withSource(URI.create("/test"))
+                        .withType("com.example.task").withExtension("amount", i).build());
+            }
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> cloud.size() == 50 && onprem.size() == 10, () -> cloud.size() + "/" + onprem.size());
+            a.flush(WAIT);
+            b.flush(WAIT);
+            for (int i = 0; i < n; i++) {
+                assertEquals(i >= 100 ? 1 : 0, cloud.containsKey("t" + i) ? cloud.get("t" + i).get() : 0, "t" + i + " on cloud-2");
+                assertEquals(i < 10 ? 1 : 0, onprem.containsKey("t" + i) ? onprem.get("t" + i).get() : 0, "t" + i + " on onprem-3");
+            }
+            assertEquals(10, mesh.eventsSentToSite("cloud-1", "onprem") - sentBefore,
+                    "only the events onprem-3's filter accepts crossed to onprem");
+        }
+        awaitInterest("tasks.>", false);
+    }
+
     @Test
     @Order(4)
     void unsubscribeWithdrawsInterestEverywhere() throws Exception {

@@ -124,6 +124,63 @@ class PubSubTest {
         }
     }
 
+    /**
+     * Members of one queue group with different filters: each event goes to one member whose filter accepts
+     * it, once; an event only one member's filter accepts always goes to that member, and one that no
+     * member's filter accepts goes to none (a broker used to refuse filters on queue groups).
+     */
+    @Test
+    void queueGroupMembersWithDifferentFiltersEachGetWhatTheirFilterAccepts() throws Exception {
+        try (MeshClient a = client(); MeshClient b = client(); MeshClient plain = client(); MeshClient pub = client()) {
+            Map<String, Integer> toA = new ConcurrentHashMap<>();
+            Map<String, Integer> toB = new ConcurrentHashMap<>();
+            AtomicInteger np = new AtomicInteger();
+            a.subscribe("jobs.>", "workers", io.weft.client.Filter.sql("amount >= 100 OR source = '/both'"),
+                    m -> toA.merge(m.event().getId(), 1, Integer::sum)).confirmed().get(10, TimeUnit.SECONDS);
+            b.subscribe("jobs.>", "workers", io.weft.client.Filter.json(
+                    "[{\"any\": [{\"sql\": \"amount < 10\"}, {\"exact\": {\"source\": \"/both\"}}]}]"),
+                    m -> toB.merge(m.event().getId(), 1, Integer::sum)).confirmed().get(10, TimeUnit.SECONDS);
+            // an invalid filter on a group member is still refused, naming where
+            java.util.concurrent.ExecutionException bad = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> a.subscribe("jobs.>", "workers", io.weft.client.Filter.sql("amount >"), m -> { })
+                            .confirmed().get(10, TimeUnit.SECONDS));
+            assertEquals(io.weft.protocol.ErrorCode.INVALID_FILTER, ((io.weft.client.MeshException) bad.getCause()).code());
+            plain.subscribe("jobs.>", m -> np.incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
+            int n = 400;
+            for (int i = 0; i < n; i++) {
+                // amounts 0..199: < 10 is B's, >= 100 A's, 10..99 nobody's, unless the source is /both
+                String source = i % 10 == 3 ? "/both" : "/shop";
+                pub.publish("jobs.run", CloudEventBuilder.v1().withId("j" + i).withSource(URI.create(source))
+                        .withType("com.example.job").withExtension("amount", i % 200).build());
+            }
+            pub.flush(WAIT);
+            Await.until(WAIT, () -> np.get() == n, () -> "plain got " + np);
+            a.flush(WAIT);
+            b.flush(WAIT);
+            int both = 0;
+            for (int i = 0; i < n; i++) {
+                String id = "j" + i;
+                int amount = i % 200;
+                boolean bothAccept = i % 10 == 3;
+                if (bothAccept) {
+                    both++;
+                    assertEquals(1, toA.getOrDefault(id, 0) + toB.getOrDefault(id, 0), id + " once, to A or B");
+                } else {
+                    assertEquals(amount >= 100 ? 1 : 0, toA.getOrDefault(id, 0), id + " to A");
+                    assertEquals(amount < 10 ? 1 : 0, toB.getOrDefault(id, 0), id + " to B");
+                }
+            }
+            assertTrue(toA.values().stream().allMatch(c -> c == 1) && toB.values().stream().allMatch(c -> c == 1),
+                    "no duplicates");
+            long onlyA = toA.keySet().stream().filter(id -> Integer.parseInt(id.substring(1)) % 10 != 3).count();
+            long onlyB = toB.keySet().stream().filter(id -> Integer.parseInt(id.substring(1)) % 10 != 3).count();
+            assertEquals(180, onlyA, "amount >= 100 outside /both: 2 x 90");
+            assertEquals(18, onlyB, "amount < 10 outside /both: 2 x 9");
+            assertEquals(both, toA.size() + toB.size() - onlyA - onlyB, "every /both event went to one of them");
+            assertTrue(toA.size() > onlyA && toB.size() > onlyB, "both members got a share of the events both accept");
+        }
+    }
+
     @Test
     void unsubscribeStopsDelivery() throws Exception {
         try (MeshClient sub = client(); MeshClient pub = client()) {

@@ -22,7 +22,8 @@ final class SubCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATTERN", description = "Pattern: '*' matches one token, '>' the rest, e.g. 'orders.>'.")
     String pattern;
 
-    @Option(names = {"-q", "--queue"}, description = "Join this queue group: each event goes to one member.")
+    @Option(names = {"-q", "--queue"}, description = "Join this queue group: each event goes to one member "
+            + "(with --filter: to one member whose filter accepts it).")
     String queue;
 
     @Option(names = "--filter", paramLabel = "EXPR",
@@ -62,13 +63,9 @@ final class SubCommand implements Callable<Integer> {
                 System.out.flush();
                 done.countDown();
             };
-            if (filter != null && queue != null) {
-                System.err.println("meshctl sub: --filter and --queue cannot be used together yet");
-                return 2;
-            }
-            io.weft.client.Subscription s = filter == null ? client.subscribe(pattern, queue, print)
-                    : client.subscribe(pattern, filter.stripLeading().startsWith("[") ? io.weft.client.Filter.json(filter)
-                            : io.weft.client.Filter.sql(filter), print);
+            io.weft.client.Subscription s = client.subscribe(pattern, queue, filter == null ? null
+                    : filter.stripLeading().startsWith("[") ? io.weft.client.Filter.json(filter)
+                    : io.weft.client.Filter.sql(filter), print);
             try {
                 s.confirmed().get(10, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {

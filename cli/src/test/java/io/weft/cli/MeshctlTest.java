@@ -100,6 +100,33 @@ class MeshctlTest {
                 err.toString(StandardCharsets.UTF_8));
     }
 
+    /** {@code sub --queue --filter}: a queue group member with a filter gets only what its filter accepts. */
+    @Test
+    void subInAQueueGroupWithAFilterGetsWhatTheFilterAccepts() throws Exception {
+        int[] subExit = {-1};
+        Thread sub = new Thread(() -> subExit[0] = Meshctl.run("sub", "-s", server, "jobs.>", "--queue", "crew",
+                "--filter", "source = '/big'", "--count", "1", "--timeout", "20s", "--json"));
+        sub.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (broker.router().subscriptionCount() == 0) {
+            assertTrue(System.nanoTime() < deadline, "meshctl sub never subscribed: " + err.toString(StandardCharsets.UTF_8));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        assertEquals(0, Meshctl.run("pub", "-s", server, "jobs.run", "{}", "--source", "/small", "--id", "j-1"));
+        assertEquals(0, Meshctl.run("pub", "-s", server, "jobs.run", "{}", "--source", "/big", "--id", "j-2"));
+        sub.join(30_000);
+        assertEquals(0, subExit[0], err.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("in queue group crew where source = '/big'"),
+                err.toString(StandardCharsets.UTF_8));
+        List<String> ids = new ArrayList<>();
+        for (String l : outLines()) {
+            if (l.startsWith("{") && Cli.JSON.readTree(l).has("specversion")) {
+                ids.add(Cli.JSON.readTree(l).get("id").asText());
+            }
+        }
+        assertEquals(List.of("j-2"), ids, outLines().toString());
+    }
+
     @Test
     void subPrintsWhatPubPublishesAsJsonCloudEvents() throws Exception {
         int[] subExit = {-1};

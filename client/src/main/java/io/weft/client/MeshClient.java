@@ -386,7 +386,19 @@ public final class MeshClient implements AutoCloseable {
         return subscribe(pattern, queueGroup, null, handler);
     }
 
-    private Subscription subscribe(String pattern, String queueGroup, Filter filter, MessageHandler handler) {
+    /**
+     * Subscribes {@code handler} as a member of {@code queueGroup} that takes only the events {@code filter}
+     * accepts: each event matching {@code pattern} goes to one member of the group whose filter (if it has
+     * one) accepts it, wherever in the mesh that member is, and to no member when none accepts it. Members
+     * of one group may have different filters, or none. Needs a broker of protocol version
+     * {@value Frames#FILTER_VERSION} or later that accepts filters on queue groups (an older one fails
+     * {@link Subscription#confirmed()} with {@code INVALID_FILTER}).
+     *
+     * @param queueGroup the group, or null for a plain subscription
+     * @param filter     the filter, or null for none
+     * @throws io.weft.protocol.InvalidTopicException for an invalid pattern
+     */
+    public Subscription subscribe(String pattern, String queueGroup, Filter filter, MessageHandler handler) {
         Topics.validatePattern(pattern);
         if (queueGroup != null && !Topics.isValidTopic(queueGroup)) {
             throw new IllegalArgumentException("invalid queue group name '" + queueGroup + "'");

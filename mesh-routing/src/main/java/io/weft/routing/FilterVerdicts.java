@@ -5,13 +5,16 @@ import java.util.List;
 
 /**
  * The verdicts of filters on one event, each filter evaluated at most once however many destinations
- * name it (a filter costs once per event per distinct filter, not per subscriber). One per event, on the
- * thread that routes it. Not thread-safe.
+ * name it (a filter costs once per event per distinct filter, not per subscriber or queue group member).
+ * One per event, on the thread that routes it: the broker's local delivery, the routing decision (queue
+ * group members with filters, {@link InterestEngine#route(String, Origin, java.util.Set, java.util.Set,
+ * FilterVerdicts)}) and the forwarding conditions share it. Nothing is evaluated, and nothing but this
+ * object allocated, until a filter is asked about. Not thread-safe.
  */
 public final class FilterVerdicts {
     private final Attributes event;
-    private String[] filters = new String[4];
-    private boolean[] verdicts = new boolean[4];
+    private String[] filters;
+    private boolean[] verdicts;
     private int size;
     private int evaluated;
 
@@ -38,7 +41,10 @@ public final class FilterVerdicts {
         }
         boolean v = CompiledFilters.of(canonical).test(event);
         evaluated++;
-        if (size == filters.length) {
+        if (filters == null) {
+            filters = new String[4];
+            verdicts = new boolean[4];
+        } else if (size == filters.length) {
             filters = java.util.Arrays.copyOf(filters, size * 2);
             verdicts = java.util.Arrays.copyOf(verdicts, size * 2);
         }

@@ -761,26 +761,46 @@ public final class InterestEngine {
      *   <li>{@link Origin#LOCAL}: deliver to local plain subscribers, forward once to every site
      *       peer whose interest matches and once to every remote site whose aggregate matches
      *       (to this node's gateway peer there). Each matched queue group goes to exactly one
-     *       member: a local one, else one site peer, else one remote site (chosen with the
-     *       generator among the candidates sorted by name);</li>
+     *       member whose filter, if it has one, accepts the event: a local one, else one site
+     *       peer, else one remote site whose aggregate has an entry of the group that accepts it
+     *       (chosen with the generator among the candidates sorted by name). A group none of whose
+     *       members accepts the event goes nowhere;</li>
      *   <li>{@link Origin#ROUTE}: local delivery only, including the {@code assignedGroups};</li>
      *   <li>{@link Origin#GATEWAY}: local delivery and forwards to matching site peers only; each
      *       assigned group goes to a local member if there is one, else to one site peer with a
-     *       matching member of it.</li>
+     *       matching member of it, in both cases one whose filter accepts the event.</li>
      * </ul>
      * So each node receives a routed event at most once, and after convergence an event crosses
      * a link only towards matching interest.
      *
+     * <p>Filters of queue group members are evaluated here, through {@code verdicts}, and only for the
+     * groups the event matches and only as far as the preference order needs (a group placed on this
+     * node evaluates no remote member's filter); each distinct filter at most once per event. A
+     * decision that involves a queue group is never reused for another event; one without is
+     * ({@link #cachedRoute}), filters or not, since it depends on the topic only.
+     *
      * @param assignedGroups     the queue groups the sender made this node responsible for (empty
      *                           or null for {@link Origin#LOCAL})
-     * @param localGroupsMatched queue groups with a local member matching the topic, from the
-     *                           broker's own subscription trie; null to use this engine's view of
-     *                           the local interest
+     * @param localGroupsMatched queue groups with a local member matching the topic whose filter (if
+     *                           any) accepts the event, from the broker's own subscription trie; null
+     *                           to use this engine's view of the local interest
+     * @param verdicts           the event's filter verdicts; null when there is no event to judge (a
+     *                           question such as "who would take an event on this topic"): then every
+     *                           filter of a group member counts as accepting
+     */
+    public RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
+                               Set<String> localGroupsMatched, FilterVerdicts verdicts) {
+        Objects.requireNonNull(origin, "origin");
+        return routes.route(topic, origin, assignedGroups, localGroupsMatched, this::gatewayPeer, random, verdicts);
+    }
+
+    /**
+     * {@link #route(String, Origin, Set, Set, FilterVerdicts)} without an event: every filter of a queue
+     * group member counts as accepting.
      */
     public RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
                                Set<String> localGroupsMatched) {
-        Objects.requireNonNull(origin, "origin");
-        return routes.route(topic, origin, assignedGroups, localGroupsMatched, this::gatewayPeer, random);
+        return route(topic, origin, assignedGroups, localGroupsMatched, null);
     }
 
     /**

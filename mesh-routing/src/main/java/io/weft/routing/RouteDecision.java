@@ -8,10 +8,12 @@ import java.util.Set;
  * Where one event goes from this node, as decided by {@link InterestEngine#route}. Immutable.
  *
  * @param deliverLocal     deliver to the local plain subscribers whose patterns match
- * @param localGroups      queue groups this node delivers to one of its local members
+ * @param localGroups      queue groups this node delivers to one of its local members (one whose filter,
+ *                         if it has one, accepts the event)
  * @param routeForwards    same-site node name to the queue groups it becomes responsible for
  *                         (possibly none: then it is forwarded for plain subscribers only); send
- *                         the event once to each over its route link
+ *                         the event once to each over its route link. A group goes only to a node or
+ *                         site with a member whose filter accepts the event
  * @param gatewayForwards  remote site to the queue groups that site becomes responsible for;
  *                         send the event once per site to {@code gatewayNodes.get(site)}
  * @param gatewayNodes     remote site to the node of that site to send it to (this node's gateway

@@ -103,13 +103,28 @@ final class RouteTable {
     }
 
     /**
-     * The routing decision for one event (see {@link InterestEngine#route} for the contract).
+     * The routing decision for one event (see {@link InterestEngine#route} for the contract), with no
+     * event at hand: a filter on a queue group member counts as accepting.
      *
      * @param gatewayOf the gateway peer of a remote site, or null when there is none
      */
     RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
                         Set<String> localGroupsMatched, Function<String, String> gatewayOf,
                         RandomGenerator random) {
+        return route(topic, origin, assignedGroups, localGroupsMatched, gatewayOf, random, null);
+    }
+
+    /**
+     * The routing decision for one event (see {@link InterestEngine#route} for the contract).
+     *
+     * @param gatewayOf the gateway peer of a remote site, or null when there is none
+     * @param verdicts  the event's filter verdicts: a queue group member (local, site peer or remote
+     *                  site aggregate entry) with a filter is a candidate only when its filter accepts
+     *                  the event; null when there is no event (every filter counts as accepting)
+     */
+    RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
+                        Set<String> localGroupsMatched, Function<String, String> gatewayOf,
+                        RandomGenerator random, FilterVerdicts verdicts) {
         long at = version;
         Match<Target> match = trie.match(topic);
         Set<String> assigned = assignedGroups == null ? NO_GROUPS : assignedGroups;
@@ -137,9 +152,9 @@ final class RouteTable {
             }
         }
         switch (origin) {
-            case LOCAL -> pickForPublish(match, localGroupsMatched, random, b);
+            case LOCAL -> pickForPublish(match, localGroupsMatched, random, verdicts, b);
             case ROUTE -> b.localGroups.addAll(assigned);
-            case GATEWAY -> pickInSite(match, assigned, localGroupsMatched, random, b);
+            case GATEWAY -> pickInSite(match, assigned, localGroupsMatched, random, verdicts, b);
         }
         RouteDecision d = b.build(gatewayOf);
         if (plain && origin != Origin.ROUTE) {
@@ -156,39 +171,47 @@ final class RouteTable {
         match.memo(new Memo(at, local, gateway));
     }
 
-    /** A publisher picks one member per matched group: its own node, else its site, else a site. */
+    /**
+     * A publisher picks one member per matched group among those whose filter accepts the event: its
+     * own node, else its site, else a site. A group no member accepts goes nowhere (nobody wants it: not
+     * a loss).
+     */
     private static void pickForPublish(Match<Target> match, Set<String> localGroupsMatched,
-                                       RandomGenerator random, Builder b) {
+                                       RandomGenerator random, FilterVerdicts verdicts, Builder b) {
         if (localGroupsMatched != null) {
             b.localGroups.addAll(localGroupsMatched);
         }
         for (QueueGroup<Target> g : match.groups()) {
-            if (hasLocalMember(g, g.name(), localGroupsMatched)) {
+            if (hasLocalMember(g, g.name(), localGroupsMatched, verdicts)) {
                 b.localGroups.add(g.name());
                 continue;
             }
-            String node = pick(g, Target.Kind.NODE, random);
+            String node = pick(g, Target.Kind.NODE, random, verdicts);
             if (node != null) {
                 b.route(node).add(g.name());
                 continue;
             }
-            String site = pick(g, Target.Kind.SITE, random);
+            String site = pick(g, Target.Kind.SITE, random, verdicts);
             if (site != null) {
                 b.gateway(site).add(g.name());
             }
         }
     }
 
-    /** A gateway receiver places each group it was given: a local member, else one site peer. */
+    /**
+     * A gateway receiver places each group it was given: a local member whose filter accepts the event,
+     * else one site peer with such a member; else the group is unroutable (the publisher saw a member in
+     * this site's aggregate that accepts it, which has left meanwhile).
+     */
     private static void pickInSite(Match<Target> match, Set<String> assigned, Set<String> localGroupsMatched,
-                                   RandomGenerator random, Builder b) {
+                                   RandomGenerator random, FilterVerdicts verdicts, Builder b) {
         for (String name : assigned) {
             QueueGroup<Target> g = group(match, name);
-            if (hasLocalMember(g, name, localGroupsMatched)) {
+            if (hasLocalMember(g, name, localGroupsMatched, verdicts)) {
                 b.localGroups.add(name);
                 continue;
             }
-            String node = g == null ? null : pick(g, Target.Kind.NODE, random);
+            String node = g == null ? null : pick(g, Target.Kind.NODE, random, verdicts);
             if (node != null) {
                 b.route(node).add(name);
             } else {
@@ -198,22 +221,32 @@ final class RouteTable {
     }
 
     /**
-     * Does this node have a member of group {@code name} for the topic: per the broker's own trie
-     * when it told us ({@code localGroupsMatched}), else per the engine's view ({@code g}, the
-     * group's match, null when nothing matched).
+     * Does this node have a member of group {@code name} for the topic that takes the event: per the
+     * broker's own trie when it told us ({@code localGroupsMatched}, which names only groups with a
+     * local member whose filter accepts the event), else per the engine's view ({@code g}, the group's
+     * match, null when nothing matched).
      */
-    private static boolean hasLocalMember(QueueGroup<Target> g, String name, Set<String> localGroupsMatched) {
+    private static boolean hasLocalMember(QueueGroup<Target> g, String name, Set<String> localGroupsMatched,
+                                          FilterVerdicts verdicts) {
         if (localGroupsMatched != null) {
             return localGroupsMatched.contains(name);
         }
         if (g != null) {
             for (Target t : g.members()) {
-                if (t.kind() == Target.Kind.LOCAL) {
+                if (t.kind() == Target.Kind.LOCAL && accepts(t, verdicts)) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /**
+     * Whether a group member may take the event: it has no filter, or its filter accepts the event (each
+     * distinct filter evaluated once per event, in {@code verdicts}), or there is no event to judge.
+     */
+    private static boolean accepts(Target t, FilterVerdicts verdicts) {
+        return t.filter() == null || verdicts == null || verdicts.accepts(t.filter());
     }
 
     private static QueueGroup<Target> group(Match<Target> match, String name) {
@@ -226,19 +259,22 @@ final class RouteTable {
     }
 
     /**
-     * One member of {@code kind}, chosen with {@code random} among them sorted by name, so the
-     * choice depends on the generator only, not on the trie's internal order; null when none.
+     * One member of {@code kind} whose filter accepts the event, chosen with {@code random} among the
+     * distinct such names sorted, so the choice depends on the generator only, not on the trie's
+     * internal order, nor on how many entries (patterns, filters) a node or site has in the group; null
+     * when none. One candidate takes nothing from the generator.
      */
-    private static String pick(QueueGroup<Target> g, Target.Kind kind, RandomGenerator random) {
+    private static String pick(QueueGroup<Target> g, Target.Kind kind, RandomGenerator random,
+                               FilterVerdicts verdicts) {
         String only = null;
         List<String> names = null;
         for (Target t : g.members()) {
-            if (t.kind() != kind) {
+            if (t.kind() != kind || !accepts(t, verdicts)) {
                 continue;
             }
             if (only == null) {
                 only = t.name();
-            } else {
+            } else if (names != null || !only.equals(t.name())) {
                 if (names == null) {
                     names = new ArrayList<>();
                     names.add(only);
@@ -250,7 +286,13 @@ final class RouteTable {
             return only;
         }
         Collections.sort(names);
-        return names.get(random.nextInt(names.size()));
+        int distinct = 1;
+        for (int i = 1; i < names.size(); i++) {
+            if (!names.get(i).equals(names.get(distinct - 1))) {
+                names.set(distinct++, names.get(i));
+            }
+        }
+        return distinct == 1 ? names.get(0) : names.get(random.nextInt(distinct));
     }
 
     private static final class Builder {

@@ -569,6 +569,117 @@ class InterestEngineTest {
         assertEquals(Set.of("workers"), lost.unroutableGroups());
     }
 
+    /**
+     * Members of one group with different filters, over gossip and site aggregation: every event goes hop by
+     * hop (as the broker routes it, a fresh {@link FilterVerdicts} per node) to exactly one member whose filter
+     * accepts it, the nearest such (own node, own site, another site), and to none when no member accepts it.
+     */
+    @Test
+    void queueGroupMembersWithDifferentFiltersGetOnlyWhatTheirFilterAccepts() {
+        String small = io.weft.routing.filter.EventFilters.sql("amount < 10").canonical();
+        String big = io.weft.routing.filter.EventFilters.sql("amount > 100").canonical();
+        String eu = io.weft.routing.filter.EventFilters.parse("[{\"prefix\":{\"source\":\"/eu/\"}}]").canonical();
+        Mesh mesh = triangle();
+        Map<String, String> members = new TreeMap<>(Map.of("a1", small, "a2", big, "b2", eu, "b3", big, "c3", eu));
+        members.forEach((node, f) -> mesh.engine(node).localSubscribe(new InterestEntry("jobs.>", "workers", f)));
+        mesh.engine("c1").localSubscribe(new InterestEntry("jobs.>", "workers")); // in the group, no filter...
+        mesh.engine("c1").localUnsubscribe(new InterestEntry("jobs.>", "workers")); // ...then gone again
+        mesh.settle();
+        for (String site : List.of("B", "C")) {
+            assertTrue(mesh.engine("a1").snapshot().sites().stream().filter(x -> x.site().equals(site)).findFirst()
+                    .orElseThrow().entries().stream().allMatch(e -> e.filter() != null),
+                    "the site aggregate carries the group entries with their filters");
+        }
+        SplittableRandom rnd = new SplittableRandom(3);
+        Map<String, Integer> placed = new TreeMap<>();
+        for (int i = 0; i < 600; i++) {
+            int amount = rnd.nextInt(4) == 0 ? 5 : rnd.nextInt(300);
+            String source = rnd.nextBoolean() ? "/eu/shop" : "/us/shop";
+            io.weft.routing.filter.Attributes ev = io.weft.routing.filter.MapAttributes.of(Map.of("id", "e" + i,
+                    "source", source, "type", "job", "specversion", "1.0", "amount", amount));
+            Set<String> accepting = new TreeSet<>();
+            members.forEach((node, f) -> {
+                if (io.weft.routing.CompiledFilters.of(f).test(ev)) {
+                    accepting.add(node);
+                }
+            });
+            String what = "event amount=" + amount + " source=" + source + " accepted by " + accepting;
+            List<String> got = groupDeliveries(mesh, "a1", "jobs.run", ev, "workers");
+            if (accepting.isEmpty()) {
+                assertEquals(List.of(), got, what);
+                continue;
+            }
+            assertEquals(1, got.size(), what + ": delivered at " + got);
+            String at = got.get(0);
+            assertTrue(accepting.contains(at), what + ": went to " + at);
+            if (accepting.contains("a1")) {
+                assertEquals("a1", at, what);
+            } else if (accepting.contains("a2")) {
+                assertEquals("a2", at, what + ": own site first");
+            }
+            placed.merge(at, 1, Integer::sum);
+        }
+        // b3 has a2's filter, and a2 is nearer: b3 gets only what a2 is gone for (below)
+        assertEquals(Set.of("a1", "a2", "b2", "c3"), placed.keySet(), "every nearest accepting member got events: " + placed);
+
+        // with no member in its own site, a1's events that only b3 accepts cross to B and reach b3
+        mesh.engine("a1").localUnsubscribe(new InterestEntry("jobs.>", "workers", small));
+        mesh.engine("a2").localUnsubscribe(new InterestEntry("jobs.>", "workers", big));
+        mesh.settle();
+        io.weft.routing.filter.Attributes onlyB3 = io.weft.routing.filter.MapAttributes.of(Map.of("id", "x",
+                "source", "/us/shop", "type", "job", "specversion", "1.0", "amount", 200));
+        for (int i = 0; i < 20; i++) {
+            assertEquals(List.of("b3"), groupDeliveries(mesh, "a1", "jobs.run", onlyB3, "workers"));
+        }
+        io.weft.routing.filter.Attributes nobody = io.weft.routing.filter.MapAttributes.of(Map.of("id", "y",
+                "source", "/us/shop", "type", "job", "specversion", "1.0", "amount", 50));
+        FilterVerdicts v = new FilterVerdicts(nobody);
+        RouteDecision d = mesh.engine("a1").route("jobs.run", Origin.LOCAL, Set.of(), null, v);
+        assertTrue(d.staysLocal() && d.localGroups().isEmpty() && d.unroutableGroups().isEmpty(),
+                "no member accepts it: it stays where it was published, and that is no loss: " + d);
+        assertEquals(2, v.evaluated(), "the two distinct filters of sites B and C, once each");
+    }
+
+    /**
+     * Routes one event from {@code publisher} hop by hop as the broker does (forwards whose filter
+     * conditions reject the event are not sent) and returns the nodes that delivered {@code group} locally;
+     * fails on a group that a node could not place, or placed on a node without an accepting member.
+     */
+    private static List<String> groupDeliveries(Mesh mesh, String publisher, String topic,
+                                                io.weft.routing.filter.Attributes ev, String group) {
+        List<String> delivered = new ArrayList<>();
+        ArrayDeque<Object[]> hops = new ArrayDeque<>();
+        hops.add(new Object[] {publisher, Origin.LOCAL, Set.<String>of()});
+        while (!hops.isEmpty()) {
+            Object[] hop = hops.poll();
+            String node = (String) hop[0];
+            @SuppressWarnings("unchecked")
+            Set<String> assigned = (Set<String>) hop[2];
+            FilterVerdicts v = new FilterVerdicts(ev);
+            RouteDecision d = mesh.engine(node).route(topic, (Origin) hop[1], assigned, null, v);
+            assertEquals(Set.of(), d.unroutableGroups(), node + " lost groups");
+            if (d.localGroups().contains(group)) {
+                boolean accepts = mesh.engine(node).snapshot().entries().stream().anyMatch(e -> group.equals(e.queueGroup())
+                        && (e.filter() == null || v.accepts(e.filter())));
+                assertTrue(accepts, node + " was given " + group + " but has no member that accepts the event");
+                delivered.add(node);
+            }
+            for (Map.Entry<String, Set<String>> f : d.routeForwards().entrySet()) {
+                List<String> cond = d.routeConditions().get(f.getKey());
+                if (cond == null || v.anyAccepts(cond)) {
+                    hops.add(new Object[] {f.getKey(), Origin.ROUTE, f.getValue()});
+                }
+            }
+            for (Map.Entry<String, Set<String>> f : d.gatewayForwards().entrySet()) {
+                List<String> cond = d.gatewayConditions().get(f.getKey());
+                if (cond == null || v.anyAccepts(cond)) {
+                    hops.add(new Object[] {d.gatewayNodes().get(f.getKey()), Origin.GATEWAY, f.getValue()});
+                }
+            }
+        }
+        return delivered;
+    }
+
     @Test
     void queueGroupChoiceIsReproducibleBySeed() {
         List<String> first = choices(42);
