@@ -134,8 +134,43 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
             var status = d == null ? java.util.Optional.<io.weft.broker.rules.SinkStatus>empty() : d.status(id);
             doc.put("running", status.isPresent());
             status.ifPresent(s -> doc.set("delivery", s.toJson()));
-            return new Streams.Response(200, bytes(doc));
-        }, control);
+            return doc;
+        }, control).thenCompose(doc -> {
+            Running r = running.get(id);
+            if (r == null || r.feed() == null) {
+                return CompletableFuture.completedFuture(new Streams.Response(200, bytes(doc)));
+            }
+            // durable: where the rule's consumer stands in its stream
+            return streams.call(Rules.ruleStream(id), JSON.createObjectNode().put("op", "info")).handle((info, e) -> {
+                doc.set("durable", cursor(id, r.feed(), e == null && info.status() == 200 ? info : null));
+                return new Streams.Response(200, bytes(doc));
+            });
+        });
+    }
+
+    /**
+     * A durable rule's cursor: the stream's last sequence, the consumer's ack floor (everything up to it is
+     * finished), the events out unacked and held here, and the lag (events stored and not finished yet).
+     */
+    private static ObjectNode cursor(String id, DurableFeed feed, Streams.Response info) {
+        ObjectNode c = JSON.createObjectNode().put("stream", Rules.ruleStream(id)).put("held", feed.held());
+        if (info == null) {
+            return c.put("error", "the rule's stream did not answer");
+        }
+        try {
+            JsonNode doc = JSON.readTree(info.json());
+            long last = doc.path("lastSeq").asLong();
+            for (JsonNode consumer : doc.path("consumers")) {
+                if (consumer.path("name").asText().equals(Rules.CONSUMER)) {
+                    long floor = consumer.path("ackFloor").asLong();
+                    c.put("lastSeq", last).put("ackFloor", floor).put("ackPending", consumer.path("ackPending").asLong())
+                            .put("lag", Math.max(0, last - floor));
+                }
+            }
+        } catch (IOException e) {
+            c.put("error", "unreadable stream info: " + e.getMessage());
+        }
+        return c;
     }
 
     /** The status of every subscription running here (empty when none), for metrics. */

@@ -272,6 +272,15 @@ class RulesProcessTest {
             System.out.println("durable rule: " + n + " events, runner " + runner + " killed, every event delivered; "
                     + duplicates + " delivered twice (in flight at the kill)");
             assertTrue(duplicates <= 8L * 16, "at most what the dead runner had out: " + duplicates);
+            Await.until(WAIT, () -> {
+                try {
+                    JsonNode c = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null)
+                            .body()).path("durable");
+                    return c.path("lastSeq").asLong() == n && c.path("lag").asLong() == 0;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "the durable rule's cursor did not reach the stream's end");
             // while the rules stream elects its next leader the rules cannot be read: 503, never a false 404
             List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
             Await.until(WAIT, () -> {
@@ -286,6 +295,70 @@ class RulesProcessTest {
             assertTrue(answers.get(answers.size() - 1).startsWith("200"), answers.toString());
             assertTrue(answers.stream().allMatch(a -> a.startsWith("200") || a.startsWith("503")), answers.toString());
         }
+    }
+
+    /**
+     * The whole site that runs the rules crashes ({@code kill -9} of every cloud node) and starts again: both
+     * rules, a best-effort and a durable one, are still listed and run again, and deliver what is published
+     * after the restart; the durable one's status shows its cursor caught up.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 2) // it restarts the whole cloud site
+    void rulesSurviveARestartOfTheWholeSite() throws Exception {
+        try (Receiver sink = new Receiver()) {
+            String plain = create("{\"protocol\":\"HTTP\",\"sink\":\"" + sink.url() + "\",\"site\":\"cloud\","
+                    + "\"topic\":\"restart.plain\"}");
+            String durable = create("{\"protocol\":\"HTTP\",\"sink\":\"" + sink.url() + "\",\"site\":\"cloud\","
+                    + "\"topic\":\"restart.durable\",\"mode\":\"durable\"}");
+            awaitRunning(plain, "onprem-1");
+            awaitRunning(durable, "onprem-1");
+            for (String n : List.of("cloud-1", "cloud-2", "cloud-3")) {
+                mesh.kill9(n);
+            }
+            for (String n : List.of("cloud-1", "cloud-2", "cloud-3")) {
+                mesh.restart(n);
+            }
+            for (String n : List.of("cloud-1", "cloud-2", "cloud-3")) {
+                Await.until(Duration.ofSeconds(60), () -> mesh.ready(n), () -> n + " not ready after the site's restart");
+            }
+            Await.until(Duration.ofSeconds(60), () -> {
+                try {
+                    String list = send("onprem-1", "GET", "/v1/subscriptions", null).body();
+                    return list.contains(plain) && list.contains(durable);
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "the rules are not listed after the site's restart");
+            awaitRunning(plain, "onprem-1");
+            awaitRunning(durable, "onprem-1");
+            try (MeshClient pub = client("onprem-1")) {
+                pub.publishDurable("restart.durable", order("after-restart-d", 1)).get(30, TimeUnit.SECONDS);
+                AtomicInteger probe = new AtomicInteger();
+                Await.until(WAIT, () -> { // probes until the runner's interest reached onprem
+                    pub.publish("restart.plain", order("after-restart-p" + probe.incrementAndGet(), 1));
+                    return sink.byId.keySet().stream().anyMatch(k -> k.startsWith("after-restart-p"));
+                }, () -> "the best-effort rule delivers nothing after the site's restart");
+            }
+            Await.until(WAIT, () -> sink.byId.containsKey("after-restart-d"), () -> "the durable rule delivers nothing");
+            Await.until(WAIT, () -> {
+                try {
+                    JsonNode c = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + durable + "/status", null)
+                            .body()).path("durable");
+                    return c.path("lastSeq").asLong() == 1 && c.path("lag").asLong() == 0 && c.path("held").asLong() == 0;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "the durable rule's cursor did not catch up");
+            for (String id : List.of(plain, durable)) {
+                assertEquals(200, send("onprem-1", "DELETE", "/v1/subscriptions/" + id, null).statusCode());
+            }
+        }
+    }
+
+    private static String create(String body) throws Exception {
+        HttpResponse<String> created = send("onprem-1", "POST", "/v1/subscriptions", body);
+        assertEquals(201, created.statusCode(), created.body());
+        return JSON.readTree(created.body()).path("id").asText();
     }
 
     /**

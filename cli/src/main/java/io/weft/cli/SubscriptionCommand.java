@@ -236,6 +236,13 @@ final class SubscriptionCommand implements Runnable {
                             lat.path("p90").asText("-"), lat.path("p99").asText("-"), d.path("lastStatus").asText("-"),
                             d.hasNonNull("lastError") ? ", last error " + d.path("lastError").asText() : "");
                 }
+                JsonNode c = s.path("durable");
+                if (!c.isMissingNode()) {
+                    System.out.printf("  durable: stream %s, lag %s (last seq %s, acked up to %s, %s out, %s held by the "
+                                    + "runner)%s%n", c.path("stream").asText(), c.path("lag").asText("-"),
+                            c.path("lastSeq").asText("-"), c.path("ackFloor").asText("-"), c.path("ackPending").asText("-"),
+                            c.path("held").asText("-"), c.hasNonNull("error") ? "; " + c.path("error").asText() : "");
+                }
             }
             return 0;
         }
