@@ -6,15 +6,16 @@ package io.weft.routing;
  * same set, whatever their JVM), so they are defined here from characters and fixed constants and
  * never from {@link Object#hashCode()}: FNV-1a over UTF-16 code units, then the murmur3 64-bit
  * finaliser to spread the bits. Not cryptographic: digests detect divergence, they do not resist
- * an attacker.
+ * an attacker. The primitives are public for the topology's hashes (link-state digests, tree
+ * fingerprints), which follow the same rules.
  */
-final class Hash64 {
-    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+public final class Hash64 {
+    public static final long FNV_OFFSET = 0xcbf29ce484222325L;
     private static final long FNV_PRIME = 0x100000001b3L;
     /** Separates fields; larger than any UTF-16 unit so "ab"+"c" and "a"+"bc" differ. */
-    private static final int SEPARATOR = 0x10000;
+    public static final int SEPARATOR = 0x10000;
     /** Stands for a null field (a plain entry's group), distinct from the empty string. */
-    private static final int NULL_FIELD = 0x10001;
+    public static final int NULL_FIELD = 0x10001;
     private static final long GOLDEN = 0x9e3779b97f4a7c15L;
 
     private Hash64() {
@@ -38,30 +39,38 @@ final class Hash64 {
      * entries were added in, so it equals a hash of the sorted entries for this purpose and can be
      * kept up to date in O(1) per added or removed entry. The empty set's digest is 0.
      */
-    static long setDigest(long entryHashSum, int count) {
+    public static long setDigest(long entryHashSum, int count) {
         return fmix64(entryHashSum ^ (count * GOLDEN));
     }
 
     /** Rendezvous score of {@code candidate} for {@code chooser}: the largest score wins. */
-    static long rendezvous(String chooser, String candidate) {
+    public static long rendezvous(String chooser, String candidate) {
         long h = mixString(FNV_OFFSET, chooser);
         h = mixUnit(h, SEPARATOR);
         return fmix64(mixString(h, candidate));
     }
 
-    private static long mixString(long h, String s) {
+    public static long mixString(long h, String s) {
         for (int i = 0; i < s.length(); i++) {
             h = mixUnit(h, s.charAt(i));
         }
         return h;
     }
 
-    private static long mixUnit(long h, int unit) {
+    public static long mixUnit(long h, int unit) {
         return (h ^ unit) * FNV_PRIME;
     }
 
+    /** Mixes the 64 bits of {@code v}, as four 16-bit units, high first. */
+    public static long mixLong(long h, long v) {
+        for (int shift = 48; shift >= 0; shift -= 16) {
+            h = mixUnit(h, (int) ((v >>> shift) & 0xffff));
+        }
+        return h;
+    }
+
     /** The murmur3 64-bit finaliser: fmix64(0) == 0. */
-    static long fmix64(long k) {
+    public static long fmix64(long k) {
         k ^= k >>> 33;
         k *= 0xff51afd7ed558ccdL;
         k ^= k >>> 33;

@@ -141,7 +141,7 @@ final class MeshSim {
     private final SplittableRandom rnd;
     /** Event attributes come from their own generator, so that they leave the other draws unchanged. */
     private final SplittableRandom eventRnd;
-    private final SimNetwork net;
+    private final SimNetwork<MeshMessage> net;
     private final List<SimNode> nodes = new ArrayList<>();
     private final Map<String, SimNode> byName = new HashMap<>();
     private final List<List<SimNode>> bySite = new ArrayList<>();
@@ -177,7 +177,7 @@ final class MeshSim {
         this.sc = sc;
         this.rnd = new SplittableRandom(seed);
         this.eventRnd = new SplittableRandom(seed ^ 0x5eed_f11e_7e4dL);
-        this.net = new SimNetwork(sc.sites() * sc.nodesPerSite(), rnd.split(), MS, 10 * MS, 0.03, 60 * MS);
+        this.net = new SimNetwork<>(sc.sites() * sc.nodesPerSite(), rnd.split(), MS, 10 * MS, 0.03, 60 * MS);
         this.side = new int[sc.sites()];
         buildTopicUniverse();
         for (int s = 0; s < sc.sites(); s++) {
@@ -272,7 +272,7 @@ final class MeshSim {
 
     private void step(boolean faults) {
         long until = now + TICK_NANOS;
-        for (SimNetwork.Event e = net.poll(until); e != null; e = net.poll(until)) {
+        for (SimNetwork.Event<MeshMessage> e = net.poll(until); e != null; e = net.poll(until)) {
             now = e.timeNanos();
             if (e.kind() == SimNetwork.Event.Kind.DELIVER) {
                 deliver(e);
@@ -426,7 +426,7 @@ final class MeshSim {
     }
 
     /** The failure detector tells {@code observer} the truth about {@code subject}, if it changed. */
-    private void onMembership(SimNetwork.Event e) {
+    private void onMembership(SimNetwork.Event<MeshMessage> e) {
         SimNode o = nodes.get(e.from());
         if (!o.up || o.incarnation != e.fromIncarnation()) {
             return;
@@ -504,7 +504,7 @@ final class MeshSim {
                 || (to.up && from.name.equals(to.engine.gatewayPeer(siteNames.get(from.site))));
     }
 
-    private void deliver(SimNetwork.Event e) {
+    private void deliver(SimNetwork.Event<MeshMessage> e) {
         SimNode from = nodes.get(e.from());
         SimNode to = nodes.get(e.to());
         boolean viaGateway = from.site != to.site;

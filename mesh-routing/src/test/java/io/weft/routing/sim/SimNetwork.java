@@ -1,6 +1,5 @@
 package io.weft.routing.sim;
 
-import io.weft.routing.MeshMessage;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
@@ -10,15 +9,18 @@ import java.util.SplittableRandom;
  * sent earlier on the same link. Across links, random delays (with occasional spikes) reorder
  * freely. Loss is decided by the caller ({@link MeshSim}) when sending; a delivery whose link broke
  * meanwhile (a crash, a restart, a partition) is dropped by the caller when it comes due.
+ *
+ * <p>{@code M} is what travels: the interest gossip ({@code MeshMessage}) for {@link MeshSim}, link
+ * states and event hops for {@link MultiHopSim}.
  */
-final class SimNetwork {
+final class SimNetwork<M> {
     /** Something that happens at {@code timeNanos}; {@code seq} breaks ties in sending order. */
-    record Event(long timeNanos, long seq, Kind kind, int from, long fromIncarnation, int to, long toIncarnation,
-                 long epoch, MeshMessage message) {
+    record Event<M>(long timeNanos, long seq, Kind kind, int from, long fromIncarnation, int to, long toIncarnation,
+                    long epoch, M message) {
         enum Kind { DELIVER, MEMBERSHIP }
     }
 
-    private final PriorityQueue<Event> queue = new PriorityQueue<>((a, b) -> {
+    private final PriorityQueue<Event<M>> queue = new PriorityQueue<>((a, b) -> {
         int c = Long.compare(a.timeNanos(), b.timeNanos());
         return c != 0 ? c : Long.compare(a.seq(), b.seq());
     });
@@ -45,7 +47,7 @@ final class SimNetwork {
     }
 
     /** Schedules {@code m} on link {@code from -> to}, after a random delay, behind earlier sends. */
-    void send(long nowNanos, int from, long fromIncarnation, int to, long toIncarnation, long epoch, MeshMessage m) {
+    void send(long nowNanos, int from, long fromIncarnation, int to, long toIncarnation, long epoch, M m) {
         long delay = minDelayNanos + random.nextLong(maxDelayNanos - minDelayNanos + 1);
         if (random.nextDouble() < spikeProbability) {
             delay += random.nextLong(spikeNanos);
@@ -53,18 +55,24 @@ final class SimNetwork {
         int link = from * nodes + to;
         long at = Math.max(nowNanos + delay, linkTail[link]);
         linkTail[link] = at;
-        queue.add(new Event(at, seq++, Event.Kind.DELIVER, from, fromIncarnation, to, toIncarnation, epoch, m));
+        queue.add(new Event<>(at, seq++, Event.Kind.DELIVER, from, fromIncarnation, to, toIncarnation, epoch, m));
     }
 
     /** Schedules a membership check of {@code subject} by {@code observer} at {@code atNanos}. */
     void membership(long atNanos, int observer, long observerIncarnation, int subject) {
         pendingMembership++;
-        queue.add(new Event(atNanos, seq++, Event.Kind.MEMBERSHIP, observer, observerIncarnation, subject, 0, 0, null));
+        queue.add(new Event<>(atNanos, seq++, Event.Kind.MEMBERSHIP, observer, observerIncarnation, subject, 0, 0, null));
+    }
+
+    /** The time of the next event, or {@link Long#MAX_VALUE} when none is scheduled. */
+    long nextTimeNanos() {
+        Event<M> e = queue.peek();
+        return e == null ? Long.MAX_VALUE : e.timeNanos();
     }
 
     /** The next event due at or before {@code untilNanos}, or null. */
-    Event poll(long untilNanos) {
-        Event e = queue.peek();
+    Event<M> poll(long untilNanos) {
+        Event<M> e = queue.peek();
         if (e == null || e.timeNanos() > untilNanos) {
             return null;
         }
