@@ -312,6 +312,7 @@ public final class Broker implements AutoCloseable {
         v.put("/v1/interest", () -> AdminViews.interest(mesh));
         v.put("/v1/links", () -> AdminViews.links(mesh));
         v.put("/v1/gossip", () -> mesh.gossipStats());
+        v.put("/v1/topology", () -> mesh.topology());
         return v;
     }
 

@@ -191,6 +191,18 @@ public final class BrokerMetrics {
                 .labelNames("reason")
                 .callback(cb -> mesh.tlsRefusals().forEach((r, v) -> cb.call(v, r)))
                 .register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_lsdb_records")
+                .help("Records of the link-state map (one per node heard of, tombstones of departed nodes included)")
+                .callback(cb -> cb.call(mesh.topologyCounters()[0]))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_spf_runs")
+                .help("Computations of the site graph after a change of the link-state map")
+                .callback(cb -> cb.call(mesh.topologyCounters()[1]))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_tree_changes")
+                .help("Changes of the site graph, each installing a new set of trees (see /v1/topology)")
+                .callback(cb -> cb.call(mesh.topologyCounters()[2]))
+                .register(registry);
         io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_members")
                 .help("Members of the membership view, named (announced themselves) or unnamed (not yet)")
                 .labelNames("state")

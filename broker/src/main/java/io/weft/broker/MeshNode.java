@@ -19,6 +19,7 @@ import io.weft.routing.net.Members;
 import io.weft.routing.net.Membership;
 import io.weft.routing.net.ViewCheck;
 import io.weft.routing.net.NodeInfo;
+import io.weft.routing.topology.TopologyCodec;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -60,6 +61,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private final Router router;
     private final InterestEngine engine;
     private final MeshNetwork net;
+    /** The link-state map of the site graph (its own lock). */
+    private final SiteTopology topology;
     private final Map<String, NodeInfo> directory = new ConcurrentHashMap<>();
     private final Map<String, LongAdder[]> sentByPeer = new ConcurrentHashMap<>();
     /** Durable publishes sent to each peer lately, told as lost if the peer's link dies ({@link RecentRequests}). */
@@ -96,6 +99,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         if (tls != null) {
             net.useTls(tls.nodeServer(), tls.nodeClient(), tls.identity(), config.maxHandshakesInFlight);
         }
+        this.topology = new SiteTopology(net);
         this.members = Members.alone(self);
         this.health = new MeshHealth(config.node, config.site);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -129,6 +133,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         m.updateSelf(self);
         net.updateSelf(self);
         directory.put(self.name(), self);
+        topology.start(self, config.gossipIntervalMillis, false, true, Map.of());
         members = Members.alone(self);
         membership = m;
         join = new MeshJoin(self.name(), self.meshAddress(), config.seeds, net, m, this::membershipAddresses);
@@ -369,6 +374,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                     due = engineDue;
                 }
             }
+            long topologyDue = topology.tick();
+            if (topologyDue != Long.MAX_VALUE && topologyDue - due < 0) {
+                due = topologyDue;
+            }
             reconcileLinks(targets);
         } catch (RuntimeException e) {
             LOG.error("mesh tick failed", e);
@@ -426,11 +435,13 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     @Override
     public void linkUp(MeshLink link) {
         LOG.info("link up: {}", link);
+        topology.linkUp(link);
     }
 
     @Override
     public void linkDown(MeshLink link, String reason) {
         LOG.info("link down: {} ({})", link, reason);
+        topology.linkDown(link);
         RecentRequests sent = requestsByPeer.get(link.peer().name());
         if (sent != null) {
             List<String> lost = sent.drainSentAfter(System.nanoTime() - REQUEST_WAIT_NANOS);
@@ -477,6 +488,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     @Override
     public void gossip(MeshLink link, ByteBuf frame) {
+        if (TopologyCodec.isTopologyType(frame.getByte(frame.readerIndex()))) {
+            topology.message(link, frame);
+            return;
+        }
         MeshMessage m = MeshCodec.decode(frame);
         synchronized (this) {
             engine.onMessage(link.peer().name(), link.kind() == LinkKind.GATEWAY, m, System.nanoTime());
@@ -523,6 +538,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         for (String n : left) {
             LOG.info("node {} left the mesh", n);
             net.dropLink(n, "node left the mesh");
+            topology.nodeLeft(before.get(n));
         }
         tickSoon(); // link targets follow membership
         if (!now.unnamed().isEmpty()) {
@@ -662,6 +678,16 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         synchronized (this) {
             return engine.snapshot();
         }
+    }
+
+    /** {@code GET /v1/topology}. */
+    Map<String, Object> topology() {
+        return topology.view();
+    }
+
+    /** Link-state counters for {@code /metrics}: records, graph computations, graph changes. */
+    long[] topologyCounters() {
+        return topology.counters();
     }
 
     Object gossipStats() {

@@ -108,6 +108,31 @@ class MeshProcessTest {
         }
     }
 
+    /**
+     * The link-state map: every node holds the same database (equal digests) and the same graph, two sites
+     * joined by confirmed gateway pairs, and the tree from each site is the one-hop star of a full mesh.
+     */
+    @Test
+    @Order(1)
+    void everyNodeHoldsTheSameSiteGraph() {
+        Await.until(WAIT, () -> mesh.nodes().stream()
+                        .map(n -> mesh.get(n.name, "/v1/topology").path("database").path("digest").asText())
+                        .distinct().count() == 1
+                        && mesh.get("cloud-1", "/v1/topology").path("database").path("records").asInt() == 6,
+                () -> "link-state databases differ: " + mesh.nodes().stream().map(n -> n.name + " "
+                        + mesh.get(n.name, "/v1/topology").path("database")).toList());
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            JsonNode t = mesh.get(n.name, "/v1/topology");
+            assertEquals(2, t.path("sites").size(), t.toString());
+            assertEquals(1, t.path("links").size(), t.toString());
+            JsonNode link = t.path("links").get(0);
+            assertEquals("[\"cloud\",\"onprem\"]", link.path("sites").toString());
+            assertTrue(link.path("pairs").size() >= 1, link.toString());
+            assertEquals("cloud", t.path("trees").path("cloud").path("parents").path("onprem").asText(), t.toString());
+            assertEquals(1, t.path("trees").path("onprem").path("depths").path("cloud").asInt(), t.toString());
+        }
+    }
+
     @Test
     @Order(2)
     void crossSiteDeliveryExactlyOnceAndNoTrafficWithoutInterest() throws Exception {

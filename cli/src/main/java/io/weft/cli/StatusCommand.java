@@ -22,6 +22,10 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--links", description = "Also show route and gateway links with events and bytes sent.")
     boolean links;
 
+    @Option(names = "--topology", description = "Also show the site graph of the link-state map: sites, the links "
+            + "between them with costs and the node pairs behind them, and the tree an event from each site follows.")
+    boolean topology;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -32,6 +36,7 @@ final class StatusCommand implements Callable<Integer> {
             JsonNode nodes = Cli.JSON.readTree(client.admin("/v1/nodes").get(10, TimeUnit.SECONDS));
             JsonNode health = Cli.JSON.readTree(client.admin("/v1/node").get(10, TimeUnit.SECONDS)).path("health");
             JsonNode linkDoc = links ? Cli.JSON.readTree(client.admin("/v1/links").get(10, TimeUnit.SECONDS)) : null;
+            JsonNode topoDoc = topology ? Cli.JSON.readTree(client.admin("/v1/topology").get(10, TimeUnit.SECONDS)) : null;
             if (json) {
                 ObjectNode out = Cli.JSON.createObjectNode();
                 out.put("server", client.connectedServer());
@@ -60,6 +65,9 @@ final class StatusCommand implements Callable<Integer> {
                 if (linkDoc != null) {
                     out.set("links", linkDoc);
                 }
+                if (topoDoc != null) {
+                    out.set("topology", topoDoc);
+                }
                 System.out.println(Cli.JSON.writeValueAsString(out));
                 return 0;
             }
@@ -86,8 +94,42 @@ final class StatusCommand implements Callable<Integer> {
                 linkDoc.path("sentBySite").fields().forEachRemaining(e -> System.out.printf("  %-12s %10d events %14d bytes%n",
                         e.getKey(), e.getValue().path("events").asLong(), e.getValue().path("bytes").asLong()));
             }
+            if (topoDoc != null) {
+                printTopology(topoDoc);
+            }
         }
         return 0;
+    }
+
+    /** The site graph and trees of {@code GET /v1/topology}, for people. */
+    static void printTopology(JsonNode t) {
+        if (t.path("sites").isMissingNode()) {
+            System.out.printf("%nsite graph: not known yet (the node has not started its link-state map)%n");
+            return;
+        }
+        JsonNode db = t.path("database");
+        System.out.printf("%nsite graph (link-state map: %d records, digest %s):%n", db.path("records").asInt(),
+                db.path("digest").asText());
+        for (JsonNode s : t.path("sites")) {
+            System.out.printf("  %-12s %-11s nodes %s%n", s.path("site").asText(),
+                    s.path("noTransit").asBoolean() ? "no-transit" : "", s.path("nodes"));
+        }
+        if (t.path("links").isEmpty()) {
+            System.out.println("  no site links up");
+        }
+        for (JsonNode l : t.path("links")) {
+            System.out.printf("  %s -- %s  cost %d  via %s%n", l.path("sites").get(0).asText(), l.path("sites").get(1).asText(),
+                    l.path("cost").asInt(), l.path("pairs"));
+        }
+        System.out.printf("%ntrees (origin: site <- parent at depth):%n");
+        t.path("trees").fields().forEachRemaining(e -> {
+            StringBuilder b = new StringBuilder();
+            e.getValue().path("parents").fields().forEachRemaining(p -> b.append(b.length() == 0 ? "" : ", ")
+                    .append(p.getKey()).append(" <- ").append(p.getValue().asText()).append(" @")
+                    .append(e.getValue().path("depths").path(p.getKey()).asInt()));
+            System.out.printf("  %-12s %s  [%s]%n", e.getKey(), b.length() == 0 ? "(alone)" : b,
+                    e.getValue().path("fingerprint").asText());
+        });
     }
 
     /**

@@ -169,6 +169,18 @@ class MeshctlTest {
         assertEquals("node1", n.get("node").asText());
         assertEquals(1, n.get("nodes").size());
         assertEquals("node1", n.get("nodes").get(0).get("node").asText());
+
+        out.reset();
+        assertEquals(0, Meshctl.run("status", "-s", server, "--topology", "--json"));
+        JsonNode t = Cli.JSON.readTree(outLines().get(0)).get("topology");
+        assertEquals(1, t.get("sites").size(), t.toString());
+        assertEquals(0, t.get("links").size(), "one node: no site links");
+        assertEquals(1, t.get("database").get("records").asInt(), t.toString());
+        out.reset();
+        assertEquals(0, Meshctl.run("status", "-s", server, "--topology"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("site graph (link-state map: 1 records"), text);
+        assertTrue(text.contains("no site links up"), text);
     }
 
     @Test

@@ -13,9 +13,12 @@ import java.util.List;
  * ({@code u32 length, u8 type, body}); see {@code docs/mesh.md}.
  *
  * <pre>
- * 0x01 HELLO    u32 magic "WEFM", u8 version, u8 link kind (0 probe, 1 route, 2 gateway), node info
- * 0x02 WELCOME  u8 version, node info of the acceptor, u16 n, n node infos it knows, [u8 flags: bit 0
- *               the acceptor is a member of the membership group] (absent from older nodes: a member)
+ * 0x01 HELLO    u32 magic "WEFM", u8 version (the lowest the dialler speaks), u8 link kind (0 probe,
+ *               1 route, 2 gateway), node info, [u8 highest version the dialler speaks] (absent from
+ *               version-1 nodes: 1)
+ * 0x02 WELCOME  u8 version (the link's: the highest both speak), node info of the acceptor, u16 n, n node
+ *               infos it knows, [u8 flags: bit 0 the acceptor is a member of the membership group]
+ *               (absent from older nodes: a member)
  * 0x03 CLOSE    str16 reason (the sender closes next)
  * 0x20 PING     u64 token        0x21 PONG  u64 token
  * 0x30 EVENT    u8 hop (1 route, 2 gateway; bit 0x80: a reply topic follows the groups), u8 group count,
@@ -23,11 +26,24 @@ import java.util.List;
  *               exactly as clients send it. The reply topic is where the receiver of a request (a
  *               stream leader acking a durable publish, an API call) sends its answer.
  * 0x40-0x4f     interest gossip (io.weft.routing.MeshCodec)
+ * 0x50-0x5f     link-state gossip (io.weft.routing.topology.TopologyCodec), on links of version 2 and up
  * </pre>
+ *
+ * <p><b>Versions.</b> A link speaks the highest version both ends speak. A dialler sends the lowest
+ * version it speaks in HELLO's version byte, so a version-1 acceptor (which refuses any other
+ * number) still takes it, and its highest in a trailing byte that version 1 never reads; the
+ * acceptor answers the chosen version in WELCOME, where version-1 acceptors always put 1. Version 2
+ * adds the link-state gossip; a version-1 node closes a link on a gossip code it does not know, so
+ * nothing of it goes on a version-1 link.
  */
 public final class MeshFrames {
     public static final int MAGIC = 0x5745464d;
-    public static final int VERSION = 1;
+    /** The lowest mesh protocol version this node speaks. */
+    public static final int MIN_VERSION = 1;
+    /** The highest mesh protocol version this node speaks. */
+    public static final int VERSION = 2;
+    /** The first version with link-state gossip (0x50-0x5f). */
+    public static final int VERSION_LINK_STATE = 2;
     public static final byte HELLO = 0x01;
     public static final byte WELCOME = 0x02;
     public static final byte CLOSE = 0x03;
@@ -35,7 +51,7 @@ public final class MeshFrames {
     public static final byte PONG = 0x21;
     public static final byte EVENT = 0x30;
     public static final byte GOSSIP_FIRST = 0x40;
-    public static final byte GOSSIP_LAST = 0x4f;
+    public static final byte GOSSIP_LAST = 0x5f;
     public static final int HOP_ROUTE = 1;
     public static final int HOP_GATEWAY = 2;
     /** Set in the hop byte of an EVENT that carries a reply topic. */
@@ -56,15 +72,27 @@ public final class MeshFrames {
     }
 
     static void writeHello(ByteBuf out, LinkKind kind, NodeInfo self) {
+        writeHello(out, kind, self, MIN_VERSION, VERSION);
+    }
+
+    static void writeHello(ByteBuf out, LinkKind kind, NodeInfo self, int minVersion, int maxVersion) {
         int s = begin(out, HELLO);
         out.writeInt(MAGIC);
-        out.writeByte(VERSION);
+        out.writeByte(minVersion);
         out.writeByte(kind.code);
         self.write(out);
+        if (maxVersion != 1) {
+            out.writeByte(maxVersion);
+        }
         end(out, s);
     }
 
-    record Hello(LinkKind kind, NodeInfo node) {
+    /**
+     * A HELLO.
+     *
+     * @param version the version the link speaks: the highest both ends speak
+     */
+    record Hello(LinkKind kind, NodeInfo node, int version) {
     }
 
     static Hello readHello(ByteBuf in) {
@@ -72,17 +100,25 @@ public final class MeshFrames {
         if (in.readInt() != MAGIC) {
             throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "not a Weft mesh peer (bad magic)");
         }
-        int version = in.readUnsignedByte();
-        if (version != VERSION) {
-            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "mesh protocol version " + version
-                    + " is not supported (this node speaks " + VERSION + ")");
+        int lowest = in.readUnsignedByte();
+        LinkKind kind = LinkKind.of(in.readUnsignedByte());
+        NodeInfo node = NodeInfo.read(in);
+        int highest = in.isReadable() ? in.readUnsignedByte() : 1;
+        int version = Math.min(highest, VERSION);
+        if (highest < lowest || version < Math.max(lowest, MIN_VERSION)) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "mesh protocol versions " + lowest + ".." + highest
+                    + " are not supported (this node speaks " + MIN_VERSION + ".." + VERSION + ")");
         }
-        return new Hello(LinkKind.of(in.readUnsignedByte()), NodeInfo.read(in));
+        return new Hello(kind, node, version);
     }
 
     static void writeWelcome(ByteBuf out, NodeInfo self, Collection<NodeInfo> known, boolean member) {
+        writeWelcome(out, VERSION, self, known, member);
+    }
+
+    static void writeWelcome(ByteBuf out, int version, NodeInfo self, Collection<NodeInfo> known, boolean member) {
         int s = begin(out, WELCOME);
-        out.writeByte(VERSION);
+        out.writeByte(version);
         self.write(out);
         out.writeShort(known.size());
         for (NodeInfo n : known) {
@@ -97,14 +133,19 @@ public final class MeshFrames {
     /**
      * A WELCOME.
      *
-     * @param member whether the acceptor had joined the membership group when it answered
+     * @param member  whether the acceptor had joined the membership group when it answered
+     * @param version the version the link speaks
      */
-    public record Welcome(NodeInfo node, List<NodeInfo> known, boolean member) {
+    public record Welcome(NodeInfo node, List<NodeInfo> known, boolean member, int version) {
     }
 
     static Welcome readWelcome(ByteBuf in) {
         Wire.need(in, 1, "WELCOME");
-        in.readByte();
+        int version = in.readUnsignedByte();
+        if (version < MIN_VERSION || version > VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "the acceptor chose mesh protocol version "
+                    + version + ", which this node does not speak (" + MIN_VERSION + ".." + VERSION + ")");
+        }
         NodeInfo self = NodeInfo.read(in);
         Wire.need(in, 2, "WELCOME count");
         int n = in.readUnsignedShort();
@@ -113,7 +154,7 @@ public final class MeshFrames {
             known.add(NodeInfo.read(in));
         }
         boolean member = !in.isReadable() || (in.readUnsignedByte() & WELCOME_MEMBER) != 0;
-        return new Welcome(self, known, member);
+        return new Welcome(self, known, member, version);
     }
 
     static void writeClose(ByteBuf out, String reason) {

@@ -17,6 +17,7 @@ public final class MeshLink {
     private final NodeInfo peer;
     private final LinkKind kind;
     private final boolean outbound;
+    private final int version;
     final LongAdder eventsSent = new LongAdder();
     final LongAdder bytesSent = new LongAdder();
     final LongAdder eventsReceived = new LongAdder();
@@ -39,11 +40,21 @@ public final class MeshLink {
     private final long queueBudgetBytes;
 
     MeshLink(Channel channel, NodeInfo peer, LinkKind kind, boolean outbound, long queueBudgetBytes) {
+        this(channel, peer, kind, outbound, queueBudgetBytes, 1);
+    }
+
+    MeshLink(Channel channel, NodeInfo peer, LinkKind kind, boolean outbound, long queueBudgetBytes, int version) {
+        this.version = version;
         this.queueBudgetBytes = queueBudgetBytes;
         this.channel = channel;
         this.peer = peer;
         this.kind = kind;
         this.outbound = outbound;
+    }
+
+    /** The mesh protocol version this link speaks ({@link MeshFrames}). */
+    public int version() {
+        return version;
     }
 
     public NodeInfo peer() {

@@ -502,13 +502,14 @@ public final class MeshNetwork implements AutoCloseable {
                 }
                 checkIdentity(ctx, hello.node(), hello.kind());
                 ByteBuf w = ctx.alloc().buffer(512);
-                MeshFrames.writeWelcome(w, self, directory.get(), member.getAsBoolean());
+                MeshFrames.writeWelcome(w, hello.version(), self, directory.get(), member.getAsBoolean());
                 ctx.writeAndFlush(w);
                 listener.nodesLearned(List.of(hello.node()));
                 if (hello.kind() == LinkKind.PROBE) {
                     return;
                 }
-                established(new MeshLink(ctx.channel(), hello.node(), hello.kind(), false, config.writeBudgetBytes / 2));
+                established(new MeshLink(ctx.channel(), hello.node(), hello.kind(), false, config.writeBudgetBytes / 2,
+                        hello.version()));
             } else if (type == MeshFrames.WELCOME && (dialer != null || probe != null)) {
                 MeshFrames.Welcome welcome = MeshFrames.readWelcome(frame);
                 checkIdentity(ctx, welcome.node(), dialer != null ? dialer.kind : LinkKind.PROBE);
@@ -525,7 +526,8 @@ public final class MeshNetwork implements AutoCloseable {
                             + " at " + dialer.peer.meshAddress() + " but " + welcome.node().name() + " answered");
                 }
                 dialer.established();
-                established(new MeshLink(ctx.channel(), welcome.node(), dialer.kind, true, config.writeBudgetBytes / 2));
+                established(new MeshLink(ctx.channel(), welcome.node(), dialer.kind, true, config.writeBudgetBytes / 2,
+                        welcome.version()));
             } else if (type == MeshFrames.CLOSE) {
                 closeReason = "peer refused: " + Wire.readStr16(frame);
                 LOG.warn("mesh handshake with {}: {}", ctx.channel().remoteAddress(), closeReason);

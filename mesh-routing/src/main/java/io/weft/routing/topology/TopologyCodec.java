@@ -1,0 +1,187 @@
+package io.weft.routing.topology;
+
+import io.netty.buffer.ByteBuf;
+import io.weft.protocol.ErrorCode;
+import io.weft.protocol.ProtocolException;
+import io.weft.protocol.Wire;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Wire format of {@link TopologyMessage}s, in the mesh's gossip frames. Like {@code MeshCodec}: a type
+ * byte then the body, no length prefix (the link frames it), big-endian, {@code str16} strings. Codes
+ * are stable (never renumbered; a changed body gets a new code) and sent only on links whose
+ * negotiated mesh protocol version is at least 2 ({@code MeshFrames.VERSION_LINK_STATE}): a version-1
+ * node closes a link on a gossip code it does not know.
+ *
+ * <pre>
+ * 0x50 LINK_STATE   str16 node, str16 site, i64 incarnation, i64 seq,
+ *                   u8 flags (bit 0 no-transit, bit 1 accepts inbound, bit 2 tombstone, others 0),
+ *                   str16 meshAddr, u16 n, n x (str16 peerSite, str16 peerNode, u16 cost)
+ * 0x51 LSDB_DIGEST  i64 digest, u8 flags (bit 0 reply wanted, others 0)
+ * 0x52 LSDB_SUMMARY u16 n, n x (str16 node, i64 incarnation, i64 seq)
+ * 0x53 LSDB_PULL    u16 n, n x str16 node
+ * </pre>
+ *
+ * Decoding validates what it reads (the records' own rules, counts that fit the bytes present, zero
+ * unknown flag bits, nothing left over); any violation is a {@link ProtocolException}.
+ */
+public final class TopologyCodec {
+    public static final byte LINK_STATE = 0x50;
+    public static final byte LSDB_DIGEST = 0x51;
+    public static final byte LSDB_SUMMARY = 0x52;
+    public static final byte LSDB_PULL = 0x53;
+
+    private static final int NO_TRANSIT = 1;
+    private static final int ACCEPTS_INBOUND = 2;
+    private static final int TOMBSTONE = 4;
+    private static final int REPLY_WANTED = 1;
+
+    private TopologyCodec() {
+    }
+
+    /** True for the type codes this codec reads. */
+    public static boolean isTopologyType(byte type) {
+        return type >= LINK_STATE && type <= LSDB_PULL;
+    }
+
+    /** Appends {@code m} (type byte and body) to {@code out}. */
+    public static void encode(TopologyMessage m, ByteBuf out) {
+        if (m instanceof TopologyMessage.Record r) {
+            LinkState s = r.state();
+            out.writeByte(LINK_STATE);
+            Wire.writeStr16(out, s.node());
+            Wire.writeStr16(out, s.site());
+            out.writeLong(s.incarnation());
+            out.writeLong(s.seq());
+            out.writeByte((s.noTransit() ? NO_TRANSIT : 0) | (s.acceptsInbound() ? ACCEPTS_INBOUND : 0)
+                    | (s.tombstone() ? TOMBSTONE : 0));
+            Wire.writeStr16(out, s.meshAddr());
+            requireU16(s.links().size(), "LINK_STATE links");
+            out.writeShort(s.links().size());
+            for (LinkState.Link l : s.links()) {
+                Wire.writeStr16(out, l.peerSite());
+                Wire.writeStr16(out, l.peerNode());
+                out.writeShort(l.cost());
+            }
+        } else if (m instanceof TopologyMessage.Digest d) {
+            out.writeByte(LSDB_DIGEST);
+            out.writeLong(d.digest());
+            out.writeByte(d.replyWanted() ? REPLY_WANTED : 0);
+        } else if (m instanceof TopologyMessage.Summary s) {
+            out.writeByte(LSDB_SUMMARY);
+            requireU16(s.versions().size(), "LSDB_SUMMARY rows");
+            out.writeShort(s.versions().size());
+            for (LinkState.Version v : s.versions()) {
+                Wire.writeStr16(out, v.node());
+                out.writeLong(v.incarnation());
+                out.writeLong(v.seq());
+            }
+        } else {
+            TopologyMessage.Pull p = (TopologyMessage.Pull) m;
+            out.writeByte(LSDB_PULL);
+            requireU16(p.nodes().size(), "LSDB_PULL nodes");
+            out.writeShort(p.nodes().size());
+            for (String n : p.nodes()) {
+                Wire.writeStr16(out, n);
+            }
+        }
+    }
+
+    /** Reads exactly one message from {@code in} (type byte at the reader index). */
+    public static TopologyMessage decode(ByteBuf in) {
+        Wire.need(in, 1, "topology message type");
+        byte type = in.readByte();
+        TopologyMessage m;
+        try {
+            m = switch (type) {
+                case LINK_STATE -> readRecord(in);
+                case LSDB_DIGEST -> {
+                    Wire.need(in, 9, "LSDB_DIGEST");
+                    long digest = in.readLong();
+                    int flags = in.readUnsignedByte();
+                    if ((flags & ~REPLY_WANTED) != 0) {
+                        throw error("LSDB_DIGEST has unknown flag bits " + flags);
+                    }
+                    yield new TopologyMessage.Digest(digest, flags == REPLY_WANTED);
+                }
+                case LSDB_SUMMARY -> {
+                    int n = count(in, 18, "LSDB_SUMMARY");
+                    List<LinkState.Version> rows = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        String node = name(in, "LSDB_SUMMARY node");
+                        Wire.need(in, 16, "LSDB_SUMMARY version");
+                        rows.add(new LinkState.Version(node, in.readLong(), in.readLong()));
+                    }
+                    yield new TopologyMessage.Summary(rows);
+                }
+                case LSDB_PULL -> {
+                    int n = count(in, 2, "LSDB_PULL");
+                    List<String> nodes = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        nodes.add(name(in, "LSDB_PULL node"));
+                    }
+                    yield new TopologyMessage.Pull(nodes);
+                }
+                default -> throw new ProtocolException(ErrorCode.UNKNOWN_FRAME,
+                        "unknown topology message type 0x" + Integer.toHexString(type & 0xff));
+            };
+        } catch (IllegalArgumentException e) {
+            throw error(e.getMessage()); // a record's own validation (names, costs, versions)
+        }
+        if (in.isReadable()) {
+            throw error(in.readableBytes() + " bytes left over after a topology message");
+        }
+        return m;
+    }
+
+    private static TopologyMessage.Record readRecord(ByteBuf in) {
+        String node = name(in, "LINK_STATE node");
+        String site = name(in, "LINK_STATE site");
+        Wire.need(in, 17, "LINK_STATE version and flags");
+        long incarnation = in.readLong();
+        long seq = in.readLong();
+        int flags = in.readUnsignedByte();
+        if ((flags & ~(NO_TRANSIT | ACCEPTS_INBOUND | TOMBSTONE)) != 0) {
+            throw error("LINK_STATE has unknown flag bits " + flags);
+        }
+        String meshAddr = Wire.readStr16(in);
+        int n = count(in, 6, "LINK_STATE links");
+        List<LinkState.Link> links = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String peerSite = name(in, "LINK_STATE peer site");
+            String peerNode = name(in, "LINK_STATE peer node");
+            Wire.need(in, 2, "LINK_STATE cost");
+            links.add(new LinkState.Link(peerSite, peerNode, in.readUnsignedShort()));
+        }
+        return new TopologyMessage.Record(new LinkState(node, site, incarnation, seq, (flags & NO_TRANSIT) != 0,
+                (flags & ACCEPTS_INBOUND) != 0, (flags & TOMBSTONE) != 0, meshAddr, links));
+    }
+
+    private static int count(ByteBuf in, int minBytesEach, String what) {
+        Wire.need(in, 2, what + " count");
+        int n = in.readUnsignedShort();
+        if ((long) n * minBytesEach > in.readableBytes()) {
+            throw error(what + " count " + n + " does not fit the " + in.readableBytes() + " bytes left");
+        }
+        return n;
+    }
+
+    private static String name(ByteBuf in, String what) {
+        String s = Wire.readStr16(in);
+        if (s.isEmpty()) {
+            throw error(what + " is empty");
+        }
+        return s;
+    }
+
+    private static void requireU16(int n, String what) {
+        if (n > 0xffff) {
+            throw error(what + ": " + n + " do not fit a u16 count");
+        }
+    }
+
+    private static ProtocolException error(String message) {
+        return new ProtocolException(ErrorCode.PROTOCOL_ERROR, message);
+    }
+}
