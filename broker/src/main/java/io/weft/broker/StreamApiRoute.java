@@ -21,6 +21,8 @@ import java.util.Map;
  * POST   /v1/streams                                   create
  * GET    /v1/streams/S[?local=true]                    info (local: this node's replica)
  * DELETE /v1/streams/S                                 delete
+ * POST   /v1/streams/S/purge                           purge ({"keepFrom":SEQ} or {"keep":N}; none or no body: all;
+ *                                                      the mesh's own streams are refused)
  * GET    /v1/streams/S/events?from_seq|from_time&count[&local=true]
  * POST   /v1/streams/S/consumers                       consumer.create (config validated here)
  * GET    /v1/streams/S/consumers/C, DELETE ...         consumer.info, consumer.delete
@@ -69,6 +71,47 @@ final class StreamApiRoute {
     static Refused checkName(String stream) {
         return StreamConfig.validName(stream) ? null : new Refused(400, "'" + Topics.printable(stream)
                 + "' is not a stream name (1-" + StreamConfig.MAX_NAME_LENGTH + " letters, digits, '-' or '_')");
+    }
+
+    /**
+     * Puts what a purge body asks for into {@code req}: {@code keepFrom} (the first sequence kept, at
+     * least 1) or {@code keep} (how many of the newest events are kept, at least 0), at most one of them;
+     * neither (or no body) purges every event. Returns a refusal for anything else.
+     */
+    static Refused purgeBody(byte[] body, ObjectNode req) throws IOException {
+        if (body == null || body.length == 0) {
+            return null;
+        }
+        JsonNode b = JSON.readTree(body);
+        if (b == null || b.isMissingNode() || b.isNull()) {
+            return null;
+        }
+        if (!b.isObject()) {
+            return new Refused(400, "a purge body is a JSON object: {\"keepFrom\": SEQ} or {\"keep\": N}");
+        }
+        java.util.Iterator<String> names = b.fieldNames();
+        while (names.hasNext()) {
+            String f = names.next();
+            if (!f.equals("keepFrom") && !f.equals("keep")) {
+                return new Refused(400, "unknown purge field '" + Topics.printable(f) + "' (keepFrom or keep)");
+            }
+        }
+        if (b.has("keepFrom") && b.has("keep")) {
+            return new Refused(400, "give keepFrom or keep, not both");
+        }
+        for (String f : new String[] {"keepFrom", "keep"}) {
+            if (!b.has(f)) {
+                continue;
+            }
+            JsonNode v = b.get(f);
+            long min = f.equals("keepFrom") ? 1 : 0;
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min) {
+                return new Refused(400, f + ": " + v + (f.equals("keepFrom") ? " is not a sequence number (1 or more)"
+                        : " is not a number of events (0 or more)"));
+            }
+            req.put(f, v.asLong());
+        }
+        return null;
     }
 
     static Route of(String method, String path, Map<String, String> query, byte[] body) {
@@ -130,6 +173,18 @@ final class StreamApiRoute {
                 req.put("fromTime", query.get("from_time"));
             }
             req.put("count", Integer.parseInt(query.getOrDefault("count", "1000")));
+        } else if (parts.length == 4 && parts[3].equals("purge")) {
+            if (!method.equals("POST")) {
+                return new Refused(405, method + " not allowed on " + path + " (use POST)");
+            }
+            if (StreamConfig.isSystem(stream)) {
+                return new Refused(403, "stream " + stream + " is one of the mesh's own (names starting with "
+                        + StreamConfig.SYSTEM_PREFIX + "): it cannot be purged");
+            }
+            Refused bad = purgeBody(body, req.put("op", "purge"));
+            if (bad != null) {
+                return bad;
+            }
         } else if (parts.length == 4 && parts[3].equals("consumers") && method.equals("POST")) {
             req.put("op", "consumer.create");
             JsonNode cfg = JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body);

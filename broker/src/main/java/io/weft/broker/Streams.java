@@ -384,6 +384,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 return done(200, StreamJson.info(host, stream));
             case "delete":
                 return host.delete(stream).thenApply(v -> Response.of(200, Map.of("deleted", stream)));
+            case "purge":
+                return purge(stream, req);
             case "events":
                 return CompletableFuture.completedFuture(new Response(200, events(stream, req)));
             case "read":
@@ -455,6 +457,42 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 }
                 return done(400, Map.of("error", "unknown stream operation '" + op + "'"));
         }
+    }
+
+    /**
+     * Purges a stream this node leads: {@code keepFrom} (the first sequence kept), {@code keep} (the
+     * newest N kept, counted from the last sequence this replica applied, so events stored meanwhile are
+     * kept too), or neither (every event). The mesh's own streams are refused here too, whatever node
+     * the request came through.
+     */
+    private CompletableFuture<Response> purge(String stream, JsonNode req) {
+        if (StreamConfig.isSystem(stream)) {
+            return done(403, Map.of("error", "stream " + stream + " is one of the mesh's own (names starting with "
+                    + StreamConfig.SYSTEM_PREFIX + "): it cannot be purged"));
+        }
+        long keepFrom = Long.MAX_VALUE;
+        if (req.hasNonNull("keepFrom")) {
+            keepFrom = req.path("keepFrom").asLong();
+            if (keepFrom < 1) {
+                return done(400, Map.of("error", "keepFrom: " + keepFrom + " is not a sequence number (1 or more)"));
+            }
+        } else if (req.hasNonNull("keep")) {
+            long keep = req.path("keep").asLong();
+            if (keep < 0) {
+                return done(400, Map.of("error", "keep: " + keep + " is not a number of events (0 or more)"));
+            }
+            if (keep > 0) {
+                long last = host.replica(stream).flatMap(sm -> sm.read(l -> l.lastSeq())).orElse(0L);
+                keepFrom = Math.max(1, last - keep + 1);
+            }
+        }
+        return host.purge(stream, keepFrom).thenApply(r -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("purged", r.purged());
+            m.put("firstSeq", r.firstSeq());
+            m.put("lastSeq", r.lastSeq());
+            return Response.of(200, m);
+        });
     }
 
     private void deadLetters(ConsumerOpResult r) {

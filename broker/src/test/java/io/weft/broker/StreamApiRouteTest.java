@@ -56,6 +56,39 @@ class StreamApiRouteTest {
     }
 
     @Test
+    void aPurgeGoesToTheLeaderWithWhatItKeeps() {
+        StreamApiRoute.Call all = (StreamApiRoute.Call) StreamApiRoute.of("POST", "/v1/streams/orders/purge", Map.of(), NONE);
+        assertEquals("orders", all.stream());
+        assertEquals("{\"op\":\"purge\"}", all.req().toString(), "no body: every event");
+        assertEquals("{\"op\":\"purge\"}", ((StreamApiRoute.Call) route("POST", "/v1/streams/orders/purge", Map.of(),
+                "{}")).req().toString());
+        assertEquals("{\"op\":\"purge\",\"keepFrom\":42}", ((StreamApiRoute.Call) route("POST",
+                "/v1/streams/orders/purge", Map.of(), "{\"keepFrom\":42}")).req().toString());
+        assertEquals("{\"op\":\"purge\",\"keep\":0}", ((StreamApiRoute.Call) route("POST",
+                "/v1/streams/orders/purge", Map.of(), "{\"keep\":0}")).req().toString());
+        assertEquals("{\"op\":\"purge\",\"keep\":10}", ((StreamApiRoute.Call) route("POST",
+                "/v1/streams/orders/purge", Map.of(), "{\"keep\":10}")).req().toString());
+    }
+
+    @Test
+    void aPurgeOfTheMeshsOwnStreamsOrWithABadBodyIsRefused() {
+        StreamApiRoute.Refused system = (StreamApiRoute.Refused) StreamApiRoute.of("POST",
+                "/v1/streams/_weft_rules_cloud/purge", Map.of(), NONE);
+        assertEquals(403, system.status());
+        assertTrue(system.error().contains("mesh's own") && system.error().contains("cannot be purged"), system.error());
+        for (String body : new String[] {"{\"keepFrom\":0}", "{\"keepFrom\":-3}", "{\"keepFrom\":\"7\"}",
+                "{\"keepFrom\":1.5}", "{\"keep\":-1}", "{\"keep\":5,\"keepFrom\":3}", "{\"seq\":3}", "[1]", "{"}) {
+            StreamApiRoute.Route r = route("POST", "/v1/streams/orders/purge", Map.of(), body);
+            assertInstanceOf(StreamApiRoute.Refused.class, r, body);
+            assertEquals(400, ((StreamApiRoute.Refused) r).status(), body);
+        }
+        assertTrue(((StreamApiRoute.Refused) route("POST", "/v1/streams/orders/purge", Map.of(), "{\"keep\":5,\"keepFrom\":3}"))
+                .error().contains("not both"));
+        assertEquals(new StreamApiRoute.Refused(405, "GET not allowed on /v1/streams/orders/purge (use POST)"),
+                StreamApiRoute.of("GET", "/v1/streams/orders/purge", Map.of(), NONE));
+    }
+
+    @Test
     void badRequestsAreRefusedBeforeAnythingTravels() {
         assertEquals(new StreamApiRoute.Refused(404, "no stream API for GET /v1/streams/orders/nope"),
                 StreamApiRoute.of("GET", "/v1/streams/orders/nope", Map.of(), NONE));

@@ -18,11 +18,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code meshctl stream ...}: create, list, inspect, delete and replay durable streams. */
+/** {@code meshctl stream ...}: create, list, inspect, purge, delete and replay durable streams. */
 @Command(name = "stream", mixinStandardHelpOptions = true,
-        description = "Manage durable streams: create, ls, info, delete, replay.",
+        description = "Manage durable streams: create, ls, info, purge, delete, replay.",
         subcommands = {StreamCommand.Create.class, StreamCommand.Ls.class, StreamCommand.Info.class,
-                StreamCommand.Delete.class, StreamCommand.Replay.class})
+                StreamCommand.Purge.class, StreamCommand.Delete.class, StreamCommand.Replay.class})
 final class StreamCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -206,6 +206,95 @@ final class StreamCommand implements Runnable {
                 }
             }
             return 0;
+        }
+    }
+
+    /** {@code meshctl stream purge NAME [--keep N | --keep-from SEQ] --yes}: POST /v1/streams/NAME/purge. */
+    @Command(name = "purge", mixinStandardHelpOptions = true,
+            description = "Remove a stream's stored events: all of them, all but the newest N (--keep), or those before "
+                    + "a sequence (--keep-from). The stream, its consumers and its numbering stay: new events go on "
+                    + "from the last sequence, consumers skip what was removed. Asks for --yes.")
+    static final class Purge implements Callable<Integer> {
+        @Mixin
+        ServerOptions server;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "Stream name.")
+        String name;
+
+        @ArgGroup(exclusive = true)
+        Keep keep;
+
+        /** What is kept: at most one of the two; neither purges every event. */
+        static final class Keep {
+            @Option(names = "--keep", paramLabel = "N", required = true,
+                    description = "Keep the newest N events (counted when the purge runs); remove the older ones.")
+            Long last;
+
+            @Option(names = "--keep-from", paramLabel = "SEQ", required = true,
+                    description = "Keep the events from sequence SEQ on; remove those before it.")
+            Long fromSeq;
+        }
+
+        @Option(names = "--yes", description = "Really remove the events (without it meshctl only says what it would remove).")
+        boolean yes;
+
+        @Option(names = "--json", description = "Print the broker's reply as JSON: {purged, firstSeq, lastSeq}.")
+        boolean json;
+
+        /** The request body, or null (every event). */
+        ObjectNode body() {
+            if (keep == null) {
+                return null;
+            }
+            if (keep.last != null) {
+                if (keep.last < 0) {
+                    throw new IllegalArgumentException("--keep must be 0 or more");
+                }
+                return Cli.JSON.createObjectNode().put("keep", keep.last);
+            }
+            if (keep.fromSeq < 1) {
+                throw new IllegalArgumentException("--keep-from must be a sequence number (1 or more)");
+            }
+            return Cli.JSON.createObjectNode().put("keepFrom", keep.fromSeq);
+        }
+
+        /** What the purge removes, for people. */
+        String what() {
+            if (keep == null || (keep.last != null && keep.last == 0)) {
+                return "every event of stream " + name;
+            }
+            if (keep.last != null) {
+                return "every event of stream " + name + " but the newest " + keep.last;
+            }
+            return "the events of stream " + name + " before seq " + keep.fromSeq;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            ObjectNode body = body();
+            if (!yes) {
+                System.err.println("meshctl stream purge: this would remove " + what()
+                        + " (the stream and its consumers stay); add --yes to do it");
+                return 1;
+            }
+            try (MeshClient client = server.connect("meshctl-stream")) {
+                JsonNode reply = Api.call(client, "POST", streamPath(name) + "/purge", body);
+                if (json) {
+                    System.out.println(Cli.JSON.writeValueAsString(reply));
+                } else {
+                    System.out.println(purgedLine(name, reply));
+                }
+            }
+            return 0;
+        }
+
+        /** {@code purged N events from NAME (now seq F..L)}, or {@code (now empty; next seq L+1)}. */
+        static String purgedLine(String name, JsonNode reply) {
+            long n = reply.path("purged").asLong();
+            long first = reply.path("firstSeq").asLong();
+            long last = reply.path("lastSeq").asLong();
+            return "purged " + n + (n == 1 ? " event" : " events") + " from " + name + " (now "
+                    + (first <= last ? "seq " + first + ".." + last : "empty; next seq " + (last + 1)) + ")";
         }
     }
 

@@ -218,6 +218,44 @@ class StreamCommandsTest {
     }
 
     @Test
+    void streamPurgeRefusesWithoutYesSayingWhatItWouldDo() {
+        assertEquals(1, Meshctl.run("stream", "purge", "orders", "-s", server));
+        assertEquals(1, Meshctl.run("stream", "purge", "orders", "-s", server, "--keep", "10"));
+        assertEquals(1, Meshctl.run("stream", "purge", "orders", "-s", server, "--keep-from", "42"));
+        String text = errText();
+        assertTrue(text.contains("this would remove every event of stream orders"), text);
+        assertTrue(text.contains("every event of stream orders but the newest 10"), text);
+        assertTrue(text.contains("the events of stream orders before seq 42"), text);
+        assertTrue(text.contains("add --yes"), text);
+        assertTrue(meshd.requests.isEmpty(), "nothing was sent: " + meshd.requests);
+        assertTrue(outLines().isEmpty());
+        assertThrows(CommandLine.ParameterException.class,
+                () -> parse("stream", "purge", "orders", "--keep", "1", "--keep-from", "2"));
+        StreamCommand.Purge bad = parse("stream", "purge", "orders", "--keep-from", "0");
+        assertThrows(IllegalArgumentException.class, bad::body);
+    }
+
+    @Test
+    void streamPurgeSendsWhatToKeepAndPrintsWhatIsLeft() throws Exception {
+        meshd.reply("POST", "/v1/streams/orders/purge", 200, "{\"purged\":90,\"firstSeq\":91,\"lastSeq\":100}");
+        assertEquals(0, Meshctl.run("stream", "purge", "orders", "-s", server, "--keep", "10", "--yes"));
+        assertEquals(0, Meshctl.run("stream", "purge", "orders", "-s", server, "--keep-from", "91", "--yes", "--json"));
+        meshd.reply("POST", "/v1/streams/orders/purge", 200, "{\"purged\":1,\"firstSeq\":101,\"lastSeq\":100}");
+        assertEquals(0, Meshctl.run("stream", "purge", "orders", "-s", server, "--yes"));
+        assertEquals(List.of("POST /v1/streams/orders/purge {\"keep\":10}", "POST /v1/streams/orders/purge {\"keepFrom\":91}",
+                "POST /v1/streams/orders/purge"), List.copyOf(meshd.requests));
+        List<String> lines = outLines();
+        assertEquals("purged 90 events from orders (now seq 91..100)", lines.get(0));
+        assertEquals(90, Cli.JSON.readTree(lines.get(1)).get("purged").asLong());
+        assertEquals("purged 1 event from orders (now empty; next seq 101)", lines.get(2));
+
+        meshd.reply("POST", "/v1/streams/_weft_rules_cloud/purge", 403,
+                "{\"error\":\"stream _weft_rules_cloud is one of the mesh's own: it cannot be purged\"}");
+        assertEquals(1, Meshctl.run("stream", "purge", "_weft_rules_cloud", "-s", server, "--yes"));
+        assertTrue(errText().contains("error: stream _weft_rules_cloud is one of the mesh's own"), errText());
+    }
+
+    @Test
     void consumerSubRefusesAPullConsumer() {
         meshd.reply("GET", "/v1/streams/orders/consumers/billing", 200, "{\"name\":\"billing\",\"deliverTopic\":null}");
         assertEquals(1, Meshctl.run("consumer", "sub", "orders", "billing", "-s", server));

@@ -76,6 +76,24 @@ final class ConsumerState {
         }
     }
 
+    /**
+     * The events below {@code firstSeq} were purged: forgets those pending and moves the next sequence up
+     * to {@code firstSeq} (what {@link #next} does on its next call). True when anything changed.
+     */
+    boolean skipTo(long firstSeq) {
+        boolean changed = false;
+        java.util.SortedMap<Long, Pending> gone = pending.headMap(firstSeq);
+        if (!gone.isEmpty()) {
+            gone.clear();
+            changed = true;
+        }
+        if (nextSeq < firstSeq) {
+            nextSeq = firstSeq;
+            changed = true;
+        }
+        return changed;
+    }
+
     /** True when {@code seq} was pending and is now acked. */
     boolean ack(long seq) {
         return pending.remove(seq) != null;

@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * The deterministic state machine of one stream: events, time index, dedupe window, retention and
  * consumers, kept in a {@link StreamStore}.
  *
- * <p>Every change comes in through {@link #apply} or {@link #applyConsumerOp} with the Raft index
+ * <p>Every change comes in through {@link #apply}, {@link #applyConsumerOp} or {@link #purge} with the Raft index
  * and the Raft entry's time (assigned by the leader), and is written in ONE store batch together
  * with the new last-applied index. Nothing here reads a clock, so replicas that apply the same
  * entries hold the same state. Entries at or below {@link #lastApplied()} are skipped, so the Raft
@@ -28,6 +28,18 @@ import java.util.TreeMap;
 public final class StreamLog {
     /** At most this many events are removed by one apply (the rest go later); also the chunk of a format upgrade. */
     static final int MAX_REMOVALS_PER_APPLY = 10_000;
+    /**
+     * At most this many events are removed by one {@link #purge} (the caller commits another entry for the
+     * rest). Like {@link #MAX_REMOVALS_PER_APPLY} it decides what an entry does, so every replica must use
+     * the same value (and so must a replay of an old log): change it only with the entry format.
+     */
+    public static final int MAX_PURGE_PER_ENTRY = 100_000;
+    /**
+     * A {@link #purge} that must read the events it removes (to keep {@link #bytes()} exact) stops after
+     * reading this many bytes of them, so an entry of large events stays short too (fixed, as
+     * {@link #MAX_PURGE_PER_ENTRY}).
+     */
+    static final long MAX_PURGE_BYTES_PER_ENTRY = 64L << 20;
     /** At most this many consumers per stream: each one's state is kept in memory. */
     public static final int MAX_CONSUMERS = 10_000;
 
@@ -170,6 +182,96 @@ public final class StreamLog {
             reloadConsumer(op.consumer()); // undo in-memory changes the store did not take
             throw e;
         }
+    }
+
+    /**
+     * Removes the oldest events, every one with a sequence below {@code min(keepFromSeq, lastSeq() + 1)}
+     * (a purge, committed at Raft index {@code raftIndex}), as retention removes them: the events, their
+     * share of {@link #bytes()} and {@link #count()}, the time index below the new head; {@link #firstSeq()}
+     * moves up. {@link #lastSeq()} never changes, so later publishes continue the numbering. Consumers
+     * forget their pending events below the new head and move their next sequence up to it (what
+     * {@code next} would do anyway), so their info is right at once. Dedupe records stay, as with
+     * retention: an event published again within the window is still a duplicate of its purged original.
+     *
+     * <p>One call removes at most {@link #MAX_PURGE_PER_ENTRY} events (and stops after reading
+     * {@link #MAX_PURGE_BYTES_PER_ENTRY} of them), unless it removes every stored event, which is one
+     * range delete whatever their number; the caller commits further entries, with the same bound, until
+     * {@link #firstSeq()} reaches it. An entry at or below {@link #lastApplied()} is skipped.
+     *
+     * @return how many events this call removed
+     */
+    public long purge(long raftIndex, long keepFromSeq) {
+        return purge(raftIndex, keepFromSeq, MAX_PURGE_PER_ENTRY, MAX_PURGE_BYTES_PER_ENTRY);
+    }
+
+    /** {@link #purge(long, long)} with other bounds per call (tests). */
+    long purge(long raftIndex, long keepFromSeq, int maxEvents, long maxBytes) {
+        if (raftIndex <= lastApplied) {
+            return 0;
+        }
+        long[] saved = saveCounters();
+        List<String> touched = new ArrayList<>();
+        try {
+            Batch b = new Batch();
+            long upTo = Math.min(keepFromSeq, lastSeq + 1); // exclusive
+            long removed = 0;
+            if (upTo > firstSeq && count > 0) {
+                long end; // exclusive
+                if (upTo == lastSeq + 1) {
+                    // everything goes: nothing needs reading, one range delete is the whole work
+                    end = upTo;
+                    removed = count;
+                    bytes = 0;
+                    count = 0;
+                } else {
+                    long limit = firstSeq + Math.min(upTo - firstSeq, (long) maxEvents);
+                    long from = firstSeq;
+                    long[] seen = {0, 0}; // events, bytes
+                    store.scan(Keys.event(from), Keys.event(limit), (k, v) -> {
+                        if (Keys.seqOf(k) != from + seen[0]) {
+                            throw new IllegalStateException("event " + (from + seen[0])
+                                    + " missing from the store: it is corrupt");
+                        }
+                        seen[0]++;
+                        seen[1] += v.length;
+                        return seen[1] < maxBytes;
+                    });
+                    if (seen[0] == 0) {
+                        throw new IllegalStateException("event " + from + " missing from the store: it is corrupt");
+                    }
+                    end = from + seen[0];
+                    removed = seen[0];
+                    bytes -= seen[1];
+                    count -= seen[0];
+                }
+                b.deleteRange(Keys.event(firstSeq), Keys.event(end));
+                firstSeq = end;
+                // index entries older than the new head point only at removed events
+                b.deleteRange(Keys.first(Keys.TIME), count == 0 ? Keys.after(Keys.TIME)
+                        : Keys.time(StoredEvent.timeOf(headValue())));
+                for (Map.Entry<String, ConsumerState> e : consumers.entrySet()) {
+                    if (e.getValue().skipTo(firstSeq)) {
+                        touched.add(e.getKey());
+                        b.put(Keys.consumer(e.getKey()), e.getValue().encode());
+                    }
+                }
+            }
+            commit(b, raftIndex);
+            return removed;
+        } catch (RuntimeException e) {
+            restoreCounters(saved);
+            touched.forEach(this::reloadConsumer);
+            throw e;
+        }
+    }
+
+    /** The stored value of the event at {@link #firstSeq()} (the stream holds at least one). */
+    private byte[] headValue() {
+        byte[] v = store.get(Keys.event(firstSeq));
+        if (v == null) {
+            throw new IllegalStateException("event " + firstSeq + " missing from the store: it is corrupt");
+        }
+        return v;
     }
 
     /** The index of the last Raft entry applied (0 for a new stream). */

@@ -8,6 +8,7 @@ import io.weft.storage.DeadLetter;
 import io.weft.storage.Delivery;
 import io.weft.storage.Publish;
 import io.weft.storage.PublishAck;
+import io.weft.storage.PurgeResult;
 import io.weft.storage.StartPosition;
 import io.weft.storage.StoredEvent;
 import io.weft.storage.StreamConfig;
@@ -34,7 +35,13 @@ import java.util.List;
  * CONSUMER  0x03 i64 entryTime, u8 op, str consumer, op body (create: consumer config; next: u32 max;
  *           ack: i64 seq; delete: nothing)
  * DELETE    0x04
+ * PURGE     0x05 i64 entryTime, i64 keepFromSeq (removes every event below min(keepFromSeq, lastSeq + 1),
+ *           at most StreamLog.MAX_PURGE_PER_ENTRY per entry; the entry time is the leader's, kept for
+ *           the record like that of the other entries: the purge does not depend on it)
  * </pre>
+ *
+ * <p>Replies: PUBLISH {@link #publishReply}, CONSUMER {@link #consumerReply}, PURGE {@link #purgeReply},
+ * any entry that failed {@link #errorReply}.
  */
 public final class Codec {
     /** Big-endian views of a byte[] (Out writes numbers in place). */
@@ -46,6 +53,7 @@ public final class Codec {
     public static final byte PUBLISH = 0x02;
     public static final byte CONSUMER = 0x03;
     public static final byte DELETE = 0x04;
+    public static final byte PURGE = 0x05;
 
     private static final byte OP_CREATE = 1;
     private static final byte OP_NEXT = 2;
@@ -69,6 +77,16 @@ public final class Codec {
     /** A DELETE entry. */
     public static byte[] delete() {
         return new byte[] {DELETE};
+    }
+
+    /** A PURGE entry: remove every event below {@code keepFromSeq} (Long.MAX_VALUE: every event). */
+    public static byte[] purge(long entryTime, long keepFromSeq) {
+        return new Out(17).u8(PURGE).i64(entryTime).i64(keepFromSeq).bytes();
+    }
+
+    /** The sequence a PURGE entry keeps from, after its kind byte and time. */
+    public static long keepFromSeq(In in) {
+        return in.i64();
     }
 
     /** A PUBLISH entry of {@code batch}, stamped {@code entryTime} by the leader. */
@@ -145,7 +163,7 @@ public final class Codec {
         return seqs;
     }
 
-    /** The entry time of a PUBLISH or CONSUMER entry. */
+    /** The entry time of a PUBLISH, CONSUMER or PURGE entry. */
     public static long entryTime(In in) {
         return in.i64();
     }
@@ -257,6 +275,20 @@ public final class Codec {
             out.add(new PublishAck(in.i64(), in.u8() != 0));
         }
         return out;
+    }
+
+    /** The reply to a PURGE entry: u8 0, i64 purged, i64 firstSeq, i64 lastSeq, i64 upTo. */
+    public static byte[] purgeReply(PurgeResult r) {
+        return new Out(33).u8((byte) 0).i64(r.purged()).i64(r.firstSeq()).i64(r.lastSeq()).i64(r.upTo()).bytes();
+    }
+
+    /** Decodes {@link #purgeReply}. */
+    public static PurgeResult purgeResult(byte[] b) {
+        In in = new In(b, 0);
+        if (in.u8() != 0) {
+            throw new IllegalArgumentException("not a purge reply");
+        }
+        return new PurgeResult(in.i64(), in.i64(), in.i64(), in.i64());
     }
 
     /** A reply that is an error message: u8 0xff, str message. */

@@ -2,6 +2,7 @@ package io.weft.storage.raft;
 
 import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
+import io.weft.storage.PurgeResult;
 import io.weft.storage.StreamConfig;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.RaftConfigKeys;
@@ -386,6 +387,47 @@ public final class StreamHost implements AutoCloseable {
     /** Commits the DELETE entry of stream {@code name}: every replica then removes its group. */
     public CompletableFuture<Void> delete(String name) {
         return submit(name, Codec.delete()).thenApply(b -> null);
+    }
+
+    /**
+     * Purges stream {@code name} (led by this node): removes every event below {@code keepFromSeq}
+     * ({@link Long#MAX_VALUE}: every event) with PURGE entries. One entry removes a bounded number
+     * ({@link io.weft.storage.StreamLog#purge}); while events below the bound are left, another entry
+     * follows, bound to where the first one's bound was (min of {@code keepFromSeq} and the stream's
+     * end then), so events published meanwhile are not chased. Completes with the total removed and
+     * the stream's range after the last entry.
+     */
+    public CompletableFuture<PurgeResult> purge(String name, long keepFromSeq) {
+        if (keepFromSeq < 1) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("keepFromSeq " + keepFromSeq
+                    + " is not a sequence number"));
+        }
+        return purgeInEntries(keepFromSeq, keepFrom -> submit(name, Codec.purge(System.currentTimeMillis(), keepFrom))
+                .thenApply(Codec::purgeResult));
+    }
+
+    /**
+     * Commits PURGE entries through {@code entry} (keepFromSeq in, the entry's reply out) until one
+     * reports its bound reached: the first with {@code keepFromSeq}, the others with the first one's
+     * bound. The result sums the events removed.
+     */
+    static CompletableFuture<PurgeResult> purgeInEntries(long keepFromSeq,
+            java.util.function.LongFunction<CompletableFuture<PurgeResult>> entry) {
+        return purgeInEntries(keepFromSeq, entry, 0);
+    }
+
+    private static CompletableFuture<PurgeResult> purgeInEntries(long keepFromSeq,
+            java.util.function.LongFunction<CompletableFuture<PurgeResult>> entry, long purgedBefore) {
+        return entry.apply(keepFromSeq).thenCompose(r -> {
+            PurgeResult total = new PurgeResult(purgedBefore + r.purged(), r.firstSeq(), r.lastSeq(), r.upTo());
+            if (total.done()) {
+                return CompletableFuture.completedFuture(total);
+            }
+            if (r.purged() == 0) {
+                throw new StreamException("the purge made no progress at seq " + r.firstSeq());
+            }
+            return purgeInEntries(r.upTo(), entry, total.purged());
+        });
     }
 
     /** Submits an entry to the local leader of stream {@code name}; the reply bytes of its apply. */

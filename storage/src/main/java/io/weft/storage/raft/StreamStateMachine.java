@@ -4,6 +4,7 @@ import io.weft.storage.ConsumerInfo;
 import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
 import io.weft.storage.PublishAck;
+import io.weft.storage.PurgeResult;
 import io.weft.storage.RocksStreamStore;
 import io.weft.storage.StoredEvent;
 import io.weft.storage.StreamConfig;
@@ -283,6 +284,16 @@ public final class StreamStateMachine extends BaseStateMachine {
                 }
                 ConsumerOpResult r = log.applyConsumerOp(index, op, time);
                 return Codec.consumerReply(r);
+            }
+            case Codec.PURGE: {
+                Codec.entryTime(in); // the leader's, for the record: a purge does not depend on it
+                long keepFrom = Codec.keepFromSeq(in);
+                if (log == null || deleted) {
+                    return Codec.errorReply(deleted ? "stream was deleted" : "stream is not created yet");
+                }
+                long upTo = Math.min(keepFrom, log.lastSeq() + 1);
+                long purged = log.purge(index, keepFrom);
+                return Codec.purgeReply(new PurgeResult(purged, log.firstSeq(), log.lastSeq(), upTo));
             }
             case Codec.DELETE:
                 if (!deleted) {

@@ -9,6 +9,7 @@ import io.weft.storage.ConsumerInfo;
 import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
 import io.weft.storage.Publish;
+import io.weft.storage.PurgeResult;
 import io.weft.storage.StartPosition;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -100,6 +101,47 @@ class CodecTest {
             assertArrayEquals(batch.get(i).event(), back.get(i).event());
         }
         assertEquals(false, in.hasMore());
+    }
+
+    @Test
+    void purgeEntryLayoutIsPinnedAndRoundTrips() {
+        byte[] entry = Codec.purge(7, 0x0102030405060708L);
+        assertArrayEquals(new byte[] {0x05, 0, 0, 0, 0, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8}, entry);
+        assertEquals(Codec.PURGE, entry[0]);
+        Codec.In in = new Codec.In(entry, 1);
+        assertEquals(7, Codec.entryTime(in));
+        assertEquals(0x0102030405060708L, Codec.keepFromSeq(in));
+        assertEquals(false, in.hasMore());
+        Codec.In all = new Codec.In(Codec.purge(1_700_000_000_000L, Long.MAX_VALUE), 1);
+        assertEquals(1_700_000_000_000L, Codec.entryTime(all));
+        assertEquals(Long.MAX_VALUE, Codec.keepFromSeq(all));
+        for (int cut = 1; cut < entry.length; cut++) {
+            Codec.In truncated = new Codec.In(java.util.Arrays.copyOf(entry, cut), 1);
+            assertThrows(IllegalArgumentException.class, () -> {
+                Codec.entryTime(truncated);
+                Codec.keepFromSeq(truncated);
+            }, "cut at " + cut);
+        }
+    }
+
+    @Test
+    void theOlderEntryKindsKeepTheirBytes() {
+        assertEquals(1, Codec.CREATE);
+        assertEquals(2, Codec.PUBLISH);
+        assertEquals(3, Codec.CONSUMER);
+        assertEquals(4, Codec.DELETE);
+        assertArrayEquals(new byte[] {4}, Codec.delete());
+    }
+
+    @Test
+    void purgeRepliesRoundTripAndAreNoErrors() {
+        PurgeResult r = new PurgeResult(90, 91, 100, 91);
+        byte[] reply = Codec.purgeReply(r);
+        assertEquals(null, Codec.error(reply));
+        assertEquals(r, Codec.purgeResult(reply));
+        assertEquals(true, Codec.purgeResult(reply).done());
+        assertEquals(false, new PurgeResult(3, 4, 100, 9).done());
+        assertThrows(IllegalArgumentException.class, () -> Codec.purgeResult(Codec.errorReply("stream was deleted")));
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.weft.storage.ConsumerOp;
 import io.weft.storage.ConsumerOpResult;
 import io.weft.storage.Publish;
 import io.weft.storage.PublishAck;
+import io.weft.storage.PurgeResult;
 import io.weft.storage.StartPosition;
 import io.weft.storage.StoredEvent;
 import io.weft.storage.StreamConfig;
@@ -155,6 +156,72 @@ class StreamHostTest {
             Optional<Long> pos = sm.read(l -> l.consumer("billing").orElseThrow().nextSeq());
             assertEquals(11L, pos.orElseThrow());
         }
+    }
+
+    @Test
+    void aPurgeRemovesTheOldestEventsOnEveryReplicaAndTheNumberingContinues() throws Exception {
+        List<StreamHost.Peer> peers = new ArrayList<>();
+        StreamHost leader = threeReplicasOfOrders(StreamHost.Settings.defaults(), peers);
+        List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            acks.add(publish(leader, event(i)));
+        }
+        for (CompletableFuture<PublishAck> a : acks) {
+            a.get(30, TimeUnit.SECONDS);
+        }
+        assertTrue(leader.consumerOp("orders", new ConsumerOp.Create(new ConsumerConfig("billing", StartPosition.first(),
+                30_000, 5, null))).get(30, TimeUnit.SECONDS).ok());
+        assertEquals(5, leader.consumerOp("orders", new ConsumerOp.Next("billing", 5)).get(30, TimeUnit.SECONDS)
+                .deliveries().size());
+
+        assertEquals(new PurgeResult(40, 41, 100, 41), leader.purge("orders", 41).get(30, TimeUnit.SECONDS));
+        for (StreamHost h : hosts) {
+            StreamStateMachine sm = h.replica("orders").orElseThrow();
+            await("the purge on every replica", () -> sm.read(l -> l.firstSeq()).orElse(0L) == 41);
+            assertEquals(60L, sm.read(l -> l.count()).orElseThrow());
+            List<StoredEvent> events = sm.readFrom(1, 1000, Long.MAX_VALUE);
+            assertEquals(60, events.size());
+            assertEquals(41, events.get(0).seq());
+            assertEquals("event 40", new String(events.get(0).event(), StandardCharsets.UTF_8));
+            assertEquals(41L, sm.read(l -> l.consumer("billing").orElseThrow().nextSeq()).orElseThrow());
+            assertEquals(0, sm.read(l -> l.consumer("billing").orElseThrow().ackPending()).orElseThrow());
+        }
+
+        assertEquals(new PurgeResult(60, 101, 100, 101), leader.purge("orders", Long.MAX_VALUE).get(30, TimeUnit.SECONDS));
+        assertEquals(new PurgeResult(0, 101, 100, 5), leader.purge("orders", 5).get(30, TimeUnit.SECONDS),
+                "nothing below 5 is left");
+        assertEquals(101, publish(leader, event(1000)).get(30, TimeUnit.SECONDS).seq());
+        for (StreamHost h : hosts) {
+            StreamStateMachine sm = h.replica("orders").orElseThrow();
+            await("the new event on every replica", () -> sm.read(l -> l.lastSeq()).orElse(0L) == 101);
+            assertEquals(101L, sm.read(l -> l.firstSeq()).orElseThrow());
+            assertEquals(1L, sm.read(l -> l.count()).orElseThrow());
+        }
+    }
+
+    @Test
+    void aPurgeLargerThanOneEntryTakesSeveralBoundWhereTheFirstWas() throws Exception {
+        // a stream 1..20 whose entries remove at most 3 events each, with 5 published between entries
+        long[] first = {1};
+        long[] last = {20};
+        List<Long> asked = new ArrayList<>();
+        PurgeResult r = StreamHost.purgeInEntries(Long.MAX_VALUE, keepFrom -> {
+            asked.add(keepFrom);
+            long upTo = Math.min(keepFrom, last[0] + 1);
+            long removed = Math.max(0, Math.min(upTo, first[0] + 3) - first[0]);
+            first[0] += removed;
+            PurgeResult entry = new PurgeResult(removed, first[0], last[0], upTo);
+            last[0] += 5;
+            return CompletableFuture.completedFuture(entry);
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(new PurgeResult(20, 21, 50, 21), r, "the events published meanwhile are not chased");
+        assertEquals(List.of(Long.MAX_VALUE, 21L, 21L, 21L, 21L, 21L, 21L), asked);
+
+        CompletableFuture<PurgeResult> stuck = StreamHost.purgeInEntries(10,
+                keepFrom -> CompletableFuture.completedFuture(new PurgeResult(0, 1, 20, 10)));
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> stuck.get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("no progress"), e.getCause().toString());
     }
 
     @Test
