@@ -46,7 +46,7 @@ final class MeshProcesses implements AutoCloseable {
         Node(String name, String site, List<String> seeds, List<String> extraArgs) {
             this.name = name;
             this.site = site;
-            this.seeds = seeds;
+            this.seeds = new ArrayList<>(seeds);
             this.extraArgs = extraArgs;
         }
 
@@ -104,6 +104,16 @@ final class MeshProcesses implements AutoCloseable {
      */
     void restart(String name) throws IOException {
         Node n = nodes.get(name);
+        if (n.seeds.isEmpty()) {
+            // the mesh's first node had nobody to name at its first start; started again alone it would found a
+            // membership group of its own (until MERGE3 joins the two), as any node without seeds does: an
+            // operator restarting it into a running mesh names the others, and so does this
+            for (Node other : nodes.values()) {
+                if (other != n && other.process != null && other.process.isAlive()) {
+                    n.seeds.add(other.mesh());
+                }
+            }
+        }
         try {
             launch(n, n.clientPort, n.httpPort, n.meshPort);
         } catch (IllegalStateException e) {

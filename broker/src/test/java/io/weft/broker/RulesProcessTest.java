@@ -241,7 +241,7 @@ class RulesProcessTest {
      * events the dead runner had in flight, pushed again after the ack wait.
      */
     @Test
-    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: it kills a node
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1) // it kills a node
     void aDurableRuleLosesNothingThrough503sAndTheLossOfItsRunner() throws Exception {
         try (Receiver sink = new Receiver(); MeshClient pub = client("onprem-1")) {
             AtomicInteger calls = new AtomicInteger();
@@ -261,6 +261,8 @@ class RulesProcessTest {
             String runner = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null).body())
                     .path("node").asText();
             Await.until(WAIT, () -> sink.byId.size() >= 20, () -> "delivered " + sink.byId.size());
+            System.out.println("durable rule stream before the kill of " + runner + ": "
+                    + mesh.get("cloud-1", "/v1/streams/" + Rules.ruleStream(id)));
             mesh.kill9(runner);
             for (int i = n / 2; i < n; i++) {
                 pub.publishDurable("durable.x", order("d" + i, i)).get(30, TimeUnit.SECONDS);
@@ -303,7 +305,7 @@ class RulesProcessTest {
      * after the restart; the durable one's status shows its cursor caught up.
      */
     @Test
-    @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 2) // it restarts the whole cloud site
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: it restarts the whole cloud site (a killed node too)
     void rulesSurviveARestartOfTheWholeSite() throws Exception {
         try (Receiver sink = new Receiver()) {
             String plain = create("{\"protocol\":\"HTTP\",\"sink\":\"" + sink.url() + "\",\"site\":\"cloud\","
@@ -366,7 +368,7 @@ class RulesProcessTest {
      * within seconds, from the stored rules, and delivers what is published after that.
      */
     @Test
-    @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1) // it kills a node, and starts it again
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 2) // it kills a node, and starts it again
     void whenTheRunnerIsKilledAnotherNodeOfItsSiteTakesOver() throws Exception {
         try (Receiver sink = new Receiver(); MeshClient pub = client("onprem-1")) {
             String id = JSON.readTree(send("onprem-1", "POST", "/v1/subscriptions", "{\"protocol\":\"HTTP\",\"sink\":\""
