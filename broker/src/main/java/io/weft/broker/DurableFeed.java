@@ -61,16 +61,41 @@ final class DurableFeed {
         this.calls = calls;
     }
 
-    /** Naks every pending event of the consumer; completes (never exceptionally) when the stream answered. */
-    CompletableFuture<Void> takeOver() {
-        return nak(List.of()).handle((r, e) -> {
-            if (e != null || r.status() != 200) {
-                LOG.warn("subscription {}: could not take back the events a previous runner held ({}); they come again "
-                        + "after the ack wait", id, e != null ? e.toString() : r.status());
-            } else {
-                LOG.debug("subscription {}: took over, {}", id, new String(r.json(), java.nio.charset.StandardCharsets.UTF_8));
+    /**
+     * Naks every pending event of the consumer, again and again until the stream takes it: at a failover the
+     * rule's stream often lost its leader with the runner (they may be the same node), and until a new one
+     * is elected nobody answers. Completes (never exceptionally) once the nak is taken, or when the rule
+     * stops here meanwhile; retries are scheduled on {@code retries}, {@code retryMillis} apart.
+     */
+    CompletableFuture<Void> takeOver(java.util.concurrent.ScheduledExecutorService retries, long retryMillis) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        takeOver(done, retries, retryMillis, 1);
+        return done;
+    }
+
+    private void takeOver(CompletableFuture<Void> done, java.util.concurrent.ScheduledExecutorService retries,
+                          long retryMillis, int attempt) {
+        if (stopping) {
+            done.complete(null);
+            return;
+        }
+        nak(List.of()).whenComplete((r, e) -> {
+            if (e == null && r.status() == 200) {
+                LOG.debug("subscription {}: took over after {} attempt(s), {}", id, attempt,
+                        new String(r.json(), java.nio.charset.StandardCharsets.UTF_8));
+                done.complete(null);
+                return;
             }
-            return null;
+            if (attempt == 1 || attempt % 20 == 0) {
+                LOG.info("subscription {}: its stream does not take back the events a previous runner held yet ({});"
+                        + " retrying", id, e != null ? e.toString() : r.status());
+            }
+            try {
+                retries.schedule(() -> takeOver(done, retries, retryMillis, attempt + 1), retryMillis,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) { // the node is stopping
+                done.complete(null);
+            }
         });
     }
 

@@ -74,13 +74,47 @@ class DurableFeedTest {
     }
 
     @Test
-    void takingOverNaksEveryPendingEventAndAlwaysCompletes() {
-        CompletableFuture<Void> done = feed.takeOver();
+    void takingOverNaksEveryPendingEventUntilTheStreamTakesIt() {
+        List<Runnable> scheduled = new ArrayList<>();
+        java.util.concurrent.ScheduledExecutorService retries = retriesInto(scheduled);
+        CompletableFuture<Void> done = feed.takeOver(retries, 500);
         assertEquals("consumer.nak", op(0));
         assertEquals(Set.of(), seqs(0), "no sequences: all of them");
+        // the stream has no leader (it died with the runner): not taken, asked again later
+        answers.get(0).complete(new Streams.Response(404, "{}".getBytes(StandardCharsets.UTF_8)));
         assertFalse(done.isDone());
-        answers.get(0).complete(new Streams.Response(503, "{}".getBytes(StandardCharsets.UTF_8)));
-        assertTrue(done.isDone() && !done.isCompletedExceptionally(), "a refusal only means waiting out the ack wait");
+        assertEquals(1, scheduled.size());
+        scheduled.remove(0).run();
+        assertEquals("consumer.nak", op(1));
+        answers.get(1).completeExceptionally(new IllegalStateException("timed out"));
+        assertFalse(done.isDone());
+        scheduled.remove(0).run();
+        answers.get(2).complete(ok());
+        assertTrue(done.isDone() && !done.isCompletedExceptionally());
+        assertTrue(scheduled.isEmpty(), "taken: no more tries");
+    }
+
+    @Test
+    void aTakeoverEndsWhenTheRuleStops() {
+        List<Runnable> scheduled = new ArrayList<>();
+        CompletableFuture<Void> done = feed.takeOver(retriesInto(scheduled), 500);
+        answers.get(0).complete(new Streams.Response(404, "{}".getBytes(StandardCharsets.UTF_8)));
+        feed.stopping();
+        scheduled.remove(0).run();
+        assertTrue(done.isDone());
+        assertEquals(1, requests.size(), "no nak after the stop began");
+    }
+
+    /** A scheduler whose tasks are collected, to be run by the test. */
+    private static java.util.concurrent.ScheduledExecutorService retriesInto(List<Runnable> tasks) {
+        return new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
+            @Override
+            public java.util.concurrent.ScheduledFuture<?> schedule(Runnable command, long delay,
+                                                                    java.util.concurrent.TimeUnit unit) {
+                tasks.add(command);
+                return null;
+            }
+        };
     }
 
     @Test
