@@ -143,8 +143,8 @@ public final class Router {
                 localGroups = new HashSet<>();
                 for (QueueGroup<Subscription> g : match.groups()) {
                     for (Subscription s : g.members()) {
-                        if (s.filter != null && verdicts == null) {
-                            verdicts = new FilterVerdicts(MeshNode.eventAttributes(pubBody));
+                        if (s.filter != null) {
+                            verdicts = verdicts(verdicts, pubBody);
                         }
                         if (takes(s, verdicts)) {
                             localGroups.add(g.name());
@@ -157,9 +157,7 @@ public final class Router {
                 decision = m.cachedDecision(topic, origin); // the hot path: no lock, no allocation
             }
             if (decision == null) {
-                if (verdicts == null) {
-                    verdicts = new FilterVerdicts(MeshNode.eventAttributes(pubBody));
-                }
+                verdicts = verdicts(verdicts, pubBody);
                 decision = m.decide(topic, origin, assignedGroups, localGroups, verdicts);
             }
         }
@@ -177,9 +175,7 @@ public final class Router {
             int delivered = 0;
             for (Subscription s : match.subscribers()) {
                 if (s.filter != null) {
-                    if (verdicts == null) {
-                        verdicts = new FilterVerdicts(MeshNode.eventAttributes(shared));
-                    }
+                    verdicts = verdicts(verdicts, shared);
                     if (!verdicts.accepts(s.filter)) {
                         continue;
                     }
@@ -198,9 +194,7 @@ public final class Router {
                 int size = members.size();
                 int first = (int) Math.floorMod(queuePick.getAndIncrement(), (long) size);
                 if (members.get(first).filter != null) {
-                    if (verdicts == null) {
-                        verdicts = new FilterVerdicts(MeshNode.eventAttributes(shared));
-                    }
+                    verdicts = verdicts(verdicts, shared);
                     if (!verdicts.accepts(members.get(first).filter)) {
                         first = anyTaker(members, verdicts);
                         if (first < 0) {
@@ -216,8 +210,8 @@ public final class Router {
                 // a member whose permissions withhold this topic passes it to the next one that takes it
                 for (int i = 0; i < size; i++) {
                     Subscription s = members.get((first + i) % size);
-                    if (s.filter != null && verdicts == null) {
-                        verdicts = new FilterVerdicts(MeshNode.eventAttributes(shared));
+                    if (s.filter != null) {
+                        verdicts = verdicts(verdicts, shared);
                     }
                     if (takes(s, verdicts) && s.deliver(shared, topic, replyTo)) {
                         delivered++;
@@ -232,6 +226,11 @@ public final class Router {
         } finally {
             shared.release();
         }
+    }
+
+    /** {@code v}, or the event's verdicts made now: made at the first filter asked about, once per event. */
+    private static FilterVerdicts verdicts(FilterVerdicts v, ByteBuf pubBody) {
+        return v != null ? v : new FilterVerdicts(MeshNode.eventAttributes(pubBody));
     }
 
     /** Whether a subscription takes the event: it has no filter or its filter accepts it ({@code verdicts} set then). */

@@ -48,7 +48,8 @@ final class SiteTopology {
     synchronized void start(NodeInfo self, long gossipIntervalMillis, boolean noTransit, boolean acceptsInbound,
                             Map<String, Integer> costs) {
         engine = new TopologyEngine(self.name(), self.site(), self.incarnation(),
-                new TopologyEngine.Config(30_000, 120_000, gossipIntervalMillis, noTransit, acceptsInbound,
+                new TopologyEngine.Config(TopologyEngine.Config.DEFAULT_REFRESH_MILLIS,
+                        TopologyEngine.Config.DEFAULT_MAX_AGE_MILLIS, gossipIntervalMillis, noTransit, acceptsInbound,
                         self.meshAddress(), costs),
                 new SplittableRandom(self.incarnation() ^ self.name().hashCode()), nowMillis());
         for (MeshLink l : net.links()) {
@@ -163,7 +164,7 @@ final class SiteTopology {
                     Map<String, Object> link = new LinkedHashMap<>();
                     link.put("sites", List.of(s, n.getKey()));
                     link.put("cost", n.getValue());
-                    link.put("pairs", pairs(s, n.getKey()));
+                    link.put("pairs", engine.lsdb().confirmedPairs(s, n.getKey()));
                     links.add(link);
                 }
             }
@@ -197,21 +198,6 @@ final class SiteTopology {
         db.put("graphChanges", engine.treeInstalls());
         doc.put("database", db);
         return doc;
-    }
-
-    /** The confirmed node pairs joining sites {@code a} and {@code b}: "node-of-a node-of-b". */
-    private List<String> pairs(String a, String b) {
-        List<String> out = new ArrayList<>();
-        for (String holder : engine.lsdb().holders(a, b)) {
-            LinkState r = engine.lsdb().get(holder);
-            for (LinkState.Link l : r.links()) {
-                LinkState peer = engine.lsdb().get(l.peerNode());
-                if (l.peerSite().equals(b) && peer != null && peer.linkTo(a, holder) != null) {
-                    out.add(holder + " " + l.peerNode());
-                }
-            }
-        }
-        return out;
     }
 
     private static Map<String, Object> record(LinkState r) {

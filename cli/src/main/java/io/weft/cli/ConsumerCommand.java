@@ -336,9 +336,8 @@ final class ConsumerCommand implements Runnable {
         }
     }
 
-    /** {@code meshctl consumer ack STREAM NAME SEQ...}. */
-    @Command(name = "ack", mixinStandardHelpOptions = true, description = "Ack events of a consumer by sequence number.")
-    static final class Ack implements Callable<Integer> {
+    /** What ack and nak share: the consumer, the output mode, and the call. */
+    abstract static class Settle implements Callable<Integer> {
         @Mixin
         ServerOptions server;
 
@@ -348,21 +347,30 @@ final class ConsumerCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "NAME", description = "Consumer name.")
         String name;
 
-        @Parameters(index = "2..*", arity = "1..*", paramLabel = "SEQ", description = "Sequence number(s) to ack.")
-        List<Long> seqs = new ArrayList<>();
-
         @Option(names = "--json", description = "Print the broker's reply as JSON.")
         boolean json;
 
+        /** POSTs {@code {"seqs":[...]}} to the consumer's {@code op} endpoint; the broker's reply. */
+        JsonNode post(String op, List<Long> seqs) throws Exception {
+            try (MeshClient client = server.connect("meshctl-consumer")) {
+                return Api.call(client, "POST", consumerPath(stream, name) + "/" + op, ackBody(seqs));
+            }
+        }
+    }
+
+    /** {@code meshctl consumer ack STREAM NAME SEQ...}. */
+    @Command(name = "ack", mixinStandardHelpOptions = true, description = "Ack events of a consumer by sequence number.")
+    static final class Ack extends Settle {
+        @Parameters(index = "2..*", arity = "1..*", paramLabel = "SEQ", description = "Sequence number(s) to ack.")
+        List<Long> seqs = new ArrayList<>();
+
         @Override
         public Integer call() throws Exception {
-            try (MeshClient client = server.connect("meshctl-consumer")) {
-                JsonNode reply = Api.call(client, "POST", consumerPath(stream, name) + "/ack", ackBody(seqs));
-                if (json) {
-                    System.out.println(reply.isNull() ? ackBody(seqs) : reply);
-                } else {
-                    System.out.println("acked " + seqs.size() + (seqs.size() == 1 ? " event" : " events"));
-                }
+            JsonNode reply = post("ack", seqs);
+            if (json) {
+                System.out.println(reply.isNull() ? ackBody(seqs) : reply);
+            } else {
+                System.out.println("acked " + seqs.size() + (seqs.size() == 1 ? " event" : " events"));
             }
             return 0;
         }
@@ -373,32 +381,18 @@ final class ConsumerCommand implements Runnable {
             description = "Give back delivered, unacked events of a consumer: they are delivered again at once instead of "
                     + "after the ack wait (their delivery count still counts toward --max-deliver). Without SEQ: every "
                     + "unacked event.")
-    static final class Nak implements Callable<Integer> {
-        @Mixin
-        ServerOptions server;
-
-        @Parameters(index = "0", paramLabel = "STREAM", description = "Stream name.")
-        String stream;
-
-        @Parameters(index = "1", paramLabel = "NAME", description = "Consumer name.")
-        String name;
-
+    static final class Nak extends Settle {
         @Parameters(index = "2..*", arity = "0..*", paramLabel = "SEQ", description = "Sequence number(s) to give back.")
         List<Long> seqs = new ArrayList<>();
 
-        @Option(names = "--json", description = "Print the broker's reply as JSON.")
-        boolean json;
-
         @Override
         public Integer call() throws Exception {
-            try (MeshClient client = server.connect("meshctl-consumer")) {
-                JsonNode reply = Api.call(client, "POST", consumerPath(stream, name) + "/nak", ackBody(seqs));
-                if (json) {
-                    System.out.println(reply);
-                } else {
-                    int n = reply.path("redelivering").asInt();
-                    System.out.println(n + (n == 1 ? " event" : " events") + " to be delivered again");
-                }
+            JsonNode reply = post("nak", seqs);
+            if (json) {
+                System.out.println(reply);
+            } else {
+                int n = reply.path("redelivering").asInt();
+                System.out.println(n + (n == 1 ? " event" : " events") + " to be delivered again");
             }
             return 0;
         }

@@ -236,6 +236,23 @@ public final class LinkStateDb {
         return out;
     }
 
+    /**
+     * The confirmed node pairs joining {@code site} to {@code peerSite}, as "node peerNode" with the node of
+     * {@code site} first, sorted: the links behind a site link of {@link #siteGraph()}.
+     */
+    public List<String> confirmedPairs(String site, String peerSite) {
+        List<String> out = new ArrayList<>();
+        for (String n : holders(site, peerSite)) {
+            LinkState r = records.get(n).state;
+            for (LinkState.Link l : r.links()) {
+                if (l.peerSite().equals(peerSite) && confirmedCost(r, l) > 0) {
+                    out.add(n + " " + l.peerNode());
+                }
+            }
+        }
+        return out;
+    }
+
     /** The cost of link {@code l} of record {@code r} when the peer's record confirms it, else 0. */
     private int confirmedCost(LinkState r, LinkState.Link l) {
         Held peer = records.get(l.peerNode());

@@ -54,9 +54,15 @@ public final class TopologyEngine {
             costs = Map.copyOf(costs);
         }
 
-        /** The defaults: refresh every 30 s, MaxAge 4 refreshes, transit allowed, inbound accepted, unit costs. */
+        /** How often a node re-originates its record unchanged, by default. */
+        public static final long DEFAULT_REFRESH_MILLIS = 30_000;
+        /** How long a record lives without a newer copy, by default: four refreshes. */
+        public static final long DEFAULT_MAX_AGE_MILLIS = 4 * DEFAULT_REFRESH_MILLIS;
+
+        /** The defaults: the default refresh and MaxAge, transit allowed, inbound accepted, unit costs. */
         public static Config defaults(String meshAddr, long gossipIntervalMillis) {
-            return new Config(30_000, 120_000, gossipIntervalMillis, false, true, meshAddr, Map.of());
+            return new Config(DEFAULT_REFRESH_MILLIS, DEFAULT_MAX_AGE_MILLIS, gossipIntervalMillis, false, true, meshAddr,
+                    Map.of());
         }
     }
 
