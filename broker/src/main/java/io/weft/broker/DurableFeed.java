@@ -47,6 +47,8 @@ final class DurableFeed {
     private final String stream;
     private final String consumer;
     private final Calls calls;
+    /** Where a failed ack call is tried again. */
+    private final java.util.concurrent.ScheduledExecutorService retries;
     private final Set<Long> held = ConcurrentHashMap.newKeySet();
     /** Finished events whose ack is not sent yet. Guarded by this. */
     private final ArrayDeque<Long> toAck = new ArrayDeque<>();
@@ -54,7 +56,14 @@ final class DurableFeed {
     private boolean acking;
     private volatile boolean stopping;
 
-    DurableFeed(String id, String stream, String consumer, Calls calls) {
+    /** How often a failed ack call is tried again before its events are left to the ack wait. */
+    static final int ACK_TRIES = 60;
+    /** The wait between two tries of an ack call, and between two takeover naks. */
+    static final long RETRY_MILLIS = 500;
+
+    DurableFeed(String id, String stream, String consumer, Calls calls,
+                java.util.concurrent.ScheduledExecutorService retries) {
+        this.retries = retries;
         this.id = id;
         this.stream = stream;
         this.consumer = consumer;
@@ -65,16 +74,15 @@ final class DurableFeed {
      * Naks every pending event of the consumer, again and again until the stream takes it: at a failover the
      * rule's stream often lost its leader with the runner (they may be the same node), and until a new one
      * is elected nobody answers. Completes (never exceptionally) once the nak is taken, or when the rule
-     * stops here meanwhile; retries are scheduled on {@code retries}, {@code retryMillis} apart.
+     * stops here meanwhile; tries are {@link #RETRY_MILLIS} apart.
      */
-    CompletableFuture<Void> takeOver(java.util.concurrent.ScheduledExecutorService retries, long retryMillis) {
+    CompletableFuture<Void> takeOver() {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        takeOver(done, retries, retryMillis, 1);
+        takeOver(done, 1);
         return done;
     }
 
-    private void takeOver(CompletableFuture<Void> done, java.util.concurrent.ScheduledExecutorService retries,
-                          long retryMillis, int attempt) {
+    private void takeOver(CompletableFuture<Void> done, int attempt) {
         if (stopping) {
             done.complete(null);
             return;
@@ -91,8 +99,7 @@ final class DurableFeed {
                         + " retrying", id, e != null ? e.toString() : r.status());
             }
             try {
-                retries.schedule(() -> takeOver(done, retries, retryMillis, attempt + 1), retryMillis,
-                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                retries.schedule(() -> takeOver(done, attempt + 1), RETRY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) { // the node is stopping
                 done.complete(null);
             }
@@ -160,11 +167,31 @@ final class DurableFeed {
                 return;
             }
         }
+        send(batch, 1);
+    }
+
+    /**
+     * Sends one ack call; a call the stream did not take (its leader changed, as at a failover) is tried again,
+     * acks being idempotent: an ack lost here would leave a delivered event to come again after the ack wait.
+     * The next batch waits for this one, so acks leave in order and one call is out at a time.
+     */
+    private void send(List<Long> batch, int attempt) {
         calls.call(stream, request("consumer.ack", batch)).whenComplete((r, e) -> {
-            if (e != null || r.status() != 200) {
-                LOG.debug("subscription {}: ack of {} events not taken ({}); the stream pushes them again after the ack "
-                        + "wait", id, batch.size(), e != null ? e.toString() : r.status());
+            if (e == null && r.status() == 200) {
+                flush();
+                return;
             }
+            String why = e != null ? e.toString() : Integer.toString(r.status());
+            if (attempt < ACK_TRIES) {
+                try {
+                    retries.schedule(() -> send(batch, attempt + 1), RETRY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException closing) { // the node is stopping
+                    why += ", and the node is stopping";
+                }
+            }
+            LOG.info("subscription {}: ack of {} events not taken ({}) after {} tries; the stream pushes them again "
+                    + "after the ack wait", id, batch.size(), why, attempt);
             flush();
         });
     }

@@ -57,9 +57,6 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
     private record Running(SubscriptionSpec spec, Subscription subscription, DurableFeed feed) {
     }
 
-    /** How often a durable rule's takeover asks its stream again while the stream has no leader. */
-    private static final long TAKEOVER_RETRY_MILLIS = 500;
-
     RuleRunner(MeshdConfig config, Rules rules, Router router, Streams streams) {
         this.config = config;
         this.rules = rules;
@@ -240,9 +237,9 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
         if (s.durable()) {
             // the rule's stream captured the topic; its consumer pushes here, and an event is acked once finished.
             // Whatever the consumer has out was held by a runner that is gone: take it back before subscribing.
-            DurableFeed feed = new DurableFeed(id, Rules.ruleStream(id), Rules.CONSUMER, streams::call);
+            DurableFeed feed = new DurableFeed(id, Rules.ruleStream(id), Rules.CONSUMER, streams::call, control);
             running.put(id, new Running(s, null, feed));
-            feed.takeOver(control, TAKEOVER_RETRY_MILLIS).whenCompleteAsync((v, e) -> {
+            feed.takeOver().whenCompleteAsync((v, e) -> {
                 Running r = running.get(id);
                 if (r != null && r.feed() == feed) {
                     running.put(id, new Running(s, router.subscribeInternal(Rules.pushTopic(id), null,

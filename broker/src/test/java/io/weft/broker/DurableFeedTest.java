@@ -17,6 +17,8 @@ class DurableFeedTest {
     /** The calls the feed made, each with its answer to complete by hand. */
     private final List<JsonNode> requests = new ArrayList<>();
     private final List<CompletableFuture<Streams.Response>> answers = new ArrayList<>();
+    /** Tasks the feed scheduled (retries), run by hand. */
+    private final List<Runnable> scheduled = new ArrayList<>();
     private final DurableFeed feed = new DurableFeed("r1", "_weft_rule_r1", "rule", (stream, req) -> {
         assertEquals("_weft_rule_r1", stream);
         assertEquals("rule", req.path("consumer").asText());
@@ -24,7 +26,7 @@ class DurableFeedTest {
         CompletableFuture<Streams.Response> f = new CompletableFuture<>();
         answers.add(f);
         return f;
-    });
+    }, retriesInto(scheduled));
 
     private static Streams.Response ok() {
         return new Streams.Response(200, "{}".getBytes(StandardCharsets.UTF_8));
@@ -58,10 +60,14 @@ class DurableFeedTest {
         assertEquals(Set.of(2L, 3L), seqs(1));
 
         answers.get(1).completeExceptionally(new IllegalStateException("leader lost"));
-        assertEquals(2, requests.size(), "nothing left: no call");
         feed.finished(4);
-        assertEquals(3, requests.size(), "a failed call does not stop later acks");
-        assertEquals(Set.of(4L), seqs(2));
+        assertEquals(2, requests.size(), "the failed batch goes first: 4 waits");
+        scheduled.remove(0).run();
+        assertEquals(Set.of(2L, 3L), seqs(2), "a call the stream did not take is tried again");
+        answers.get(2).complete(ok());
+        assertEquals(Set.of(4L), seqs(3));
+        answers.get(3).complete(ok());
+        assertEquals(4, requests.size(), "nothing left: no call");
         assertEquals(0, feed.held());
     }
 
@@ -75,9 +81,7 @@ class DurableFeedTest {
 
     @Test
     void takingOverNaksEveryPendingEventUntilTheStreamTakesIt() {
-        List<Runnable> scheduled = new ArrayList<>();
-        java.util.concurrent.ScheduledExecutorService retries = retriesInto(scheduled);
-        CompletableFuture<Void> done = feed.takeOver(retries, 500);
+        CompletableFuture<Void> done = feed.takeOver();
         assertEquals("consumer.nak", op(0));
         assertEquals(Set.of(), seqs(0), "no sequences: all of them");
         // the stream has no leader (it died with the runner): not taken, asked again later
@@ -96,13 +100,27 @@ class DurableFeedTest {
 
     @Test
     void aTakeoverEndsWhenTheRuleStops() {
-        List<Runnable> scheduled = new ArrayList<>();
-        CompletableFuture<Void> done = feed.takeOver(retriesInto(scheduled), 500);
+        CompletableFuture<Void> done = feed.takeOver();
         answers.get(0).complete(new Streams.Response(404, "{}".getBytes(StandardCharsets.UTF_8)));
         feed.stopping();
         scheduled.remove(0).run();
         assertTrue(done.isDone());
         assertEquals(1, requests.size(), "no nak after the stop began");
+    }
+
+    @Test
+    void anAckThatIsNeverTakenIsLeftToTheAckWaitAfterItsTries() {
+        feed.take(5);
+        feed.finished(5);
+        for (int i = 0; i < DurableFeed.ACK_TRIES - 1; i++) {
+            answers.get(i).complete(new Streams.Response(503, "{}".getBytes(StandardCharsets.UTF_8)));
+            scheduled.remove(0).run();
+        }
+        answers.get(DurableFeed.ACK_TRIES - 1).complete(new Streams.Response(503, "{}".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(scheduled.isEmpty(), "given up");
+        feed.take(6);
+        feed.finished(6);
+        assertEquals(Set.of(6L), seqs(DurableFeed.ACK_TRIES), "later acks still go");
     }
 
     /** A scheduler whose tasks are collected, to be run by the test. */
