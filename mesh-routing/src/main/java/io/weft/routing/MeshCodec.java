@@ -261,7 +261,16 @@ public final class MeshCodec {
         return false;
     }
 
-    private static void writeEntries(ByteBuf out, List<InterestEntry> entries, boolean filtered) {
+    /**
+     * Writes an <em>entries</em> list ({@code u32 count}, then per entry {@code str16 pattern, str16
+     * queueGroup}), or with {@code filtered} a <em>filtered entries</em> list (a third {@code str16
+     * filter}, empty for none). Public for the other gossip that carries interest
+     * ({@link io.weft.routing.topology.TopologyCodec}'s relayed site interest), so entries have one
+     * encoding in the mesh.
+     *
+     * @throws ProtocolException when a string exceeds the str16 limit
+     */
+    public static void writeEntries(ByteBuf out, List<InterestEntry> entries, boolean filtered) {
         out.writeInt(entries.size());
         for (InterestEntry e : entries) {
             Wire.writeStr16(out, e.pattern());
@@ -272,7 +281,14 @@ public final class MeshCodec {
         }
     }
 
-    private static List<InterestEntry> readEntries(ByteBuf in, String what, boolean filtered) {
+    /**
+     * Reads a list {@link #writeEntries} wrote, validating every field as {@link #decode} does.
+     *
+     * @param what names the list in error messages
+     * @throws ProtocolException when the bytes are not a valid list ({@link ErrorCode#INVALID_PATTERN}
+     *                           for a bad pattern)
+     */
+    public static List<InterestEntry> readEntries(ByteBuf in, String what, boolean filtered) {
         Wire.need(in, 4, what + " count");
         long count = in.readUnsignedInt();
         requireFits(in, count, MIN_ENTRY_BYTES, what);

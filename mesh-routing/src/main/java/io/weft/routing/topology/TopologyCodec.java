@@ -4,8 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.weft.protocol.ErrorCode;
 import io.weft.protocol.ProtocolException;
 import io.weft.protocol.Wire;
+import io.weft.routing.InterestEntry;
+import io.weft.routing.MeshCodec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 
 /**
  * Wire format of {@link TopologyMessage}s, in the mesh's gossip frames. Like {@code MeshCodec}: a type
@@ -21,16 +24,34 @@ import java.util.List;
  * 0x51 LSDB_DIGEST  i64 digest, u8 flags (bit 0 reply wanted, others 0)
  * 0x52 LSDB_SUMMARY u16 n, n x (str16 node, i64 incarnation, i64 seq)
  * 0x53 LSDB_PULL    u16 n, n x str16 node
+ * 0x54 SITE_INTEREST str16 site, str16 speaker, i64 epoch, i64 seq, i64 digest, u32 n,
+ *                   n x (str16 pattern, str16 queueGroup, str16 filter)
+ * 0x55 SI_DIGEST    i64 digest, u8 flags (bit 0 reply wanted, others 0)
+ * 0x56 SI_SUMMARY   u16 n, n x (str16 site, i64 epoch, i64 seq)
+ * 0x57 SI_PULL      u16 n, n x str16 site
  * </pre>
  *
+ * <p>0x54..0x57 are the relayed site interest ({@link InterestRelay}). SITE_INTEREST's entries are
+ * {@code MeshCodec}'s <em>filtered entries</em> list ({@link MeshCodec#writeEntries}; an empty
+ * group is a plain entry, an empty filter none), always with the filter field: a new code has no
+ * old readers to spare, so it has one layout. Its entries are sorted and distinct, and its digest is
+ * carried as the speaker computed it, not checked against them. A node whose codec predates these
+ * codes closes a link on them like on any unknown gossip code, so the caller sends them only to
+ * nodes known to read them, which mesh protocol version 2 alone does not promise.
+ *
  * Decoding validates what it reads (the records' own rules, counts that fit the bytes present, zero
- * unknown flag bits, nothing left over); any violation is a {@link ProtocolException}.
+ * unknown flag bits, no site twice in a summary, nothing left over); any violation is a
+ * {@link ProtocolException}.
  */
 public final class TopologyCodec {
     public static final byte LINK_STATE = 0x50;
     public static final byte LSDB_DIGEST = 0x51;
     public static final byte LSDB_SUMMARY = 0x52;
     public static final byte LSDB_PULL = 0x53;
+    public static final byte SITE_INTEREST = 0x54;
+    public static final byte SI_DIGEST = 0x55;
+    public static final byte SI_SUMMARY = 0x56;
+    public static final byte SI_PULL = 0x57;
 
     private static final int NO_TRANSIT = 1;
     private static final int ACCEPTS_INBOUND = 2;
@@ -42,7 +63,7 @@ public final class TopologyCodec {
 
     /** True for the type codes this codec reads. */
     public static boolean isTopologyType(byte type) {
-        return type >= LINK_STATE && type <= LSDB_PULL;
+        return type >= LINK_STATE && type <= SI_PULL;
     }
 
     /** Appends {@code m} (type byte and body) to {@code out}. */
@@ -68,6 +89,8 @@ public final class TopologyCodec {
             out.writeByte(LSDB_DIGEST);
             out.writeLong(d.digest());
             out.writeByte(d.replyWanted() ? REPLY_WANTED : 0);
+        } else if (m instanceof TopologyMessage.InterestGossip g) {
+            encodeInterest(g, out);
         } else if (m instanceof TopologyMessage.Summary s) {
             out.writeByte(LSDB_SUMMARY);
             requireU16(s.versions().size(), "LSDB_SUMMARY rows");
@@ -88,6 +111,40 @@ public final class TopologyCodec {
         }
     }
 
+    private static void encodeInterest(TopologyMessage.InterestGossip m, ByteBuf out) {
+        if (m instanceof TopologyMessage.SiteInterest si) {
+            SiteInterestRecord r = si.record();
+            out.writeByte(SITE_INTEREST);
+            Wire.writeStr16(out, r.site());
+            Wire.writeStr16(out, r.speaker());
+            out.writeLong(r.version().epoch());
+            out.writeLong(r.version().seq());
+            out.writeLong(r.digest());
+            MeshCodec.writeEntries(out, r.entries(), true);
+        } else if (m instanceof TopologyMessage.InterestDigest d) {
+            out.writeByte(SI_DIGEST);
+            out.writeLong(d.digest());
+            out.writeByte(d.replyWanted() ? REPLY_WANTED : 0);
+        } else if (m instanceof TopologyMessage.InterestSummary s) {
+            out.writeByte(SI_SUMMARY);
+            requireU16(s.versions().size(), "SI_SUMMARY rows");
+            out.writeShort(s.versions().size());
+            s.versions().forEach((site, v) -> {
+                Wire.writeStr16(out, site);
+                out.writeLong(v.epoch());
+                out.writeLong(v.seq());
+            });
+        } else {
+            TopologyMessage.InterestPull p = (TopologyMessage.InterestPull) m;
+            out.writeByte(SI_PULL);
+            requireU16(p.sites().size(), "SI_PULL sites");
+            out.writeShort(p.sites().size());
+            for (String site : p.sites()) {
+                Wire.writeStr16(out, site);
+            }
+        }
+    }
+
     /** Reads exactly one message from {@code in} (type byte at the reader index). */
     public static TopologyMessage decode(ByteBuf in) {
         Wire.need(in, 1, "topology message type");
@@ -98,12 +155,7 @@ public final class TopologyCodec {
                 case LINK_STATE -> readRecord(in);
                 case LSDB_DIGEST -> {
                     Wire.need(in, 9, "LSDB_DIGEST");
-                    long digest = in.readLong();
-                    int flags = in.readUnsignedByte();
-                    if ((flags & ~REPLY_WANTED) != 0) {
-                        throw error("LSDB_DIGEST has unknown flag bits " + flags);
-                    }
-                    yield new TopologyMessage.Digest(digest, flags == REPLY_WANTED);
+                    yield new TopologyMessage.Digest(in.readLong(), replyWanted(in, "LSDB_DIGEST"));
                 }
                 case LSDB_SUMMARY -> {
                     int n = count(in, 18, "LSDB_SUMMARY");
@@ -122,6 +174,31 @@ public final class TopologyCodec {
                         nodes.add(name(in, "LSDB_PULL node"));
                     }
                     yield new TopologyMessage.Pull(nodes);
+                }
+                case SITE_INTEREST -> readSiteInterest(in);
+                case SI_DIGEST -> {
+                    Wire.need(in, 9, "SI_DIGEST");
+                    yield new TopologyMessage.InterestDigest(in.readLong(), replyWanted(in, "SI_DIGEST"));
+                }
+                case SI_SUMMARY -> {
+                    int n = count(in, 18, "SI_SUMMARY");
+                    TreeMap<String, SiteVersion> rows = new TreeMap<>();
+                    for (int i = 0; i < n; i++) {
+                        String site = name(in, "SI_SUMMARY site");
+                        Wire.need(in, 16, "SI_SUMMARY version");
+                        if (rows.put(site, new SiteVersion(in.readLong(), in.readLong())) != null) {
+                            throw error("SI_SUMMARY lists site '" + site + "' twice");
+                        }
+                    }
+                    yield new TopologyMessage.InterestSummary(rows);
+                }
+                case SI_PULL -> {
+                    int n = count(in, 2, "SI_PULL");
+                    List<String> sites = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        sites.add(name(in, "SI_PULL site"));
+                    }
+                    yield new TopologyMessage.InterestPull(sites);
                 }
                 default -> throw new ProtocolException(ErrorCode.UNKNOWN_FRAME,
                         "unknown topology message type 0x" + Integer.toHexString(type & 0xff));
@@ -156,6 +233,24 @@ public final class TopologyCodec {
         }
         return new TopologyMessage.Record(new LinkState(node, site, incarnation, seq, (flags & NO_TRANSIT) != 0,
                 (flags & ACCEPTS_INBOUND) != 0, (flags & TOMBSTONE) != 0, meshAddr, links));
+    }
+
+    private static TopologyMessage.SiteInterest readSiteInterest(ByteBuf in) {
+        String site = name(in, "SITE_INTEREST site");
+        String speaker = name(in, "SITE_INTEREST speaker");
+        Wire.need(in, 24, "SITE_INTEREST version and digest");
+        SiteVersion version = new SiteVersion(in.readLong(), in.readLong());
+        long digest = in.readLong();
+        List<InterestEntry> entries = MeshCodec.readEntries(in, "SITE_INTEREST entries", true);
+        return new TopologyMessage.SiteInterest(new SiteInterestRecord(site, speaker, version, digest, entries));
+    }
+
+    private static boolean replyWanted(ByteBuf in, String what) {
+        int flags = in.readUnsignedByte();
+        if ((flags & ~REPLY_WANTED) != 0) {
+            throw error(what + " has unknown flag bits " + flags);
+        }
+        return flags == REPLY_WANTED;
     }
 
     private static int count(ByteBuf in, int minBytesEach, String what) {

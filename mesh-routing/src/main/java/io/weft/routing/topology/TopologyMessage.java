@@ -1,11 +1,17 @@
 package io.weft.routing.topology;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The link-state gossip between nodes ({@link TopologyCodec} is its wire format): records flooded as
  * they change, and the anti-entropy that repairs what flooding missed (OSPF's database description
  * exchange: compare digests, then summaries, then pull).
+ *
+ * <p>The relayed site interest ({@link InterestRelay}) is a second database gossiped the same way,
+ * with messages of its own: they are the {@link InterestGossip} kinds, which a caller dispatches on.
  */
 public sealed interface TopologyMessage {
     /** One node's record, flooded: a receiver that finds it newer installs it and passes it on. */
@@ -33,6 +39,38 @@ public sealed interface TopologyMessage {
     record Pull(List<String> nodes) implements TopologyMessage {
         public Pull {
             nodes = List.copyOf(nodes);
+        }
+    }
+
+    /** The messages of the relayed site interest ({@link InterestRelay}); the others are the link state's. */
+    sealed interface InterestGossip extends TopologyMessage {
+    }
+
+    /** One site's interest record, flooded: a receiver that finds it newer installs it and passes it on. */
+    record SiteInterest(SiteInterestRecord record) implements InterestGossip {
+    }
+
+    /**
+     * The sender's {@link InterestRelay#digest()}. A receiver whose digest differs answers with its
+     * {@link InterestSummary}; with {@code replyWanted} it also answers an equal digest, with its own.
+     */
+    record InterestDigest(long digest, boolean replyWanted) implements InterestGossip {
+    }
+
+    /**
+     * The version of every site record the sender holds: the receiver sends the records it holds newer
+     * (or that the sender lacks), and pulls those the sender holds newer.
+     */
+    record InterestSummary(SortedMap<String, SiteVersion> versions) implements InterestGossip {
+        public InterestSummary {
+            versions = Collections.unmodifiableSortedMap(new TreeMap<>(versions));
+        }
+    }
+
+    /** Asks for the records of these sites. */
+    record InterestPull(List<String> sites) implements InterestGossip {
+        public InterestPull {
+            sites = List.copyOf(sites);
         }
     }
 }

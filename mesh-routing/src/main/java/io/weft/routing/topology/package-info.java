@@ -21,7 +21,10 @@
  *   <li>{@link io.weft.routing.topology.Forwarding}: stamping, accepting and forwarding an event
  *       on the tree its header names, with drop reasons;</li>
  *   <li>{@link io.weft.routing.topology.SiteVersion}, {@link io.weft.routing.topology.RelayOrder}
- *       and {@link io.weft.routing.topology.SiteSpeaker}: ordering relayed site aggregates.</li>
+ *       and {@link io.weft.routing.topology.SiteSpeaker}: ordering relayed site aggregates;</li>
+ *   <li>{@link io.weft.routing.topology.InterestRelay}: every site's aggregated interest as one
+ *       {@link io.weft.routing.topology.SiteInterestRecord} from its speaker, flooded and repaired
+ *       like the link state, for sites a node has no link with.</li>
  * </ul>
  *
  * <p>Decisions, and why:
