@@ -203,6 +203,18 @@ public final class BrokerMetrics {
                 .help("Changes of the site graph, each installing a new set of trees (see /v1/topology)")
                 .callback(cb -> cb.call(mesh.topologyCounters()[2]))
                 .register(registry);
+        CounterWithCallback.builder().name("weft_tree_drops")
+                .help("Events routed on the site trees that this node dropped (or copies for one child site), by "
+                        + "reason: unknown_tree, not_parent, bad_depth, hop_cap, no_egress, link_down")
+                .labelNames("reason")
+                .callback(cb -> mesh.treeDrops().forEach((r, v) -> cb.call(v, r)))
+                .register(registry);
+        CounterWithCallback.builder().name("weft_tree_events")
+                .help("Events routed on the site trees: sent over a link (into a child site or handed to the "
+                        + "site peer that holds the link), and received, by direction")
+                .labelNames("direction")
+                .callback(cb -> mesh.treeEventCounts().forEach((r, v) -> cb.call(v, r)))
+                .register(registry);
         io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("weft_mesh_members")
                 .help("Members of the membership view, named (announced themselves) or unnamed (not yet)")
                 .labelNames("state")

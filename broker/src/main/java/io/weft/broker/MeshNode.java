@@ -19,6 +19,10 @@ import io.weft.routing.net.Members;
 import io.weft.routing.net.Membership;
 import io.weft.routing.net.ViewCheck;
 import io.weft.routing.net.NodeInfo;
+import io.weft.routing.net.TreeHop;
+import io.weft.routing.topology.Forwarding;
+import io.weft.routing.topology.InterestRelay;
+import io.weft.routing.topology.SiteTree;
 import io.weft.routing.topology.TopologyCodec;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -82,6 +86,14 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     private volatile boolean closed;
 
     private final NodeTls tls;
+    /** The gateway links of a node with {@code --gateways}; null in a full mesh. */
+    private volatile GatewayDialer dialer;
+    /** The site aggregate digest this node last handed to the relay as its site's speaker (mesh thread). */
+    private long spokenDigest;
+    private volatile boolean speaking;
+    private final LongAdder treeSent = new LongAdder();
+    private final LongAdder treeHandedOff = new LongAdder();
+    private final LongAdder treeReceived = new LongAdder();
 
     MeshNode(MeshdConfig config, Router router, EventLoopGroup group, long incarnation, NodeTls tls) {
         this.tls = tls;
@@ -99,7 +111,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         if (tls != null) {
             net.useTls(tls.nodeServer(), tls.nodeClient(), tls.identity(), config.maxHandshakesInFlight);
         }
-        this.topology = new SiteTopology(net);
+        this.topology = new SiteTopology(net, this::applyRelayed);
         this.members = Members.alone(self);
         this.health = new MeshHealth(config.node, config.site);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -127,13 +139,25 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         if (tls != null) {
             m.useTls(tls.membership());
         }
+        if (config.siteLinksConfigured()) {
+            m.useGroup(Membership.siteGroup(config.site)); // other sites are reached through the links listed
+        }
         int advertisedMesh = config.advertiseMeshPort > 0 ? config.advertiseMeshPort : meshPort;
         self = new NodeInfo(config.node, config.site, self.incarnation(), host + ":" + advertisedMesh,
                 host + ":" + clientPort, host + ":" + httpPort, m.address(), host + ":" + raftPort);
         m.updateSelf(self);
         net.updateSelf(self);
         directory.put(self.name(), self);
-        topology.start(self, config.gossipIntervalMillis, false, true, Map.of());
+        topology.start(self, config.gossipIntervalMillis, config.noTransit, true, config.siteLinkCosts());
+        if (config.siteLinksConfigured()) {
+            GatewayDialer d = new GatewayDialer(self.name(), self.site(), config.gateways, net);
+            dialer = d;
+            d.probe();
+            loop.scheduleWithFixedDelay(() -> {
+                d.probe();
+                tickSoon();
+            }, 1, 2, TimeUnit.SECONDS);
+        }
         members = Members.alone(self);
         membership = m;
         join = new MeshJoin(self.name(), self.meshAddress(), config.seeds, net, m, this::membershipAddresses);
@@ -149,8 +173,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     private List<String> membershipAddresses() {
         List<String> out = new ArrayList<>();
+        boolean ownSiteOnly = config.siteLinksConfigured();
         for (NodeInfo n : directory.values()) {
-            if (!n.membershipAddress().isEmpty() && !n.name().equals(self.name())) {
+            if (!n.membershipAddress().isEmpty() && !n.name().equals(self.name())
+                    && (!ownSiteOnly || n.site().equals(self.site()))) {
                 out.add(n.membershipAddress());
             }
         }
@@ -171,8 +197,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             return false;
         }
         synchronized (this) {
-            return engine.ready();
+            if (!engine.ready()) {
+                return false;
+            }
         }
+        return dialer == null || topology.syncedAcrossSites();
     }
 
     /** The view's health, for {@code /healthz}, {@code /v1/node} and metrics. */
@@ -225,6 +254,55 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             engine.flush();
             sendAll(engine.drainOutbox());
         }
+        relaySpeak();
+    }
+
+    // ---- relayed site interest ----
+
+    /**
+     * When this node is its site's speaker (the lowest-named live node of the site in its view) and the
+     * site map holds a site outside its membership view (one that learns this site's interest only
+     * through the relay), hands its view of the site's aggregate to the relay when it changed. In a full
+     * mesh no such site exists and nothing is relayed. Mesh thread.
+     */
+    private void relaySpeak() {
+        String lowest = self.name();
+        Set<String> viewSites = new HashSet<>();
+        for (NodeInfo n : members.live().values()) {
+            viewSites.add(n.site());
+            if (n.site().equals(self.site()) && n.name().compareTo(lowest) < 0) {
+                lowest = n.name();
+            }
+        }
+        viewSites.add(self.site());
+        boolean speaker = lowest.equals(self.name()) && topology.hasSitesOutside(viewSites);
+        List<InterestEntry> aggregate = null;
+        long digest = 0;
+        synchronized (this) {
+            if (speaker && engine.siteSynced()) {
+                digest = engine.siteDigest();
+                if (!speaking || digest != spokenDigest) {
+                    aggregate = engine.siteAggregate();
+                }
+            }
+        }
+        if (aggregate != null) {
+            topology.speak(aggregate, digest);
+            speaking = true;
+            spokenDigest = digest;
+        } else if (!speaker && speaking) {
+            topology.silence();
+            speaking = false;
+        }
+    }
+
+    /** Another site's relayed interest changed (called under the site map's lock). */
+    private void applyRelayed(List<InterestRelay.Change> changes) {
+        synchronized (this) {
+            for (InterestRelay.Change c : changes) {
+                engine.relayedSite(c.site(), c.entries());
+            }
+        }
     }
 
     // ---- routing ----
@@ -276,7 +354,17 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), replyTo, pubBody);
         }
+        Map<String, Set<String>> onTree = null;
         for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
+            if (InterestEngine.VIA_TREE.equals(d.gatewayNodes().get(e.getKey()))) {
+                if (verdicts == null || !rejected(d.gatewayConditions().get(e.getKey()), verdicts, e.getKey())) {
+                    if (onTree == null) {
+                        onTree = new java.util.TreeMap<>();
+                    }
+                    onTree.put(e.getKey(), e.getValue());
+                }
+                continue;
+            }
             String gateway;
             synchronized (this) {
                 gateway = engine.gatewayPeer(e.getKey());
@@ -287,7 +375,74 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
         }
+        if (onTree != null) {
+            Forwarding.Header header = topology.stamp();
+            if (header != null) {
+                List<TreeHop.SiteGroup> groups = new ArrayList<>();
+                onTree.forEach((site, gs) -> gs.forEach(g -> groups.add(new TreeHop.SiteGroup(site, g))));
+                sent += sendOnTree(null, header, onTree.keySet(), groups, replyTo, pubBody);
+            }
+        }
         return sent;
+    }
+
+    /**
+     * Sends an event on its site tree from the node where it entered this site (its publisher, or the
+     * receiver of the gateway hop): one copy to each child site whose subtree holds a site of
+     * {@code wanted}, over this node's link into it or handed to the site peer that holds one.
+     *
+     * @param tree   the event's tree when it came over a gateway hop, null at the publisher
+     * @param groups queue groups placed on sites further down; each copy carries those of its subtree
+     */
+    private int sendOnTree(SiteTree tree, Forwarding.Header header, java.util.Collection<String> wanted,
+                           List<TreeHop.SiteGroup> groups, String replyTo, ByteBuf pubBody) {
+        if (wanted.isEmpty()) {
+            return 0;
+        }
+        Forwarding.Decision d = topology.ingress(tree, header, wanted);
+        if (d == null) {
+            return 0;
+        }
+        int sent = 0;
+        for (Forwarding.Forward f : d.forwards()) {
+            List<TreeHop.SiteGroup> below = List.of();
+            if (!groups.isEmpty()) {
+                below = new ArrayList<>();
+                for (TreeHop.SiteGroup g : groups) {
+                    if (d.tree().inSubtree(f.childSite(), g.site())) {
+                        below.add(g);
+                    }
+                }
+            }
+            if (f.egressNode().equals(self.name())) {
+                sent += sendInto(f.childSite(), new TreeHop(new Forwarding.Header(header.originSite(), header.treeFp(),
+                        f.siteHops()), null, below), replyTo, pubBody);
+            } else {
+                // the egress checks the tree again and adds the hop: the hand-off carries this site's header
+                MeshLink link = net.linkTo(f.egressNode());
+                if (link != null && link.sendTreeEvent(new TreeHop(header, f.childSite(), below), replyTo, pubBody)) {
+                    treeHandedOff.increment();
+                    sent++;
+                } else {
+                    topology.dropped(Forwarding.DropReason.LINK_DOWN);
+                }
+            }
+        }
+        return sent;
+    }
+
+    /** Sends a tree event over this node's link into {@code childSite}. */
+    private int sendInto(String childSite, TreeHop hop, String replyTo, ByteBuf pubBody) {
+        MeshLink link = topology.linkInto(childSite);
+        if (link == null || !link.sendTreeEvent(hop, replyTo, pubBody)) {
+            topology.dropped(Forwarding.DropReason.LINK_DOWN);
+            return 0;
+        }
+        treeSent.increment();
+        LongAdder[] c = counters(link.peer().name());
+        c[0].increment();
+        c[1].add(pubBody.readableBytes());
+        return 1;
     }
 
     /**
@@ -378,6 +533,14 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             if (topologyDue != Long.MAX_VALUE && topologyDue - due < 0) {
                 due = topologyDue;
             }
+            relaySpeak();
+            GatewayDialer d = dialer;
+            if (d != null) {
+                for (NodeInfo n : d.choose(System.nanoTime()).values()) {
+                    targets.add(n.name());
+                    directory.merge(n.name(), n, NodeInfo::newer);
+                }
+            }
             reconcileLinks(targets);
         } catch (RuntimeException e) {
             LOG.error("mesh tick failed", e);
@@ -449,6 +612,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                 lostRequests.accept(lost);
             }
         }
+        GatewayDialer d = dialer;
+        if (d != null && link.kind() == LinkKind.GATEWAY && link.outbound() && d.isChosen(link.peer().name())) {
+            d.linkLost(link.peer().name(), System.nanoTime());
+            tickSoon();
+            return;
+        }
         if (link.kind() == LinkKind.GATEWAY && link.outbound() && !closed) {
             Set<String> targets;
             String instead;
@@ -498,6 +667,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             // sent under the lock so batches taken in order also leave in order (writes never block)
             sendAll(engine.drainOutbox());
         }
+        if (link.kind() == LinkKind.ROUTE && speaking) {
+            scheduleFlush(); // the site's aggregate may have changed: the speaker relays it (flushNow)
+        }
     }
 
     @Override
@@ -508,6 +680,69 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                     case 1 -> Set.of(groups.get(0));
                     default -> Set.copyOf(groups);
                 }, replyTo, pubBody);
+    }
+
+    @Override
+    public void treeEvent(MeshLink link, TreeHop hop, String replyTo, ByteBuf pubBody) {
+        treeReceived.increment();
+        String fromSite = link.peer().site();
+        if (hop.childSite() != null) {
+            // a site peer hands this node the copy for a child site it holds the link into
+            if (!fromSite.equals(self.site())) {
+                topology.dropped(Forwarding.DropReason.NOT_PARENT);
+                return;
+            }
+            Forwarding.Decision d = topology.egress(hop.header(), hop.childSite());
+            if (d.accepted()) {
+                Forwarding.Forward f = d.forwards().get(0);
+                sendInto(f.childSite(), new TreeHop(new Forwarding.Header(hop.header().originSite(),
+                        hop.header().treeFp(), f.siteHops()), null, hop.siteGroups()), replyTo, pubBody);
+            }
+            return;
+        }
+        Forwarding.Decision d = topology.receive(hop.header(), fromSite);
+        if (!d.accepted()) {
+            return;
+        }
+        // copied once: local subscribers and every onward link share it, and the read buffer is not pinned
+        ByteBuf body = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(pubBody.readableBytes());
+        body.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+        try {
+            Set<String> here = Set.of();
+            List<TreeHop.SiteGroup> further = List.of();
+            for (TreeHop.SiteGroup g : hop.siteGroups()) {
+                if (g.site().equals(self.site())) {
+                    here = here.isEmpty() ? new HashSet<>() : here;
+                    here.add(g.group());
+                } else {
+                    further = further.isEmpty() ? new ArrayList<>() : further;
+                    further.add(g);
+                }
+            }
+            String origin = hop.header().originSite();
+            boolean inView;
+            synchronized (this) {
+                inView = engine.gatewayPeer(origin) != null;
+            }
+            // a site in the origin's membership view got its copy over the origin's gateway hop; this one passes
+            if (!inView) {
+                router.routeFromMesh(Origin.GATEWAY, here, replyTo, body);
+            }
+            int len = body.getUnsignedShort(body.readerIndex());
+            String topic = body.toString(body.readerIndex() + 2, len, java.nio.charset.StandardCharsets.UTF_8);
+            Set<String> wanted = new java.util.TreeSet<>();
+            FilterVerdicts verdicts = new FilterVerdicts(eventAttributes(body));
+            synchronized (this) {
+                engine.sitesWanting(topic, verdicts, wanted);
+            }
+            for (TreeHop.SiteGroup g : further) {
+                wanted.add(g.site());
+            }
+            wanted.remove(self.site());
+            sendOnTree(d.tree(), hop.header(), wanted, further, replyTo, body);
+        } finally {
+            body.release();
+        }
     }
 
     // ---- Membership.Listener ----
@@ -577,8 +812,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             Set<String> route = new HashSet<>();
             Set<String> gateway = new HashSet<>();
             Set<String> linked = new HashSet<>();
+            Set<String> viewSites = new HashSet<>();
+            members.live().values().forEach(n -> viewSites.add(n.site()));
+            viewSites.add(self.site());
             for (MeshLink l : net.links()) {
-                if (l.isActive()) {
+                // a gateway link with a site outside the view joins this site to the site graph, not the view
+                if (l.isActive() && (l.kind() != LinkKind.GATEWAY || viewSites.contains(l.peer().site()))) {
                     linked.add(l.peer().name());
                     (l.kind() == LinkKind.ROUTE ? route : gateway).add(l.peer().name());
                 }
@@ -593,9 +832,30 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                 }
                 interestReady = engine.ready();
             }
+            GatewayDialer d = dialer;
+            if (d != null) {
+                d.chosen().forEach((site, n) -> gateways.putIfAbsent(site, n.name()));
+                for (MeshLink l : net.links()) {
+                    if (l.isActive() && l.kind() == LinkKind.GATEWAY) {
+                        gateway.add(l.peer().name());
+                    }
+                }
+                interestReady = interestReady && topology.syncedAcrossSites();
+            }
             Members now = members;
-            ViewCheck.Observed o = new ViewCheck.Observed(now, route, gateway, gateways, linked,
-                    j == null ? Set.of() : j.seedsAnswering());
+            Set<String> seeds = j == null ? Set.of() : j.seedsAnswering();
+            if (d != null) {
+                // a site whose links are configured has a group of its own: a seed of another site is no member
+                Set<String> own = new HashSet<>();
+                for (String seed : seeds) {
+                    NodeInfo info = directory.get(seed);
+                    if (info == null || info.site().equals(self.site())) {
+                        own.add(seed);
+                    }
+                }
+                seeds = own;
+            }
+            ViewCheck.Observed o = new ViewCheck.Observed(now, route, gateway, gateways, linked, seeds);
             boolean seeded = j != null && j.seedAnswered();
             for (ViewCheck.Problem p : health.check(o, joined, seeded, interestReady, System.nanoTime())) {
                 repair(p);
@@ -634,8 +894,30 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     private String gatewayOf(String site) {
         synchronized (this) {
-            return engine.gatewayPeer(site);
+            String g = engine.gatewayPeer(site);
+            if (g != null) {
+                return g;
+            }
         }
+        GatewayDialer d = dialer;
+        NodeInfo n = d == null ? null : d.chosen().get(site);
+        return n == null ? null : n.name();
+    }
+
+    /** Events routed on the site trees dropped here, by reason. */
+    Map<String, Long> treeDrops() {
+        return topology.dropCounts();
+    }
+
+    /** Events routed on the site trees, by direction. */
+    Map<String, Long> treeEventCounts() {
+        return Map.of("sent", treeSent.sum(), "handed_off", treeHandedOff.sum(), "received", treeReceived.sum());
+    }
+
+    /** The listed gateway addresses and who answered at each, or null without {@code --gateways}. */
+    Map<String, String> gatewayAnswers() {
+        GatewayDialer d = dialer;
+        return d == null ? null : d.answersView();
     }
 
     // ---- views for the admin API ----
@@ -682,7 +964,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     /** {@code GET /v1/topology}. */
     Map<String, Object> topology() {
-        return topology.view();
+        Map<String, Object> view = topology.view();
+        Map<String, String> answers = gatewayAnswers();
+        if (answers != null) {
+            view.put("gateways", answers);
+        }
+        return view;
     }
 
     /** Link-state counters for {@code /metrics}: records, graph computations, graph changes. */

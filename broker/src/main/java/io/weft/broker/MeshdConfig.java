@@ -62,6 +62,22 @@ public final class MeshdConfig {
             description = "Mesh addresses HOST:MESHPORT of any nodes already in the mesh (MESHD_SEEDS).")
     public List<String> seeds = new ArrayList<>();
 
+    @Option(names = "--gateways", split = ",", defaultValue = "${env:MESHD_GATEWAYS:-}",
+            description = "Mesh addresses HOST:MESHPORT of nodes in neighbour sites to dial (MESHD_GATEWAYS). "
+                    + "With it, this site is joined to the others only through the sites listed (and those that "
+                    + "list it), and events cross intermediate sites; give every node of a site the same list, "
+                    + "and --seeds of its own site only. Without it, every node dials one node of every site.")
+    public List<String> gateways = new ArrayList<>();
+
+    @Option(names = "--no-transit", defaultValue = "${env:MESHD_NO_TRANSIT:-false}",
+            description = "This site is an edge: it never carries events between two other sites (MESHD_NO_TRANSIT).")
+    public boolean noTransit;
+
+    @Option(names = "--site-link-cost", split = ",", defaultValue = "${env:MESHD_SITE_LINK_COST:-}",
+            description = "SITE=COST[,...]: the cost of this node's links to a neighbour site, 1..65535, default 1 "
+                    + "(MESHD_SITE_LINK_COST). Events take the path of least total cost.")
+    public List<String> siteLinkCosts = new ArrayList<>();
+
     @Option(names = "--membership-port", defaultValue = "${env:MESHD_MEMBERSHIP_PORT:-0}",
             description = "Port of the membership protocol (JGroups); 0 = any free port, peers learn it "
                     + "through the mesh handshake (MESHD_MEMBERSHIP_PORT, default ${DEFAULT-VALUE}).")
@@ -214,6 +230,8 @@ public final class MeshdConfig {
                     + "--tls-key and --tls-ca (bin/meshctl pki init makes them), or --insecure to run "
                     + "plaintext where anyone who reaches the ports can join the mesh");
         }
+        gateways = addresses("--gateways", gateways);
+        siteLinkCosts();
         if (seeds == null) {
             seeds = new ArrayList<>();
         }
@@ -226,6 +244,58 @@ public final class MeshdConfig {
             }
         }
         return this;
+    }
+
+    private static List<String> addresses(String flag, List<String> given) {
+        List<String> out = new ArrayList<>();
+        if (given != null) {
+            for (String a : given) {
+                if (a.isBlank()) {
+                    continue;
+                }
+                try {
+                    io.weft.protocol.HostPort.parse(a.trim());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(flag + ": " + e.getMessage() + " (expected HOST:MESHPORT)");
+                }
+                out.add(a.trim());
+            }
+        }
+        return out;
+    }
+
+    /** Whether this site's links to other sites are configured ({@code --gateways}): multi-hop site routing. */
+    public boolean siteLinksConfigured() {
+        return gateways != null && !gateways.isEmpty();
+    }
+
+    /** {@code --site-link-cost} as site to cost; throws naming the flag on a bad entry. */
+    public java.util.Map<String, Integer> siteLinkCosts() {
+        java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+        if (siteLinkCosts == null) {
+            return out;
+        }
+        for (String entry : siteLinkCosts) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            String s = eq < 0 ? "" : entry.substring(0, eq).trim();
+            String c = eq < 0 ? "" : entry.substring(eq + 1).trim();
+            int cost;
+            try {
+                cost = Integer.parseInt(c);
+            } catch (NumberFormatException e) {
+                cost = -1;
+            }
+            if (eq < 0 || s.isEmpty() || cost < 1 || cost > 65535) {
+                throw new IllegalArgumentException("--site-link-cost: '" + entry + "' must be SITE=COST with a cost "
+                        + "of 1..65535");
+            }
+            requireName("--site-link-cost", s);
+            out.put(s, cost);
+        }
+        return out;
     }
 
     /** Whether TLS is on (all three files given). */

@@ -6,6 +6,8 @@ import io.weft.routing.net.MeshFrames;
 import io.weft.routing.net.MeshLink;
 import io.weft.routing.net.MeshNetwork;
 import io.weft.routing.net.NodeInfo;
+import io.weft.routing.topology.Forwarding;
+import io.weft.routing.topology.InterestRelay;
 import io.weft.routing.topology.LinkState;
 import io.weft.routing.topology.SiteGraph;
 import io.weft.routing.topology.SiteTree;
@@ -21,23 +23,35 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The node's link-state map of the site graph ({@link TopologyEngine}) on real links: every link of
- * mesh protocol version 2 or later is a neighbour, gateway links are the node's own site links, and
- * the map's messages travel as gossip frames. It shows which sites are joined to which, with costs,
- * and the tree an event from each site would follow ({@code GET /v1/topology}).
+ * The node's link-state map of the site graph ({@link TopologyEngine}) and the relayed interest of
+ * every site ({@link InterestRelay}) on real links: every link of mesh protocol version 2 or later is a
+ * neighbour, gateway links are the node's own site links, and both databases' messages travel as gossip
+ * frames. It shows which sites are joined to which, with costs, and the tree an event from each site
+ * follows ({@code GET /v1/topology}), and makes the hop decisions of events routed on those trees
+ * ({@link Forwarding}): sites that are not in this node's membership view are reached that way.
  *
- * <p>Today's routing is still one site hop (every node dials a node of every site), so the trees are
- * stars and nothing is routed on them yet: this is the map multi-hop routing will use.
- *
- * <p>Thread-safe: every call into the engine holds this object's lock (its traffic is a few messages
- * per link change and per gossip interval), separate from the routing lock.
+ * <p>Thread-safe: every call into the engines holds this object's lock (their traffic is a few messages
+ * per link or interest change and per gossip interval; the hop decisions are per event routed on a
+ * tree), separate from the routing lock. Relayed interest changes are handed to {@code relayed} under
+ * this lock, so that callback may take the routing lock, never the other way round.
  */
 final class SiteTopology {
     private final MeshNetwork net;
+    private final java.util.function.Consumer<List<InterestRelay.Change>> relayed;
     private TopologyEngine engine;
+    private InterestRelay relay;
+    private Forwarding forwarding;
+    /** Events (or their copies for one child site) dropped by the tree hop rules, by reason. */
+    private final Map<Forwarding.DropReason, java.util.concurrent.atomic.LongAdder> drops =
+            new java.util.EnumMap<>(Forwarding.DropReason.class);
 
-    SiteTopology(MeshNetwork net) {
+    /** @param relayed told of every change of another site's relayed interest, under this object's lock */
+    SiteTopology(MeshNetwork net, java.util.function.Consumer<List<InterestRelay.Change>> relayed) {
         this.net = net;
+        this.relayed = relayed;
+        for (Forwarding.DropReason r : Forwarding.DropReason.values()) {
+            drops.put(r, new java.util.concurrent.atomic.LongAdder());
+        }
     }
 
     private static long nowMillis() {
@@ -52,9 +66,16 @@ final class SiteTopology {
                         TopologyEngine.Config.DEFAULT_MAX_AGE_MILLIS, gossipIntervalMillis, noTransit, acceptsInbound,
                         self.meshAddress(), costs),
                 new SplittableRandom(self.incarnation() ^ self.name().hashCode()), nowMillis());
+        relay = new InterestRelay(self.name(), self.site(), new InterestRelay.Config(
+                TopologyEngine.Config.DEFAULT_REFRESH_MILLIS, TopologyEngine.Config.DEFAULT_MAX_AGE_MILLIS,
+                gossipIntervalMillis), new SplittableRandom(self.incarnation() ^ ~self.name().hashCode()), nowMillis());
+        forwarding = new Forwarding(self.site(), self.name(), Forwarding.DEFAULT_MAX_SITE_HOPS);
         for (MeshLink l : net.links()) {
             if (l.isActive() && l.version() >= MeshFrames.VERSION_LINK_STATE) {
                 engine.linkUp(l.peer().name(), l.peer().site(), nowMillis());
+                if (l.version() >= MeshFrames.VERSION_TREE_EVENT) {
+                    relay.neighbourUp(l.peer().name(), l.peer().site(), nowMillis());
+                }
             }
         }
         send();
@@ -67,6 +88,9 @@ final class SiteTopology {
         synchronized (this) {
             if (engine != null) {
                 engine.linkUp(l.peer().name(), l.peer().site(), nowMillis());
+                if (l.version() >= MeshFrames.VERSION_TREE_EVENT) {
+                    relay.neighbourUp(l.peer().name(), l.peer().site(), nowMillis());
+                }
                 send();
             }
         }
@@ -79,6 +103,7 @@ final class SiteTopology {
         synchronized (this) {
             if (engine != null) {
                 engine.linkDown(l.peer().name(), nowMillis());
+                relay.neighbourDown(l.peer().name(), nowMillis());
                 send();
             }
         }
@@ -89,7 +114,11 @@ final class SiteTopology {
         var m = TopologyCodec.decode(frame);
         synchronized (this) {
             if (engine != null) {
-                engine.onMessage(l.peer().name(), m, nowMillis());
+                if (InterestRelay.handles(m)) {
+                    relay.onMessage(l.peer().name(), m, nowMillis());
+                } else {
+                    engine.onMessage(l.peer().name(), m, nowMillis());
+                }
                 send();
             }
         }
@@ -112,15 +141,168 @@ final class SiteTopology {
         }
         long now = nowMillis();
         engine.tick(now);
+        relay.tick(now);
         send();
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, engine.nextDueMillis() - now));
+        long due = Math.min(engine.nextDueMillis(), relay.nextDueMillis());
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, due - now));
     }
 
-    /** Sends the engine's outbox, under the lock, so messages leave in the order they were made. */
+    /**
+     * This node is its site's speaker (the lowest-named live node of the site) and its view of the site's
+     * aggregate is {@code sortedAggregate} at {@code digest}: the relay announces it when it changed.
+     */
+    synchronized void speak(List<io.weft.routing.InterestEntry> sortedAggregate, long digest) {
+        if (relay != null) {
+            relay.speak(sortedAggregate, digest, nowMillis());
+            send();
+        }
+    }
+
+    /**
+     * Whether the site map holds a site not in {@code viewSites} (this node's membership view): one that
+     * learns the interest of this node's site only through the relay.
+     */
+    synchronized boolean hasSitesOutside(java.util.Set<String> viewSites) {
+        if (engine == null) {
+            return false;
+        }
+        for (String s : engine.graph().sites()) {
+            if (!viewSites.contains(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Another node speaks for this site now. */
+    synchronized void silence() {
+        if (relay != null) {
+            relay.silence();
+        }
+    }
+
+    /**
+     * True once this node has exchanged the site map and the relayed interest with a node of another site
+     * (both databases' digests matched), or when it has no gateway neighbour to sync with.
+     */
+    synchronized boolean syncedAcrossSites() {
+        if (engine == null) {
+            return false;
+        }
+        boolean anyGateway = false;
+        for (Map.Entry<String, String> n : engine.neighbours().entrySet()) {
+            if (!n.getValue().equals(engine.site())) {
+                anyGateway = true;
+                if (relay.syncedNeighbours().contains(n.getKey())) {
+                    return true;
+                }
+            }
+        }
+        return !anyGateway;
+    }
+
+    // ---- events on the site trees ----
+
+    /** The header of an event published here, or null (counted) when this node has no tree of its site yet. */
+    synchronized Forwarding.Header stamp() {
+        Forwarding.Header h = forwarding == null ? null : forwarding.stamp(engine.trees());
+        if (h == null) {
+            drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
+        }
+        return h;
+    }
+
+    /**
+     * Where the site-entry node of an event sends it on: to each child site of this site in the event's
+     * tree whose subtree holds a site of {@code wanted}, through this node or a site peer (the egress).
+     * {@code tree} is the tree of an accepted gateway hop ({@link #receive}), or null at the publisher.
+     * Refusals are counted.
+     */
+    synchronized Forwarding.Decision ingress(SiteTree tree, Forwarding.Header header, java.util.Collection<String> wanted) {
+        SiteTree t = tree != null ? tree : forwarding.treeOf(header, engine.trees());
+        if (t == null) {
+            drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
+            return null;
+        }
+        Forwarding.Decision d = forwarding.ingress(t, header, wanted, liveLinkSites(),
+                child -> engine.lsdb().holders(engine.site(), child));
+        count(d);
+        return d;
+    }
+
+    /** A gateway hop of an event from a node of {@code fromSite}: accepted with its tree, or refused (counted). */
+    synchronized Forwarding.Decision receive(Forwarding.Header header, String fromSite) {
+        Forwarding.Decision d = forwarding.receive(header, fromSite, engine.trees());
+        count(d);
+        return d;
+    }
+
+    /** A site peer handed this node an event for {@code childSite}: accepted with one forward, or refused (counted). */
+    synchronized Forwarding.Decision egress(Forwarding.Header header, String childSite) {
+        Forwarding.Decision d = forwarding.egress(header, childSite, engine.trees(), liveLinkSites());
+        count(d);
+        return d;
+    }
+
+    private void count(Forwarding.Decision d) {
+        if (d.reason() != null) {
+            drops.get(d.reason()).increment();
+        }
+        for (Forwarding.Drop x : d.drops()) {
+            drops.get(x.reason()).increment();
+        }
+    }
+
+    /** Counts a copy dropped for {@code reason} outside the decisions (a link that went down since). */
+    void dropped(Forwarding.DropReason reason) {
+        drops.get(reason).increment();
+    }
+
+    /** Events dropped by the tree hop rules, by reason, for {@code /metrics}. */
+    Map<String, Long> dropCounts() {
+        Map<String, Long> out = new TreeMap<>();
+        drops.forEach((r, n) -> out.put(r.metricName(), n.sum()));
+        return out;
+    }
+
+    /** The sites this node holds a live gateway link to that can carry tree events. */
+    private java.util.Set<String> liveLinkSites() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (MeshLink l : net.links()) {
+            if (l.isActive() && l.version() >= MeshFrames.VERSION_TREE_EVENT && !l.peer().site().equals(engine.site())) {
+                out.add(l.peer().site());
+            }
+        }
+        return out;
+    }
+
+    /** A live link from this node into {@code site} that carries tree events (the first by node name), or null. */
+    MeshLink linkInto(String site) {
+        MeshLink best = null;
+        for (MeshLink l : net.links()) {
+            if (l.isActive() && l.version() >= MeshFrames.VERSION_TREE_EVENT && l.peer().site().equals(site)
+                    && (best == null || l.peer().name().compareTo(best.peer().name()) < 0)) {
+                best = l;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Sends both engines' outboxes, under the lock, so messages leave in the order they were made, and
+     * hands the relayed interest changes on.
+     */
     private void send() {
-        for (TopologyEngine.Outgoing o : engine.drainOutbox()) {
+        List<InterestRelay.Change> changes = relay.drainChanges();
+        if (!changes.isEmpty()) {
+            relayed.accept(changes);
+        }
+        List<TopologyEngine.Outgoing> out = new ArrayList<>(engine.drainOutbox());
+        out.addAll(relay.drainOutbox());
+        for (TopologyEngine.Outgoing o : out) {
             MeshLink link = net.linkTo(o.toNode());
-            if (link == null || link.version() < MeshFrames.VERSION_LINK_STATE) {
+            if (link == null || link.version() < (InterestRelay.handles(o.message()) ? MeshFrames.VERSION_TREE_EVENT
+                    : MeshFrames.VERSION_LINK_STATE)) {
                 continue;
             }
             ByteBuf frame = PooledByteBufAllocator.DEFAULT.buffer(128);
@@ -197,6 +379,20 @@ final class SiteTopology {
         db.put("graphComputations", engine.spfRuns());
         db.put("graphChanges", engine.treeInstalls());
         doc.put("database", db);
+        Map<String, Object> interest = new LinkedHashMap<>();
+        interest.put("speaking", relay.speaking());
+        Map<String, Object> held = new LinkedHashMap<>();
+        relay.held().forEach((site, h) -> {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("speaker", h.speaker());
+            r.put("version", h.version().epoch() + "." + h.version().seq());
+            r.put("entries", h.entryCount());
+            held.put(site, r);
+        });
+        interest.put("sites", held);
+        interest.put("digest", Long.toHexString(relay.digest()));
+        doc.put("relayedInterest", interest);
+        doc.put("drops", dropCounts());
         return doc;
     }
 

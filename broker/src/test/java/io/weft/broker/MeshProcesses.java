@@ -108,8 +108,11 @@ final class MeshProcesses implements AutoCloseable {
             // the mesh's first node had nobody to name at its first start; started again alone it would found a
             // membership group of its own (until MERGE3 joins the two), as any node without seeds does: an
             // operator restarting it into a running mesh names the others, and so does this
+            // (a node whose site's links are configured, --gateways, is seeded by its own site only)
+            boolean ownSiteOnly = n.extraArgs.contains("--gateways");
             for (Node other : nodes.values()) {
-                if (other != n && other.process != null && other.process.isAlive()) {
+                if (other != n && other.process != null && other.process.isAlive()
+                        && (!ownSiteOnly || other.site.equals(n.site))) {
                     n.seeds.add(other.mesh());
                 }
             }

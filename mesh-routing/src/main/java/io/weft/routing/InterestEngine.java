@@ -9,6 +9,7 @@ import io.weft.routing.MeshMessage.SiteFull;
 import io.weft.routing.MeshMessage.SiteUpdate;
 import io.weft.routing.RouteTable.Target;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -140,6 +141,12 @@ public final class InterestEngine {
     /** Site of every node ever reported, and the highest incarnation seen of each. */
     private final Map<String, String> siteOfNode = new HashMap<>();
     private final Map<String, Long> incarnations = new HashMap<>();
+    /**
+     * Aggregates of other sites as relayed across site hops (one record per site, written by that
+     * site's speaker): in the routing table only while the site has no live node in this node's
+     * membership view, since a site of the view is served by {@link RemoteSites}.
+     */
+    private final Map<String, Set<InterestEntry>> relayed = new TreeMap<>();
     private boolean siteSynced;
     /** Digests this node's view of its site had lately: see {@link #answerSiteDigest}. */
     private final RecentDigests recentSiteDigests = new RecentDigests();
@@ -322,7 +329,11 @@ public final class InterestEngine {
             sitePeerUp(peer);
             noteSiteDigest();
         } else {
+            boolean viaRelay = sites.get(peer.site()) == null;
             sites.nodeUp(peer, nowNanos);
+            if (viaRelay && sites.get(peer.site()) != null) {
+                unrouteRelayed(peer.site()); // the site is in the view now: its gateway peer serves it
+            }
         }
     }
 
@@ -364,6 +375,85 @@ public final class InterestEngine {
             return;
         }
         sites.nodeDown(nodeName, site, nowNanos);
+        if (sites.get(site) == null) {
+            routeRelayed(site); // its last node left the view: what the relay says of it is all there is
+        }
+    }
+
+    // ---------------------------------------------------------------- relayed site interest
+
+    /**
+     * The name {@link RouteDecision#gatewayNodes()} gives a site reached on the site trees (through
+     * {@link #relayedSite}) rather than through a gateway peer of this node.
+     */
+    public static final String VIA_TREE = "(site tree)";
+
+    /**
+     * The aggregate of {@code site} as relayed across site hops, replacing what was held; null when its
+     * record is gone. Routed to only while {@code site} has no live node in this node's membership view
+     * ({@link #gatewayPeer} is then null): such a site is reached on the site trees, and route decisions
+     * name it with {@link #VIA_TREE}. This node's own site is ignored.
+     */
+    public void relayedSite(String site, Collection<InterestEntry> entries) {
+        Objects.requireNonNull(site, "site");
+        if (site.equals(self.site())) {
+            return;
+        }
+        boolean routed = sites.get(site) == null;
+        if (routed) {
+            unrouteRelayed(site);
+        }
+        if (entries == null) {
+            relayed.remove(site);
+        } else {
+            relayed.put(site, new HashSet<>(entries));
+        }
+        if (routed) {
+            routeRelayed(site);
+        }
+    }
+
+    private void routeRelayed(String site) {
+        Set<InterestEntry> held = relayed.get(site);
+        if (held != null) {
+            Target target = Target.site(site);
+            for (InterestEntry e : held) {
+                routes.add(target, e);
+            }
+            routes.touch();
+        }
+    }
+
+    private void unrouteRelayed(String site) {
+        Set<InterestEntry> held = relayed.get(site);
+        if (held != null) {
+            Target target = Target.site(site);
+            for (InterestEntry e : held) {
+                routes.remove(target, e);
+            }
+            routes.touch();
+        }
+    }
+
+    /** The sites whose relayed aggregate is routed to (not in the membership view), sorted. */
+    public Set<String> treeSites() {
+        Set<String> out = new TreeSet<>();
+        for (String s : relayed.keySet()) {
+            if (sites.get(s) == null) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Adds to {@code out} every other site whose interest (held through a gateway peer or relayed)
+     * matches {@code topic} with a plain entry, or a filtered one that {@code verdicts} accepts (every
+     * filter counts when {@code verdicts} is null). Queue group entries do not count: a group goes to
+     * the one site a publisher placed it on.
+     */
+    public void sitesWanting(String topic, FilterVerdicts verdicts, Set<String> out) {
+        routes.sitesWanting(topic, verdicts, out);
     }
 
     /**
@@ -737,6 +827,12 @@ public final class InterestEngine {
         return remote == null ? null : remote.gateway;
     }
 
+    /** {@link #gatewayPeer}, or {@link #VIA_TREE} for a site known only through the relay. */
+    private String routeGateway(String site) {
+        String g = gatewayPeer(site);
+        return g != null ? g : relayed.containsKey(site) ? VIA_TREE : null;
+    }
+
     /** This node's site and every site with a live node, sorted. */
     public Set<String> knownSites() {
         Set<String> known = new TreeSet<>(sites.names());
@@ -791,7 +887,7 @@ public final class InterestEngine {
     public RouteDecision route(String topic, Origin origin, Set<String> assignedGroups,
                                Set<String> localGroupsMatched, FilterVerdicts verdicts) {
         Objects.requireNonNull(origin, "origin");
-        return routes.route(topic, origin, assignedGroups, localGroupsMatched, this::gatewayPeer, random, verdicts);
+        return routes.route(topic, origin, assignedGroups, localGroupsMatched, this::routeGateway, random, verdicts);
     }
 
     /**
@@ -833,6 +929,14 @@ public final class InterestEngine {
     /** This node's view of its own site's aggregated interest, sorted (for tests and the console). */
     public List<InterestEntry> siteAggregate() {
         return siteAggregate.sorted();
+    }
+
+    /**
+     * True once this node's view of its own site is complete (it synced with a site peer, or found itself
+     * alone at a gossip round): only then may it speak for its site.
+     */
+    public boolean siteSynced() {
+        return siteSynced;
     }
 
     /** The digest of {@link #siteAggregate()}. */

@@ -98,6 +98,15 @@ final class RouteTable {
         return null;
     }
 
+    /** See {@link InterestEngine#sitesWanting}. */
+    void sitesWanting(String topic, FilterVerdicts verdicts, Set<String> out) {
+        for (Target t : trie.match(topic).subscribers()) {
+            if (t.kind() == Target.Kind.SITE && (t.filter() == null || verdicts == null || verdicts.accepts(t.filter()))) {
+                out.add(t.name());
+            }
+        }
+    }
+
     int size() {
         return trie.size();
     }

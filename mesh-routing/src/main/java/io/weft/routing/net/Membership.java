@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Membership implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
-    private static final String CLUSTER = "weft-mesh";
+    /** The group of a mesh where every node dials every site: one group for all sites. */
+    public static final String MESH_GROUP = "weft-mesh";
+    private volatile String group = MESH_GROUP;
 
     /** Failure detection settings. */
     public record Config(long heartbeatIntervalMillis, long failureTimeoutMillis, long verifyTimeoutMillis,
@@ -248,8 +250,21 @@ public final class Membership implements AutoCloseable {
             }
         });
         releaseReservation(); // JGroups binds the port now
-        channel.connect(CLUSTER);
+        channel.connect(group);
         LOG.info("membership: joined as {} at {}, view {}", self.name(), address(), channel.getView());
+    }
+
+    /**
+     * Joins {@code name} instead of {@link #MESH_GROUP} (call before joining): a site whose links to other
+     * sites are configured (multi-hop) has a group of its own, {@link #siteGroup}.
+     */
+    public void useGroup(String name) {
+        this.group = java.util.Objects.requireNonNull(name, "name");
+    }
+
+    /** The group of one site's nodes when that site's links to other sites are configured. */
+    public static String siteGroup(String site) {
+        return MESH_GROUP + ".site." + site;
     }
 
     /** Adds membership addresses to discovery, e.g. seeds that answered after start. */

@@ -25,6 +25,12 @@ import java.util.List;
  *               str16 groups..., [str16 reply topic], then a PUB body (str16 topic, binary CloudEvent)
  *               exactly as clients send it. The reply topic is where the receiver of a request (a
  *               stream leader acking a durable publish, an API call) sends its answer.
+ * 0x31 TREE_EVENT (version 3 and up) u8 flags (0x80: a reply topic follows the groups; 0x01: a hand-off
+ *               inside a site, a child site follows the hops), str16 origin site, i64 tree fingerprint,
+ *               u8 site hops, [str16 child site], u8 n, n x (str16 site, str16 queue group),
+ *               [str16 reply topic], then a PUB body. An event routed on the site trees
+ *               (io.weft.routing.topology.Forwarding): a hop between sites, or from the node where it
+ *               entered a site to the site peer that holds the link into a child site.
  * 0x40-0x4f     interest gossip (io.weft.routing.MeshCodec)
  * 0x50-0x5f     link-state gossip (io.weft.routing.topology.TopologyCodec), on links of version 2 and up
  * </pre>
@@ -34,14 +40,15 @@ import java.util.List;
  * number) still takes it, and its highest in a trailing byte that version 1 never reads; the
  * acceptor answers the chosen version in WELCOME, where version-1 acceptors always put 1. Version 2
  * adds the link-state gossip; a version-1 node closes a link on a gossip code it does not know, so
- * nothing of it goes on a version-1 link.
+ * nothing of it goes on a version-1 link. Version 3 adds events routed on the site trees (TREE_EVENT)
+ * and the relayed site interest (0x54-0x57), sent only on links of version 3.
  */
 public final class MeshFrames {
     public static final int MAGIC = 0x5745464d;
     /** The lowest mesh protocol version this node speaks. */
     public static final int MIN_VERSION = 1;
     /** The highest mesh protocol version this node speaks. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** The first version with link-state gossip (0x50-0x5f). */
     public static final int VERSION_LINK_STATE = 2;
     public static final byte HELLO = 0x01;
@@ -50,6 +57,11 @@ public final class MeshFrames {
     public static final byte PING = 0x20;
     public static final byte PONG = 0x21;
     public static final byte EVENT = 0x30;
+    public static final byte TREE_EVENT = 0x31;
+    /** The first version that carries {@link #TREE_EVENT} and the relayed site interest (0x54-0x57). */
+    public static final int VERSION_TREE_EVENT = 3;
+    /** Set in a TREE_EVENT's flags when the frame hands the event to a site peer for a child site. */
+    public static final int TREE_HANDOFF_FLAG = 0x01;
     public static final byte GOSSIP_FIRST = 0x40;
     public static final byte GOSSIP_LAST = 0x5f;
     public static final int HOP_ROUTE = 1;
@@ -185,5 +197,57 @@ public final class MeshFrames {
             Wire.writeStr16(out, replyTo);
         }
         out.setInt(start, out.writerIndex() - start - 4 + pubBodyBytes);
+    }
+
+    /** Header of a TREE_EVENT frame whose body ends with {@code pubBodyBytes} bytes of PUB body. */
+    static void writeTreeEventHeader(ByteBuf out, TreeHop tree, String replyTo, int pubBodyBytes) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        out.writeByte(TREE_EVENT);
+        int flags = (replyTo == null ? 0 : HOP_REPLY_FLAG) | (tree.childSite() == null ? 0 : TREE_HANDOFF_FLAG);
+        out.writeByte(flags);
+        Wire.writeStr16(out, tree.header().originSite());
+        out.writeLong(tree.header().treeFp());
+        out.writeByte(tree.header().siteHops());
+        if (tree.childSite() != null) {
+            Wire.writeStr16(out, tree.childSite());
+        }
+        out.writeByte(tree.siteGroups().size());
+        for (TreeHop.SiteGroup g : tree.siteGroups()) {
+            Wire.writeStr16(out, g.site());
+            Wire.writeStr16(out, g.group());
+        }
+        if (replyTo != null) {
+            Wire.writeStr16(out, replyTo);
+        }
+        out.setInt(start, out.writerIndex() - start - 4 + pubBodyBytes);
+    }
+
+    /**
+     * Reads a TREE_EVENT's header after the type byte, up to the reply topic; the reader index is then at
+     * the reply topic (when {@code (flags & HOP_REPLY_FLAG) != 0}) or the PUB body.
+     *
+     * @param flags the flags byte, already read
+     */
+    static TreeHop readTreeHop(ByteBuf in, int flags) {
+        if ((flags & ~(HOP_REPLY_FLAG | TREE_HANDOFF_FLAG)) != 0) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "unknown TREE_EVENT flags 0x" + Integer.toHexString(flags));
+        }
+        String origin = Wire.readStr16(in);
+        Wire.need(in, 9, "TREE_EVENT header");
+        long fp = in.readLong();
+        int hops = in.readUnsignedByte();
+        String child = (flags & TREE_HANDOFF_FLAG) != 0 ? Wire.readStr16(in) : null;
+        Wire.need(in, 1, "TREE_EVENT groups");
+        int n = in.readUnsignedByte();
+        List<TreeHop.SiteGroup> groups = n == 0 ? List.of() : new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            groups.add(new TreeHop.SiteGroup(Wire.readStr16(in), Wire.readStr16(in)));
+        }
+        try {
+            return new TreeHop(new io.weft.routing.topology.Forwarding.Header(origin, fp, hops), child, groups);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "bad TREE_EVENT header: " + e.getMessage());
+        }
     }
 }

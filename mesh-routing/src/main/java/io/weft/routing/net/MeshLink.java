@@ -30,7 +30,8 @@ public final class MeshLink {
      * An event waiting for the link's event loop: the shared PUB body (retained, never copied per
      * link until it is written into the batch) and what its frame header says.
      */
-    private record Queued(int hop, Collection<String> groups, String replyTo, ByteBuf body, int frameBytes) {
+    private record Queued(int hop, Collection<String> groups, String replyTo, ByteBuf body, int frameBytes,
+                          TreeHop tree) {
     }
 
     private final java.util.Queue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -107,7 +108,30 @@ public final class MeshLink {
             return false;
         }
         queuedBytes.addAndGet(bytes);
-        queue.offer(new Queued(hop, groups, replyTo, pubBody.retainedDuplicate(), bytes));
+        queue.offer(new Queued(hop, groups, replyTo, pubBody.retainedDuplicate(), bytes, null));
+        eventsSent.increment();
+        kick();
+        return true;
+    }
+
+    /**
+     * Sends an event routed on the site trees ({@link MeshFrames#TREE_EVENT}), as {@link #sendEvent} does
+     * otherwise. Only on links of version {@link MeshFrames#VERSION_TREE_EVENT} and up.
+     *
+     * @return false when dropped because the link is down, over its write budget, or too old to carry it
+     */
+    public boolean sendTreeEvent(TreeHop tree, String replyTo, ByteBuf pubBody) {
+        if (!channel.isActive() || version < MeshFrames.VERSION_TREE_EVENT) {
+            dropped.increment();
+            return false;
+        }
+        int bytes = 6 + tree.maxHeaderBytes() + (replyTo == null ? 0 : 2 + replyTo.length() * 3) + pubBody.readableBytes();
+        if (queuedBytes.get() + bytes > queueBudgetBytes) {
+            dropped.increment();
+            return false;
+        }
+        queuedBytes.addAndGet(bytes);
+        queue.offer(new Queued(0, java.util.List.of(), replyTo, pubBody.retainedDuplicate(), bytes, tree));
         eventsSent.increment();
         kick();
         return true;
@@ -149,7 +173,11 @@ public final class MeshLink {
                     batch = channel.alloc().directBuffer((int) Math.max(n, Math.min(BATCH_BYTES, queuedBytes.get() + n)));
                 }
                 int at = batch.writerIndex();
-                MeshFrames.writeEventHeader(batch, q.hop, q.groups, q.replyTo, q.body.readableBytes());
+                if (q.tree == null) {
+                    MeshFrames.writeEventHeader(batch, q.hop, q.groups, q.replyTo, q.body.readableBytes());
+                } else {
+                    MeshFrames.writeTreeEventHeader(batch, q.tree, q.replyTo, q.body.readableBytes());
+                }
                 batch.writeBytes(q.body, q.body.readerIndex(), q.body.readableBytes());
                 bytesSent.add(batch.writerIndex() - at);
             } finally {

@@ -71,6 +71,13 @@ public final class MeshNetwork implements AutoCloseable {
 
         /** An event; {@code pubBody} is released after the call returns (retain to keep it). */
         void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody);
+
+        /**
+         * An event routed on the site trees ({@link MeshFrames#TREE_EVENT}); {@code pubBody} is released
+         * after the call returns (retain or copy to keep it). A listener that routes no trees drops it.
+         */
+        default void treeEvent(MeshLink link, TreeHop tree, String replyTo, ByteBuf pubBody) {
+        }
     }
 
     private final Config config;
@@ -476,6 +483,9 @@ public final class MeshNetwork implements AutoCloseable {
                 } else if (type == MeshFrames.EVENT) {
                     frame.skipBytes(1);
                     event(frame);
+                } else if (type == MeshFrames.TREE_EVENT && link.version() >= MeshFrames.VERSION_TREE_EVENT) {
+                    frame.skipBytes(1);
+                    treeEvent(frame);
                 } else if (type >= MeshFrames.GOSSIP_FIRST && type <= MeshFrames.GOSSIP_LAST) {
                     listener.gossip(link, frame);
                 } else {
@@ -597,6 +607,19 @@ public final class MeshNetwork implements AutoCloseable {
             }
             link.eventsReceived.increment();
             listener.event(link, hop, groups, replyTo, frame);
+        }
+
+        private void treeEvent(ByteBuf frame) {
+            Wire.need(frame, 1, "TREE_EVENT flags");
+            int flags = frame.readUnsignedByte();
+            TreeHop tree = MeshFrames.readTreeHop(frame, flags);
+            String replyTo = null;
+            if ((flags & MeshFrames.HOP_REPLY_FLAG) != 0) {
+                replyTo = Wire.readStr16(frame);
+                io.weft.protocol.Topics.validateTopic(replyTo);
+            }
+            link.eventsReceived.increment();
+            listener.treeEvent(link, tree, replyTo, frame);
         }
 
         private void control(ChannelHandlerContext ctx, byte type, ByteBuf frame) {

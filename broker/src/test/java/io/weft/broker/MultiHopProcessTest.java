@@ -1,0 +1,168 @@
+package io.weft.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.weft.client.MeshClient;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A chain of sites joined only by the links they were told to dial: {@code plant --no-transit} dials
+ * {@code region}, {@code region} dials {@code cloud}, and {@code cloud} (given no {@code --gateways}) dials
+ * nobody outside its site. Events cross the middle site in both directions, exactly once, interest
+ * propagates across both hops, nothing flows toward a site without interest, and inside a site an event
+ * is handed to the node that holds the link onward (cloud-2 and region-2 hold no link to the next site).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MultiHopProcessTest {
+    private static final Duration WAIT = Duration.ofSeconds(40);
+    @TempDir
+    static Path dir;
+    static MeshProcesses mesh;
+
+    @BeforeAll
+    static void startChain() throws Exception {
+        mesh = new MeshProcesses(dir);
+        mesh.start("cloud-1", "cloud", List.of());
+        mesh.start("cloud-2", "cloud", List.of(mesh.node("cloud-1").mesh()));
+        String cloud = mesh.node("cloud-1").mesh();
+        mesh.start("region-1", "region", List.of(), List.of("--gateways", cloud));
+        mesh.start("region-2", "region", List.of(mesh.node("region-1").mesh()), List.of("--gateways", cloud));
+        mesh.start("plant-1", "plant", List.of(),
+                List.of("--gateways", mesh.node("region-1").mesh(), "--no-transit"));
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            Await.until(WAIT, () -> mesh.ready(n.name), () -> n.name + " not ready: " + mesh.get(n.name, "/healthz"));
+        }
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            Await.until(WAIT, () -> sitesLinked(n.name), () -> n.name + " has not the chain's map: "
+                    + mesh.get(n.name, "/v1/topology"));
+        }
+    }
+
+    /** Whether the node's map has the two site links of the chain, and no other. */
+    private static boolean sitesLinked(String node) {
+        JsonNode t = mesh.get(node, "/v1/topology");
+        if (t == null) {
+            return false;
+        }
+        StringBuilder links = new StringBuilder();
+        for (JsonNode l : t.path("links")) {
+            links.append(l.path("sites").get(0).asText()).append('-').append(l.path("sites").get(1).asText()).append(' ');
+        }
+        return links.toString().trim().equals("cloud-region plant-region");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (mesh != null) {
+            mesh.close();
+        }
+    }
+
+    private static MeshClient client(String node) {
+        return MeshClient.connect(io.weft.client.ClientOptions.builder().servers(mesh.node(node).client())
+                .discover(false).build());
+    }
+
+    private static io.cloudevents.CloudEvent event(String id) {
+        return CloudEventBuilder.v1().withId(id).withSource(URI.create("/test")).withType("com.example.reading")
+                .withData("{}".getBytes()).build();
+    }
+
+    /**
+     * Publishes {@code n} events on {@code topic} from {@code from} to a subscriber on {@code to}, after
+     * probe events show the subscriber's interest has arrived, and checks every one arrives exactly once.
+     */
+    private static void exactlyOnce(String from, String to, String topic, int n) throws Exception {
+        Map<String, AtomicInteger> got = new ConcurrentHashMap<>();
+        try (MeshClient sub = client(to); MeshClient pub = client(from)) {
+            sub.subscribe(topic + ".>", m -> got.computeIfAbsent(m.event().getId(), k -> new AtomicInteger())
+                    .incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
+            AtomicInteger probes = new AtomicInteger();
+            Await.until(WAIT, () -> {
+                pub.publish(topic + ".probe", event("probe-" + probes.incrementAndGet()));
+                return got.keySet().stream().anyMatch(k -> k.startsWith("probe-"));
+            }, () -> "the interest of " + to + " in " + topic + " did not reach " + from);
+            for (int i = 0; i < n; i++) {
+                pub.publish(topic + ".data", event("e" + i));
+            }
+            Await.until(WAIT, () -> countData(got) == n, () -> from + " -> " + to + ": " + countData(got) + "/" + n);
+            // a duplicate would arrive right behind its first copy: published again, a marker shows the stream is drained
+            pub.publish(topic + ".data", event("end"));
+            Await.until(WAIT, () -> got.containsKey("end"), () -> "end marker");
+            got.forEach((id, c) -> assertEquals(1, c.get(), () -> id + " arrived " + c.get() + " times at " + to));
+        }
+    }
+
+    private static long countData(Map<String, AtomicInteger> got) {
+        return got.keySet().stream().filter(k -> k.matches("e\\d+")).count();
+    }
+
+    @Test
+    @Order(1)
+    void cloudToPlantCrossesTheRegionAndIsHandedToTheLinkHolders() throws Exception {
+        exactlyOnce("cloud-2", "plant-1", "down", 200);
+        assertTrue(counter("cloud-2", "weft_tree_events_total", "direction=\"handed_off\"") > 0,
+                "cloud-2 holds no link to region: it hands events to cloud-1");
+    }
+
+    @Test
+    @Order(2)
+    void plantToCloudCrossesTheRegion() throws Exception {
+        exactlyOnce("plant-1", "cloud-2", "up", 200);
+    }
+
+    @Test
+    @Order(3)
+    void plantToTheRegionNodeWithoutALinkToThePlant() throws Exception {
+        exactlyOnce("plant-1", "region-2", "near", 100);
+        exactlyOnce("region-2", "plant-1", "back", 100);
+    }
+
+    @Test
+    @Order(4)
+    void nothingFlowsTowardASiteWithoutInterest() throws Exception {
+        double before = counter("plant-1", "weft_tree_events_total", "direction=\"received\"");
+        exactlyOnce("cloud-1", "region-2", "regional", 200);
+        assertEquals(before, counter("plant-1", "weft_tree_events_total", "direction=\"received\""),
+                "the plant has no interest in 'regional': nothing may reach it");
+    }
+
+    @Test
+    @Order(5)
+    void noDropsAtSteadyState() {
+        for (MeshProcesses.Node n : mesh.nodes()) {
+            String metrics = mesh.text(n.name, "/metrics");
+            Matcher m = Pattern.compile("weft_tree_drops_total\\{reason=\"(\\w+)\"} (\\S+)").matcher(metrics);
+            while (m.find()) {
+                if (!m.group(1).equals("unknown_tree")) {
+                    assertEquals(0.0, Double.parseDouble(m.group(2)), () -> n.name + " dropped for " + m.group(1));
+                }
+            }
+        }
+    }
+
+    private static double counter(String node, String name, String label) {
+        String metrics = mesh.text(node, "/metrics");
+        Matcher m = Pattern.compile(Pattern.quote(name) + "\\{" + Pattern.quote(label) + "} (\\S+)").matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+}
