@@ -182,23 +182,19 @@ final class SiteTopology {
     }
 
     /**
-     * True once this node has exchanged the site map and the relayed interest with a node of another site
-     * (both databases' digests matched), or when it has no gateway neighbour to sync with.
+     * True once this node has exchanged the relayed interest with a node of another site (their digests
+     * matched): asked only of a node whose site's links are configured, which is not ready before.
      */
     synchronized boolean syncedAcrossSites() {
         if (engine == null) {
             return false;
         }
-        boolean anyGateway = false;
         for (Map.Entry<String, String> n : engine.neighbours().entrySet()) {
-            if (!n.getValue().equals(engine.site())) {
-                anyGateway = true;
-                if (relay.syncedNeighbours().contains(n.getKey())) {
-                    return true;
-                }
+            if (!n.getValue().equals(engine.site()) && relay.syncedNeighbours().contains(n.getKey())) {
+                return true;
             }
         }
-        return !anyGateway;
+        return false;
     }
 
     // ---- events on the site trees ----

@@ -32,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code deploy/}: the docker-compose demo ({@code deploy/compose.yaml}) and the local launcher
  * ({@code deploy/local-mesh.sh}, which reads {@code deploy/topology}) describe the same mesh — the same
- * node names, sites, host ports and seeds — and the image runs meshd the way {@code bin/meshd} does.
+ * node names, sites, host ports, seeds, gateways and flags — and the image runs meshd the way
+ * {@code bin/meshd} does. So do compose.yaml with the profile {@code hub} and {@code local-mesh.sh
+ * --topology hub} ({@code deploy/topology} plus {@code deploy/topology.hub}: an edge site behind onprem).
  *
  * <p>The launcher side is read from what it would really run ({@code local-mesh.sh plan} prints every
  * node's {@code bin/meshd} command line); the compose side with a small reader for the YAML subset
@@ -43,7 +45,15 @@ class DeployTopologyTest {
     /** Container-side ports: fixed in every container, as meshd's defaults. */
     private static final Map<String, Integer> CONTAINER_PORTS = Map.of("client", 7420, "mesh", 7421, "http", 7480, "raft", 7422);
 
-    record Node(String name, String site, int client, int mesh, int http, int raft, Set<String> seeds) {
+    /** meshd flags without a value, as the launcher passes them. */
+    private static final Set<String> BOOLEAN_FLAGS = Set.of("no-transit");
+
+    /**
+     * One node; {@code gateways} the nodes of other sites it dials ({@code --gateways} /
+     * {@code MESHD_GATEWAYS}), {@code noTransit} {@code --no-transit} / {@code MESHD_NO_TRANSIT}.
+     */
+    record Node(String name, String site, int client, int mesh, int http, int raft, Set<String> seeds,
+                Set<String> gateways, boolean noTransit) {
         List<Integer> ports() {
             return List.of(client, mesh, http, raft);
         }
@@ -73,20 +83,29 @@ class DeployTopologyTest {
 
     @Test
     void composeAndTheLocalLauncherDescribeTheSameMesh() throws Exception {
-        Map<String, Node> compose = composeNodes();
-        Map<String, Node> launcher = launcherNodes();
+        Map<String, Node> compose = composeNodes(Set.of());
+        Map<String, Node> launcher = launcherNodes(null);
         assertEquals(render(launcher), render(compose),
                 "deploy/compose.yaml and deploy/local-mesh.sh (deploy/topology) describe different meshes");
     }
 
+    @Test
+    void composeWithTheHubProfileAndTheLauncherWithTopologyHubDescribeTheSameMesh() throws Exception {
+        Map<String, Node> compose = composeNodes(Set.of("hub"));
+        Map<String, Node> launcher = launcherNodes("hub");
+        assertEquals(render(launcher), render(compose), "deploy/compose.yaml --profile hub and deploy/local-mesh.sh"
+                + " --topology hub (deploy/topology + deploy/topology.hub) describe different meshes");
+    }
+
     /**
-     * compose.tls.yaml (the secured overlay) issues a certificate to exactly the nodes of the topology, each
-     * under its own site, and gives every node its own certificate and key. Read as text: its "pki" service
-     * holds a shell script in a block scalar, which the small YAML reader does not take.
+     * compose.tls.yaml (the secured overlay) issues a certificate to exactly the nodes of the default
+     * topology, each under its own site, and gives every node its own certificate and key. The hub profile's
+     * nodes are not in it: that profile runs plaintext (compose.yaml says so). Read as text: its "pki"
+     * service holds a shell script in a block scalar, which the small YAML reader does not take.
      */
     @Test
     void theTlsOverlayCoversEveryNodeWithItsOwnCertificate() throws Exception {
-        Map<String, Node> launcher = launcherNodes();
+        Map<String, Node> launcher = launcherNodes(null);
         String overlay = read("deploy/compose.tls.yaml");
         Matcher m = Pattern.compile("--nodes (\\S+)").matcher(overlay);
         assertTrue(m.find(), "compose.tls.yaml: no 'meshctl pki init ... --nodes' line");
@@ -106,40 +125,18 @@ class DeployTopologyTest {
 
     @Test
     void theDemoTopologyIsTwoSitesOfThreeNodesWithDistinctSafePortsAndConnectedSeeds() throws Exception {
-        Map<String, Node> nodes = launcherNodes();
+        Map<String, Node> nodes = launcherNodes(null);
         Map<String, List<String>> bySite = new TreeMap<>();
         nodes.values().forEach(n -> bySite.computeIfAbsent(n.site(), s -> new ArrayList<>()).add(n.name()));
         assertEquals(Set.of("cloud", "onprem"), bySite.keySet(), "sites");
         bySite.forEach((site, names) -> assertEquals(3, names.size(), "nodes of site " + site + ": " + names));
-
-        Map<Integer, String> owner = new HashMap<>();
+        assertDistinctSafePorts(nodes);
         for (Node n : nodes.values()) {
-            for (int port : n.ports()) {
-                String before = owner.put(port, n.name());
-                assertTrue(before == null, "port " + port + " is used by " + before + " and " + n.name());
-                // a plain `bin/meshd` (defaults) must run beside the demo; tests' free ports (0) are ephemeral
-                assertFalse(CONTAINER_PORTS.containsValue(port), n.name() + " uses meshd's default port " + port);
-                assertTrue(port >= 1024 && port < 32768, n.name() + ": port " + port + " is not in 1024..32767");
-            }
-            assertFalse(n.seeds().contains(n.name()), n.name() + " seeds itself");
+            // one membership group: every node dials one node of every other site by itself
+            assertTrue(n.gateways().isEmpty() && !n.noTransit(), n.name() + ": gateways or no-transit in the full mesh");
         }
         // every node reaches every other one through seed links (taken both ways: links are two-way)
-        Map<String, Set<String>> links = new HashMap<>();
-        for (Node n : nodes.values()) {
-            for (String s : n.seeds()) {
-                links.computeIfAbsent(n.name(), k -> new HashSet<>()).add(s);
-                links.computeIfAbsent(s, k -> new HashSet<>()).add(n.name());
-            }
-        }
-        Set<String> seen = new TreeSet<>();
-        Deque<String> todo = new ArrayDeque<>(List.of(nodes.keySet().iterator().next()));
-        while (!todo.isEmpty()) {
-            String n = todo.pop();
-            if (seen.add(n)) {
-                todo.addAll(links.getOrDefault(n, Set.of()));
-            }
-        }
-        assertEquals(nodes.keySet(), seen, "the seeds do not connect every node");
+        assertEquals(nodes.keySet(), seedReach(nodes, nodes.keySet().iterator().next()), "the seeds do not connect every node");
 
         // the demo publishes on one site and subscribes on the other
         String demo = read("deploy/demo.sh");
@@ -149,6 +146,69 @@ class DeployTopologyTest {
         assertFalse(nodes.get(pub).site().equals(nodes.get(sub).site()), "demo.sh must cross sites: " + pub + " -> " + sub);
     }
 
+    /**
+     * {@code --topology hub}: the six nodes of the default topology, unchanged, plus site "edge" (two nodes)
+     * that seeds only itself, dials onprem-1 and onprem-2 ({@code --gateways}) and carries no events between
+     * other sites ({@code --no-transit}). And the rules meshd sets for any site with gateways: they name nodes
+     * of other sites; the site seeds, and is seeded from, its own nodes only; its nodes share one list and
+     * one no-transit; its seeds connect it; and the sites form one connected graph.
+     */
+    @Test
+    void theHubTopologyAddsAnEdgeSiteThatSeedsItselfAndDialsOnpremWithoutTransit() throws Exception {
+        Map<String, Node> full = launcherNodes(null);
+        Map<String, Node> hub = launcherNodes("hub");
+        full.forEach((name, n) -> assertEquals(n, hub.get(name), "--topology hub changes node " + name));
+        Map<String, Node> added = new TreeMap<>(hub);
+        added.keySet().removeAll(full.keySet());
+        assertEquals(Set.of("edge-1", "edge-2"), added.keySet(), "the nodes --topology hub adds");
+        assertDistinctSafePorts(hub);
+        for (Node n : added.values()) {
+            assertEquals("edge", n.site(), n.name() + ": site");
+            assertEquals(Set.of("onprem-1", "onprem-2"), n.gateways(), n.name() + ": gateways");
+            assertTrue(n.noTransit(), n.name() + " runs without --no-transit");
+        }
+
+        Map<String, Set<String>> gatewaysOfSite = new TreeMap<>();
+        Map<String, Boolean> noTransitOfSite = new TreeMap<>();
+        for (Node n : hub.values()) {
+            Set<String> before = gatewaysOfSite.putIfAbsent(n.site(), n.gateways());
+            assertTrue(before == null || before.equals(n.gateways()),
+                    n.name() + ": gateways " + n.gateways() + ", other nodes of site " + n.site() + ": " + before);
+            Boolean nt = noTransitOfSite.putIfAbsent(n.site(), n.noTransit());
+            assertTrue(nt == null || nt == n.noTransit(), n.name() + ": no-transit differs within site " + n.site());
+            for (String g : n.gateways()) {
+                assertTrue(hub.containsKey(g), n.name() + ": gateway " + g + " is no node");
+                assertFalse(hub.get(g).site().equals(n.site()), n.name() + ": gateway " + g + " is in its own site");
+            }
+            for (String s : n.seeds()) {
+                boolean sameSite = hub.get(s).site().equals(n.site());
+                assertTrue(sameSite || n.gateways().isEmpty(), n.name() + " has gateways and seeds " + s + " of another site");
+                assertTrue(sameSite || hub.get(s).gateways().isEmpty(),
+                        n.name() + " seeds " + s + ", whose site joins others through its gateways only");
+            }
+        }
+        // membership groups: each site with gateways on its own, the other sites together; seeds connect each
+        Map<String, Set<String>> groups = new TreeMap<>();
+        hub.values().forEach(n -> groups.computeIfAbsent(n.gateways().isEmpty() ? "" : n.site(), k -> new TreeSet<>())
+                .add(n.name()));
+        groups.forEach((g, members) -> assertEquals(members, seedReach(hub, members.iterator().next()),
+                "the seeds do not connect " + (g.isEmpty() ? "the sites without gateways" : "site " + g)));
+        // the site graph: sites without gateways are linked to each other, a site with gateways to theirs
+        Map<String, Set<String>> siteLinks = new TreeMap<>();
+        for (Node a : hub.values()) {
+            for (Node b : hub.values()) {
+                boolean linked = !a.site().equals(b.site()) && (a.gateways().contains(b.name())
+                        || a.gateways().isEmpty() && b.gateways().isEmpty());
+                if (linked) {
+                    siteLinks.computeIfAbsent(a.site(), k -> new TreeSet<>()).add(b.site());
+                    siteLinks.computeIfAbsent(b.site(), k -> new TreeSet<>()).add(a.site());
+                }
+            }
+        }
+        assertEquals(Set.of("onprem"), siteLinks.get("edge"), "edge is linked to onprem only");
+        assertEquals(gatewaysOfSite.keySet(), reach(siteLinks, "edge"), "the sites are not one connected graph: " + siteLinks);
+    }
+
     @Test
     void composeRunsEveryNodeFromOneImageWithFixedContainerPortsAVolumeAndAHealthcheck() throws Exception {
         Map<String, Object> doc = MiniYaml.parse(read("deploy/compose.yaml"));
@@ -156,14 +216,16 @@ class DeployTopologyTest {
         Set<String> declaredVolumes = doc.get("volumes") == null ? Set.of() : map(doc.get("volumes"), "volumes").keySet();
         Set<String> images = new HashSet<>();
         Set<String> usedVolumes = new HashSet<>();
-        int meshd = 0;
+        Map<String, Integer> meshdByProfile = new TreeMap<>();
         for (Map.Entry<String, Object> e : services.entrySet()) {
             Map<String, Object> svc = map(e.getValue(), e.getKey());
             if (!isMeshd(svc)) {
                 continue;
             }
-            meshd++;
             String name = e.getKey();
+            List<String> profiles = profiles(svc, name);
+            assertTrue(profiles.size() <= 1, name + ": more than one profile " + profiles);
+            meshdByProfile.merge(profiles.isEmpty() ? "(default)" : profiles.get(0), 1, Integer::sum);
             Map<String, Object> env = map(svc.get("environment"), name + ".environment");
             assertEquals(name, env.get("MESHD_NODE"), name + ": MESHD_NODE");
             assertEquals(name, svc.get("hostname"), name + ": hostname");
@@ -191,20 +253,21 @@ class DeployTopologyTest {
             String health = String.valueOf(map(svc.get("healthcheck"), name + ".healthcheck").get("test"));
             assertTrue(health.contains("127.0.0.1:7480/healthz"), name + ": healthcheck " + health);
 
-            Set<String> seeds = composeSeeds(name, env, services);
+            Set<String> seeds = composeAddresses(name, "MESHD_SEEDS", env, services);
             if (svc.get("depends_on") != null) {
                 for (Object dep : list(svc.get("depends_on"), name + ".depends_on")) {
                     assertTrue(seeds.contains(String.valueOf(dep)), name + " waits for " + dep + ", which it does not seed");
                 }
             }
         }
-        assertEquals(6, meshd, "meshd services");
+        assertEquals(Map.of("(default)", 6, "hub", 2), meshdByProfile, "meshd services by compose profile");
         assertEquals(1, images.size(), "every node runs the same image: " + images);
     }
 
+    /** The default profile's nodes; those of the hub profile are not scraped (compose.yaml says so). */
     @Test
     void prometheusScrapesEveryNodeLabelledWithItsSite() throws Exception {
-        Map<String, Node> nodes = composeNodes();
+        Map<String, Node> nodes = composeNodes(Set.of());
         Map<String, Object> doc = MiniYaml.parse(read("deploy/prometheus.yml"));
         Map<String, String> scraped = new TreeMap<>();
         for (Object job : list(doc.get("scrape_configs"), "scrape_configs")) {
@@ -252,11 +315,18 @@ class DeployTopologyTest {
 
     // ---- the two sides -------------------------------------------------------------------------
 
-    /** The nodes as {@code local-mesh.sh plan} would start them. */
-    private Map<String, Node> launcherNodes() throws Exception {
+    /**
+     * The nodes as {@code local-mesh.sh plan} would start them: with {@code --topology topology}, or with no
+     * {@code --topology} (the default) when {@code topology} is null.
+     */
+    private Map<String, Node> launcherNodes(String topology) throws Exception {
         Path script = root.resolve("deploy/local-mesh.sh");
-        Path out = tmp.resolve("plan.out");
-        Process p = new ProcessBuilder("bash", script.toString(), "plan", "--dir", tmp.resolve("state").toString())
+        Path out = tmp.resolve("plan-" + (topology == null ? "default" : topology) + ".out");
+        List<String> command = new ArrayList<>(List.of("bash", script.toString(), "plan", "--dir", tmp.resolve("state").toString()));
+        if (topology != null) {
+            command.addAll(List.of("--topology", topology));
+        }
+        Process p = new ProcessBuilder(command)
                 .directory(root.toFile()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "local-mesh.sh plan did not finish");
         String plan = Files.readString(out, StandardCharsets.UTF_8);
@@ -268,8 +338,10 @@ class DeployTopologyTest {
             assertTrue(t.length > 2 && t[1].equals("bin/meshd"), "not a plan line: " + line);
             Map<String, String> flags = new HashMap<>();
             for (int i = 2; i < t.length; i++) {
-                if (t[i].startsWith("--")) {
-                    assertTrue(i + 1 < t.length, "flag without value: " + line);
+                if (t[i].startsWith("--") && BOOLEAN_FLAGS.contains(t[i].substring(2))) {
+                    flags.put(t[i].substring(2), "true");
+                } else if (t[i].startsWith("--")) {
+                    assertTrue(i + 1 < t.length && !t[i + 1].startsWith("--"), "flag without value: " + line);
                     flags.put(t[i].substring(2), t[++i]);
                 }
             }
@@ -282,29 +354,38 @@ class DeployTopologyTest {
         Map<Integer, String> byMeshPort = new HashMap<>();
         flagsByNode.forEach((n, f) -> byMeshPort.put(Integer.parseInt(f.get("mesh-port")), n));
         Map<String, Node> nodes = new TreeMap<>();
-        flagsByNode.forEach((n, f) -> {
-            Set<String> seeds = new TreeSet<>();
-            String s = f.get("seeds");
-            for (String seed : s == null ? new String[0] : s.split(",")) {
-                assertTrue(seed.startsWith("127.0.0.1:"), n + ": seed " + seed + " is not on loopback");
-                String target = byMeshPort.get(Integer.parseInt(seed.substring(seed.indexOf(':') + 1)));
-                assertNotNull(target, n + ": seed " + seed + " is no node's mesh port");
-                seeds.add(target);
-            }
-            nodes.put(n, new Node(n, f.get("site"), port(f.get("client-port")), port(f.get("mesh-port")),
-                    port(f.get("http-port")), port(f.get("raft-port")), seeds));
-        });
+        flagsByNode.forEach((n, f) -> nodes.put(n, new Node(n, f.get("site"), port(f.get("client-port")),
+                port(f.get("mesh-port")), port(f.get("http-port")), port(f.get("raft-port")),
+                planAddresses(n, "seeds", f, byMeshPort), planAddresses(n, "gateways", f, byMeshPort),
+                f.containsKey("no-transit"))));
         assertFalse(nodes.isEmpty(), "local-mesh.sh plan printed no node:\n" + plan);
         return nodes;
     }
 
-    /** The meshd services of compose.yaml, with their host ports. */
-    private static Map<String, Node> composeNodes() throws IOException {
+    /** The nodes named by the loopback addresses of flag {@code flag} of node {@code n}'s plan line. */
+    private static Set<String> planAddresses(String n, String flag, Map<String, String> f, Map<Integer, String> byMeshPort) {
+        Set<String> out = new TreeSet<>();
+        String s = f.get(flag);
+        for (String a : s == null ? new String[0] : s.split(",")) {
+            assertTrue(a.startsWith("127.0.0.1:"), n + ": --" + flag + " " + a + " is not on loopback");
+            String target = byMeshPort.get(Integer.parseInt(a.substring(a.indexOf(':') + 1)));
+            assertNotNull(target, n + ": --" + flag + " " + a + " is no node's mesh port");
+            out.add(target);
+        }
+        return out;
+    }
+
+    /**
+     * The meshd services of compose.yaml that {@code docker compose --profile P...} starts for the profiles
+     * given (those without a profile, and those of one of them), with their host ports.
+     */
+    private static Map<String, Node> composeNodes(Set<String> activeProfiles) throws IOException {
         Map<String, Object> services = map(MiniYaml.parse(read("deploy/compose.yaml")).get("services"), "services");
         Map<String, Node> nodes = new TreeMap<>();
         for (Map.Entry<String, Object> e : services.entrySet()) {
             Map<String, Object> svc = map(e.getValue(), e.getKey());
-            if (!isMeshd(svc)) {
+            List<String> profiles = profiles(svc, e.getKey());
+            if (!isMeshd(svc) || !profiles.isEmpty() && profiles.stream().noneMatch(activeProfiles::contains)) {
                 continue;
             }
             String name = e.getKey();
@@ -320,33 +401,85 @@ class DeployTopologyTest {
             }
             assertEquals(new TreeSet<>(CONTAINER_PORTS.values()), new TreeSet<>(hostPort.keySet()),
                     name + ": published container ports");
+            Object noTransit = env.get("MESHD_NO_TRANSIT");
+            assertTrue(noTransit == null || noTransit.equals("true"), name + ": MESHD_NO_TRANSIT is \"true\" or absent: " + noTransit);
             nodes.put(name, new Node(name, String.valueOf(env.get("MESHD_SITE")),
                     hostPort.get(CONTAINER_PORTS.get("client")), hostPort.get(CONTAINER_PORTS.get("mesh")),
                     hostPort.get(CONTAINER_PORTS.get("http")), hostPort.get(CONTAINER_PORTS.get("raft")),
-                    composeSeeds(name, env, services)));
+                    composeAddresses(name, "MESHD_SEEDS", env, services), composeAddresses(name, "MESHD_GATEWAYS", env, services),
+                    noTransit != null));
         }
         assertFalse(nodes.isEmpty(), "compose.yaml has no meshd service (one with MESHD_NODE)");
         return nodes;
     }
 
-    private static Set<String> composeSeeds(String name, Map<String, Object> env, Map<String, Object> services) {
-        Set<String> seeds = new TreeSet<>();
-        Object s = env.get("MESHD_SEEDS");
-        for (String seed : s == null ? new String[0] : String.valueOf(s).split(",")) {
-            String[] hp = seed.trim().split(":");
+    /** The services named by the SERVICE:7421 addresses of environment variable {@code var}. */
+    private static Set<String> composeAddresses(String name, String var, Map<String, Object> env, Map<String, Object> services) {
+        Set<String> out = new TreeSet<>();
+        Object s = env.get(var);
+        for (String a : s == null ? new String[0] : String.valueOf(s).split(",")) {
+            String[] hp = a.trim().split(":");
             assertTrue(hp.length == 2 && hp[1].equals(String.valueOf(CONTAINER_PORTS.get("mesh"))),
-                    name + ": seed " + seed + " is not SERVICE:" + CONTAINER_PORTS.get("mesh"));
+                    name + ": " + var + " " + a + " is not SERVICE:" + CONTAINER_PORTS.get("mesh"));
             assertTrue(services.containsKey(hp[0]) && isMeshd(map(services.get(hp[0]), hp[0])),
-                    name + ": seed " + seed + " is not a meshd service");
-            seeds.add(hp[0]);
+                    name + ": " + var + " " + a + " is not a meshd service");
+            out.add(hp[0]);
         }
-        return seeds;
+        return out;
     }
 
     // ---- helpers -------------------------------------------------------------------------------
 
     private static boolean isMeshd(Map<String, Object> svc) {
         return svc.get("environment") instanceof Map<?, ?> env && env.containsKey("MESHD_NODE");
+    }
+
+    /** A service's compose profiles (none: it always starts). */
+    private static List<String> profiles(Map<String, Object> svc, String name) {
+        if (svc.get("profiles") == null) {
+            return List.of();
+        }
+        return list(svc.get("profiles"), name + ".profiles").stream().map(String::valueOf).toList();
+    }
+
+    /** Distinct ports, none of meshd's defaults, all below the ephemeral range; and no node seeds itself. */
+    private static void assertDistinctSafePorts(Map<String, Node> nodes) {
+        Map<Integer, String> owner = new HashMap<>();
+        for (Node n : nodes.values()) {
+            for (int port : n.ports()) {
+                String before = owner.put(port, n.name());
+                assertTrue(before == null, "port " + port + " is used by " + before + " and " + n.name());
+                // a plain `bin/meshd` (defaults) must run beside the demo; tests' free ports (0) are ephemeral
+                assertFalse(CONTAINER_PORTS.containsValue(port), n.name() + " uses meshd's default port " + port);
+                assertTrue(port >= 1024 && port < 32768, n.name() + ": port " + port + " is not in 1024..32767");
+            }
+            assertFalse(n.seeds().contains(n.name()), n.name() + " seeds itself");
+        }
+    }
+
+    /** The nodes {@code from} reaches through seed links (taken both ways: links are two-way). */
+    private static Set<String> seedReach(Map<String, Node> nodes, String from) {
+        Map<String, Set<String>> links = new HashMap<>();
+        for (Node n : nodes.values()) {
+            for (String s : n.seeds()) {
+                links.computeIfAbsent(n.name(), k -> new HashSet<>()).add(s);
+                links.computeIfAbsent(s, k -> new HashSet<>()).add(n.name());
+            }
+        }
+        return reach(links, from);
+    }
+
+    /** What {@code from} reaches in an undirected graph given as adjacency sets, {@code from} included. */
+    private static Set<String> reach(Map<String, Set<String>> links, String from) {
+        Set<String> seen = new TreeSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(from));
+        while (!todo.isEmpty()) {
+            String n = todo.pop();
+            if (seen.add(n)) {
+                todo.addAll(links.getOrDefault(n, Set.of()));
+            }
+        }
+        return seen;
     }
 
     private static String render(Map<String, Node> nodes) {

@@ -130,6 +130,28 @@ final class StatusCommand implements Callable<Integer> {
             System.out.printf("  %-12s %s  [%s]%n", e.getKey(), b.length() == 0 ? "(alone)" : b,
                     e.getValue().path("fingerprint").asText());
         });
+        JsonNode gateways = t.path("gateways");
+        if (gateways.size() > 0) {
+            System.out.printf("%ngateways dialled (--gateways: address -> node that answers):%n");
+            gateways.fields().forEachRemaining(g -> System.out.printf("  %-22s %s%n", g.getKey(), g.getValue().asText()));
+        }
+        JsonNode relayed = t.path("relayedInterest");
+        if (relayed.path("sites").size() > 0) {
+            System.out.printf("%nrelayed interest (site: speaker, version, entries)%s:%n",
+                    relayed.path("speaking").asBoolean() ? ", this node speaks for its site" : "");
+            relayed.path("sites").fields().forEachRemaining(r -> System.out.printf("  %-12s %s  v%s  %d entries%n",
+                    r.getKey(), r.getValue().path("speaker").asText(), r.getValue().path("version").asText(),
+                    r.getValue().path("entries").asInt()));
+        }
+        StringBuilder drops = new StringBuilder();
+        t.path("drops").fields().forEachRemaining(d -> {
+            if (d.getValue().asLong() > 0) {
+                drops.append(drops.length() == 0 ? "" : ", ").append(d.getKey()).append(' ').append(d.getValue().asLong());
+            }
+        });
+        if (drops.length() > 0) {
+            System.out.printf("%ntree events dropped here: %s%n", drops);
+        }
     }
 
     /**
