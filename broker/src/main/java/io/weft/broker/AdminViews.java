@@ -24,7 +24,8 @@ final class AdminViews {
             m.put("node", n.name());
             m.put("site", n.site());
             m.put("state", self ? (broker.ready() ? "ready" : mesh.health().status().state().equals("degraded")
-                    ? "degraded" : "starting") : mesh.isLive(n.name()) ? "alive" : "down");
+                    ? "degraded" : "starting") : mesh.isLive(n.name()) ? "alive"
+                    : mesh.reachedThroughSiteGraph(n) ? "remote" : "down");
             m.put("self", self);
             m.put("incarnation", n.incarnation());
             m.put("client", n.clientAddress());

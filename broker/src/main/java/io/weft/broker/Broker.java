@@ -348,6 +348,14 @@ public final class Broker implements AutoCloseable {
         }
         if (mesh != null) {
             m.put("health", mesh.health().describe(System.nanoTime()));
+            java.util.Map<String, String> gateways = mesh.gatewayAnswers();
+            if (gateways != null) {
+                // --gateways: the site's links are configured; its membership group is its own site's
+                Map<String, Object> siteLinks = new LinkedHashMap<>();
+                siteLinks.put("gateways", gateways);
+                siteLinks.put("noTransit", config.noTransit);
+                m.put("siteLinks", siteLinks);
+            }
         }
         return m;
     }

@@ -72,6 +72,11 @@ public final class BrokerMetrics {
             .labelNames("stream").classicOnly()
             .classicExponentialUpperBounds(1, 2, 12).register(registry);
 
+    private final Histogram treeConvergence = Histogram.builder().name("weft_tree_convergence_seconds")
+            .help("How long each burst of site graph changes took to settle on this node, from the first change it"
+                    + " saw to the last (a burst ends after 1 s without a change); detecting the failure comes before")
+            .classicOnly().classicExponentialUpperBounds(0.001, 2, 16).register(registry);
+
     final CounterDataPoint clientEventsIn = eventsIn.labelValues("native");
     final CounterDataPoint clientBytesIn = bytesIn.labelValues("native");
     final CounterDataPoint httpEventsIn = eventsIn.labelValues("http");
@@ -134,6 +139,7 @@ public final class BrokerMetrics {
 
     /** Per-link counters read from the mesh at scrape time: by peer node and by remote site. */
     void registerMesh(MeshNode mesh) {
+        mesh.onTreeConvergence(treeConvergence::observe);
         CounterWithCallback.builder().name("weft_link_events_sent")
                 .help("Events forwarded over route and gateway links, by peer node")
                 .labelNames("peer", "site")

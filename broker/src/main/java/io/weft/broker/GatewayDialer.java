@@ -27,6 +27,10 @@ final class GatewayDialer {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayDialer.class);
     /** How long a node whose gateway link died is passed over when its site has another listed node. */
     static final long AVOID_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** How often addresses that answered are probed again (their node may have been replaced). */
+    static final long REPROBE_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private volatile long lastFullProbe;
+    private volatile boolean allDue = true;
     /** How long a probe may take. */
     private static final long PROBE_TIMEOUT_MILLIS = 2000;
 
@@ -48,41 +52,65 @@ final class GatewayDialer {
         this.net = net;
     }
 
-    /** Probes every listed address; answers arrive later and count at the next {@link #choose}. */
-    void probe() {
+    /**
+     * Probes the listed addresses that have not answered, and every one once {@link #REPROBE_NANOS} passed
+     * since the last full round or a gateway link died since: an idle node with its links up opens no
+     * connection every few seconds. Answers arrive later and count at the next {@link #choose}.
+     */
+    void probe(long nowNanos) {
+        boolean all = allDue || nowNanos - lastFullProbe >= REPROBE_NANOS;
+        if (all) {
+            allDue = false;
+            lastFullProbe = nowNanos;
+        }
         for (String address : addresses) {
-            net.probe(address).orTimeout(PROBE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).whenComplete((w, e) -> {
-                if (w == null) {
-                    answers.remove(address);
-                    return;
-                }
-                if (w.node().site().equals(selfSite)) {
-                    if (warned.putIfAbsent(address, true) == null) {
-                        LOG.warn("--gateways {} is {} of this node's own site {}: list nodes of other sites there, "
-                                + "and own-site nodes in --seeds", address, w.node().name(), selfSite);
-                    }
-                    answers.remove(address);
-                    return;
-                }
-                answers.put(address, w.node());
-            });
+            if (!all && answers.containsKey(address)) {
+                continue;
+            }
+            net.probe(address).orTimeout(PROBE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                    .whenComplete((w, e) -> answered(address, w == null ? null : w.node()));
+        }
+    }
+
+    /** The probe of {@code address} was answered by {@code node}, or not at all (null). */
+    void answered(String address, NodeInfo node) {
+        if (node == null) {
+            answers.remove(address);
+        } else if (node.site().equals(selfSite)) {
+            if (warned.putIfAbsent(address, true) == null) {
+                LOG.warn("--gateways {} is {} of this node's own site {}: list nodes of other sites there, "
+                        + "and own-site nodes in --seeds", address, node.name(), selfSite);
+            }
+            answers.remove(address);
+        } else {
+            answers.put(address, node);
         }
     }
 
     /**
      * Chooses the node of each neighbour site to keep a link to: the current one while it answers and its
      * link is not being avoided, else the best by rendezvous hashing among the answering nodes not avoided
-     * (among all answering ones when every one is avoided).
+     * (among all answering ones when every one is avoided). A chosen node whose link is up counts as
+     * answering.
      *
+     * @param linked whether this node has a live link with the named node
      * @return the chosen node of each neighbour site
      */
-    Map<String, NodeInfo> choose(long nowNanos) {
+    Map<String, NodeInfo> choose(long nowNanos, java.util.function.Predicate<String> linked) {
         Map<String, java.util.List<NodeInfo>> bySite = new TreeMap<>();
         for (NodeInfo n : answers.values()) {
             bySite.computeIfAbsent(n.site(), s -> new java.util.ArrayList<>()).add(n);
         }
         Map<String, NodeInfo> next = new TreeMap<>();
         Map<String, NodeInfo> before = chosen;
+        // a chosen node whose link is up stays chosen though a probe of it failed (a slow moment, not a death)
+        before.forEach((site, n) -> {
+            java.util.List<NodeInfo> c = bySite.computeIfAbsent(site, s -> new java.util.ArrayList<>());
+            if (linked.test(n.name()) && c.stream().noneMatch(x -> x.name().equals(n.name()))) {
+                c.add(n);
+            }
+        });
+        bySite.values().removeIf(java.util.List::isEmpty);
         for (Map.Entry<String, java.util.List<NodeInfo>> e : bySite.entrySet()) {
             NodeInfo current = before.get(e.getKey());
             NodeInfo best = null;
@@ -116,6 +144,7 @@ final class GatewayDialer {
         for (NodeInfo n : chosen.values()) {
             if (n.name().equals(node)) {
                 avoidUntil.put(node, nowNanos + AVOID_NANOS);
+                allDue = true; // the other listed nodes' answers may be stale: ask them all again
             }
         }
     }

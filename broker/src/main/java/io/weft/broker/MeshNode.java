@@ -152,9 +152,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         if (config.siteLinksConfigured()) {
             GatewayDialer d = new GatewayDialer(self.name(), self.site(), config.gateways, net);
             dialer = d;
-            d.probe();
+            d.probe(System.nanoTime());
             loop.scheduleWithFixedDelay(() -> {
-                d.probe();
+                d.probe(System.nanoTime());
                 tickSoon();
             }, 1, 2, TimeUnit.SECONDS);
         }
@@ -536,7 +536,10 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             relaySpeak();
             GatewayDialer d = dialer;
             if (d != null) {
-                for (NodeInfo n : d.choose(System.nanoTime()).values()) {
+                for (NodeInfo n : d.choose(System.nanoTime(), name -> {
+                    MeshLink l = net.linkTo(name);
+                    return l != null && l.isActive();
+                }).values()) {
                     targets.add(n.name());
                     directory.merge(n.name(), n, NodeInfo::newer);
                 }
@@ -904,6 +907,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         return n == null ? null : n.name();
     }
 
+    /** Sets who is told how long each burst of site graph changes took to settle here, in seconds. */
+    void onTreeConvergence(java.util.function.DoubleConsumer listener) {
+        topology.onConverged(listener);
+    }
+
     /** Events routed on the site trees dropped here, by reason. */
     Map<String, Long> treeDrops() {
         return topology.dropCounts();
@@ -928,6 +936,28 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     boolean isLive(String node) {
         return node.equals(self.name()) || members.live().containsKey(node);
+    }
+
+    /**
+     * Whether {@code n}, not in this node's membership view, is a node of another membership group that the
+     * site map holds a live record of (a site joined by {@code --gateways}): reached through the site
+     * graph, not down. A node that left its group has a tombstone instead.
+     */
+    boolean reachedThroughSiteGraph(NodeInfo n) {
+        if (n.site().equals(self.site())) {
+            return false;
+        }
+        for (NodeInfo m : members.live().values()) {
+            if (m.site().equals(n.site())) {
+                return false; // a site of this node's group: its membership says whether n is up
+            }
+        }
+        return topology.hasLiveRecord(n.name());
+    }
+
+    /** Whether {@code site} is a site of the current site graph (joined to this one by site links, any hops away). */
+    boolean inSiteGraph(String site) {
+        return topology.graphSites().contains(site);
     }
 
     /** Live nodes, this one included. */

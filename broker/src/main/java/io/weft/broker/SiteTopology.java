@@ -41,6 +41,17 @@ final class SiteTopology {
     private TopologyEngine engine;
     private InterestRelay relay;
     private Forwarding forwarding;
+    /**
+     * A change of the site graph this node saw, and the last one after it: a burst of changes ends when
+     * {@link #SETTLED_MILLIS} pass without another, and its length (first to last change) is handed to
+     * {@link #converged}. Millis of {@link #nowMillis()}, or -1 when no burst is open.
+     */
+    private long burstStart = -1;
+    private long burstLast;
+    private long installsSeen;
+    /** Quiet time after which the graph counts as settled. */
+    static final long SETTLED_MILLIS = 1000;
+    private volatile java.util.function.DoubleConsumer converged = seconds -> { };
     /** Events (or their copies for one child site) dropped by the tree hop rules, by reason. */
     private final Map<Forwarding.DropReason, java.util.concurrent.atomic.LongAdder> drops =
             new java.util.EnumMap<>(Forwarding.DropReason.class);
@@ -144,7 +155,7 @@ final class SiteTopology {
         relay.tick(now);
         send();
         long due = Math.min(engine.nextDueMillis(), relay.nextDueMillis());
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, due - now));
+        return Math.min(burstDueNanos(now), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, due - now)));
     }
 
     /**
@@ -172,6 +183,20 @@ final class SiteTopology {
             }
         }
         return false;
+    }
+
+    /** The sites of the current site graph. */
+    synchronized java.util.Set<String> graphSites() {
+        return engine == null ? java.util.Set.of() : java.util.Set.copyOf(engine.graph().sites());
+    }
+
+    /** Whether the site map holds a record of {@code node} that is not a tombstone. */
+    synchronized boolean hasLiveRecord(String node) {
+        if (engine == null) {
+            return false;
+        }
+        LinkState r = engine.lsdb().get(node);
+        return r != null && !r.tombstone();
     }
 
     /** Another node speaks for this site now. */
@@ -249,6 +274,37 @@ final class SiteTopology {
         }
     }
 
+    /** Sets who is told, in seconds, how long each burst of site graph changes took to settle here. */
+    void onConverged(java.util.function.DoubleConsumer listener) {
+        this.converged = listener;
+    }
+
+    /**
+     * Opens or extends a burst of graph changes when the engine installed a changed graph, and closes one
+     * that has been quiet for {@link #SETTLED_MILLIS}. What it measures starts when this node saw the first
+     * change: the time to detect a failure (at once for a reset connection, the heartbeat timeout for a
+     * silent one) comes before it.
+     */
+    private void noteInstalls(long now) {
+        long installs = engine.treeInstalls();
+        if (installs != installsSeen) {
+            installsSeen = installs;
+            if (burstStart < 0) {
+                burstStart = now;
+            }
+            burstLast = now;
+        } else if (burstStart >= 0 && now - burstLast >= SETTLED_MILLIS) {
+            converged.accept((burstLast - burstStart) / 1000.0);
+            burstStart = -1;
+        }
+    }
+
+    /** When an open burst of graph changes is due to be closed, in {@link System#nanoTime()} terms, or MAX_VALUE. */
+    private long burstDueNanos(long now) {
+        return burstStart < 0 ? Long.MAX_VALUE
+                : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, burstLast + SETTLED_MILLIS - now));
+    }
+
     /** Counts a copy dropped for {@code reason} outside the decisions (a link that went down since). */
     void dropped(Forwarding.DropReason reason) {
         drops.get(reason).increment();
@@ -289,6 +345,7 @@ final class SiteTopology {
      * hands the relayed interest changes on.
      */
     private void send() {
+        noteInstalls(nowMillis());
         List<InterestRelay.Change> changes = relay.drainChanges();
         if (!changes.isEmpty()) {
             relayed.accept(changes);

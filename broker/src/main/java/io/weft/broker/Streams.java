@@ -669,7 +669,8 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         if (c.site().equals(config.site)) {
             return createHere(c);
         }
-        if (mesh.nodes().stream().noneMatch(n -> n.site().equals(c.site()) && mesh.isLive(n.name()))) {
+        if (mesh.nodes().stream().noneMatch(n -> n.site().equals(c.site()) && mesh.isLive(n.name()))
+                && !mesh.inSiteGraph(c.site())) {
             return done(400, Map.of("error", "unknown site '" + c.site() + "': no live node of it in this mesh"));
         }
         ObjectNode forward = j.deepCopy();

@@ -160,6 +160,44 @@ class MultiHopProcessTest {
         }
     }
 
+    @Test
+    @Order(6)
+    void durablePublishesFromThePlantAreStoredInACloudStream() throws Exception {
+        try (MeshClient admin = client("cloud-1"); MeshClient plant = client("plant-1")) {
+            // created from the plant: the request crosses the region to a node of the cloud, the answer comes back
+            io.weft.client.AdminResponse created = plant.request("POST", "/v1/streams",
+                    "{\"name\":\"readings\",\"subjects\":[\"sensor.>\"],\"replicas\":1,\"site\":\"cloud\"}")
+                    .get(60, TimeUnit.SECONDS);
+            assertEquals(201, created.status(), created.json());
+            // the stream's capture is interest like any other: publish once it has crossed both hops
+            Await.until(WAIT, () -> {
+                try {
+                    plant.publishDurable("sensor.probe", event("probe")).get(5, TimeUnit.SECONDS);
+                    return true;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "no durable publish from the plant was acked");
+            java.util.List<java.util.concurrent.CompletableFuture<io.weft.client.PublishAck>> acks = new java.util.ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                acks.add(plant.publishDurable("sensor.temp", event("d" + i)));
+            }
+            java.util.Set<Long> seqs = new java.util.TreeSet<>();
+            for (var f : acks) {
+                io.weft.client.PublishAck a = f.get(30, TimeUnit.SECONDS);
+                assertEquals("readings", a.stream());
+                seqs.add(a.seq());
+            }
+            assertEquals(100, seqs.size(), "every durable publish got its own sequence");
+            io.weft.client.StreamPage page = admin.read("readings", 1, 1000).get(30, TimeUnit.SECONDS);
+            java.util.Set<String> ids = new java.util.TreeSet<>();
+            page.events().forEach(e -> ids.add(e.event().getId()));
+            for (int i = 0; i < 100; i++) {
+                assertTrue(ids.contains("d" + i), "d" + i + " is in the stream");
+            }
+        }
+    }
+
     private static double counter(String node, String name, String label) {
         String metrics = mesh.text(node, "/metrics");
         Matcher m = Pattern.compile(Pattern.quote(name) + "\\{" + Pattern.quote(label) + "} (\\S+)").matcher(metrics);

@@ -42,11 +42,31 @@ final class MeshCheck {
     }
 
     /**
-     * The view part: every node answers, is ready, lists every known node as live and has no
-     * unnamed member.
+     * The membership group a node is in: its own site's when its site's links are configured
+     * ({@code --gateways}, {@code siteLinks} in {@code /v1/node}), else the one group of every other node.
+     * Null when the node did not answer.
+     */
+    static String group(NodeDocs d) {
+        if (d == null || d.node() == null) {
+            return null;
+        }
+        return d.node().path("siteLinks").isMissingNode() ? "" : "site " + d.site();
+    }
+
+    /**
+     * The view part: every node answers, is ready, lists every known node of its membership group as
+     * live and has no unnamed member. A node whose site's links are configured has a group of its own
+     * site; the other nodes share one.
      */
     static List<String> viewProblems(Collection<NodeDocs> docs, Set<String> known) {
         List<String> out = new ArrayList<>();
+        Map<String, String> groups = new TreeMap<>();
+        for (NodeDocs d : docs) {
+            String g = group(d);
+            if (g != null) {
+                groups.put(d.name(), g);
+            }
+        }
         for (NodeDocs d : docs) {
             if (d.error() != null) {
                 out.add(d.name() + " does not answer (" + d.error() + ")");
@@ -70,7 +90,12 @@ final class MeshCheck {
                 }
             }
             List<String> misses = new ArrayList<>();
+            String mine = groups.get(d.name());
             for (String k : known) {
+                String theirs = groups.get(k);
+                if (theirs != null && !theirs.equals(mine)) {
+                    continue; // another membership group: reached through the site graph, not the view
+                }
                 if (!live.contains(k)) {
                     misses.add(k + " (" + states.getOrDefault(k, "unknown") + ")");
                 }
@@ -90,13 +115,25 @@ final class MeshCheck {
 
     /**
      * The link part: every node has a route link up to every other node of its site and a gateway
-     * link up to a node of every other site.
+     * link up to a node of every other site of its membership group; a node whose site's links are
+     * configured instead has an answer at every address it was given and a gateway link up to each
+     * site that answered there.
      *
      * @param sites every known node's site, by node name
      */
     static List<String> linkProblems(Collection<NodeDocs> docs, Map<String, String> sites) {
         List<String> out = new ArrayList<>();
-        Set<String> allSites = new TreeSet<>(sites.values());
+        Set<String> meshSites = new TreeSet<>();
+        Set<String> configured = new TreeSet<>();
+        for (NodeDocs d : docs) {
+            String g = group(d);
+            if ("".equals(g)) {
+                meshSites.add(d.site());
+            } else if (g != null) {
+                configured.add(d.site());
+            }
+        }
+        sites.values().stream().filter(s -> !configured.contains(s)).forEach(meshSites::add);
         for (NodeDocs d : docs) {
             if (d.error() != null || d.links() == null) {
                 continue;
@@ -116,7 +153,21 @@ final class MeshCheck {
                     missing.add("route link to " + node);
                 }
             });
-            for (String site : allSites) {
+            Set<String> wanted = new TreeSet<>();
+            JsonNode siteLinks = d.node() == null ? null : d.node().path("siteLinks");
+            if (siteLinks == null || siteLinks.isMissingNode()) {
+                wanted.addAll(meshSites);
+            } else {
+                siteLinks.path("gateways").fields().forEachRemaining(a -> {
+                    int at = a.getValue().asText().lastIndexOf('@');
+                    if (at < 0) {
+                        missing.add("answer at gateway address " + a.getKey());
+                    } else {
+                        wanted.add(a.getValue().asText().substring(at + 1));
+                    }
+                });
+            }
+            for (String site : wanted) {
                 if (!site.equals(d.site()) && !gatewaySites.contains(site)) {
                     missing.add("gateway link to site " + site);
                 }

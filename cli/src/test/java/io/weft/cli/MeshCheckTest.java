@@ -63,4 +63,36 @@ class MeshCheckTest {
         assertEquals(List.of("a1 has no route link to a2", "a2 has no route link to a1"),
                 MeshCheck.linkProblems(all, SITES));
     }
+
+    /** As {@link #docs}, for a node whose site's links are configured: {@code gateways} maps address to answer. */
+    private static MeshCheck.NodeDocs configured(String self, String site, String nodes, String links, String gateways)
+            throws Exception {
+        return new MeshCheck.NodeDocs(self, site, "h:1",
+                json("{'node':'" + self + "','site':'" + site + "','health':{'state':'ready','reasons':[]},"
+                        + "'siteLinks':{'gateways':{" + gateways + "},'noTransit':true}}"),
+                json("{'nodes':[" + nodes + "],'unnamedMembers':[]}"), json("{'links':[" + links + "]}"), null);
+    }
+
+    @Test
+    void aSiteWithConfiguredLinksIsJudgedByItsGroupAndItsGateways() throws Exception {
+        // a1 and b1 share the one group and dial each other; e1 and e2 (site E) only dial a1
+        Map<String, String> sites = new TreeMap<>(Map.of("a1", "A", "b1", "B", "e1", "E", "e2", "E"));
+        String core = node("a1", "A", "alive", false) + "," + node("b1", "B", "alive", false) + ","
+                + node("e1", "E", "down", false) + "," + node("e2", "E", "down", false);
+        List<MeshCheck.NodeDocs> all = List.of(
+                docs("a1", "A", "ready", core.replace("'a1','site':'A','state':'alive','self':false",
+                        "'a1','site':'A','state':'ready','self':true"),
+                        link("b1", "B", "gateway") + "," + link("e1", "E", "gateway") + "," + link("e2", "E", "gateway")),
+                docs("b1", "B", "ready", core.replace("'b1','site':'B','state':'alive','self':false",
+                        "'b1','site':'B','state':'ready','self':true"), link("a1", "A", "gateway")),
+                configured("e1", "E", node("e1", "E", "ready", true) + "," + node("e2", "E", "alive", false) + ","
+                        + node("a1", "A", "down", false), link("e2", "E", "route") + "," + link("a1", "A", "gateway"),
+                        "'h:11':'a1@A'"),
+                configured("e2", "E", node("e1", "E", "alive", false) + "," + node("e2", "E", "ready", true),
+                        link("e1", "E", "route"), "'h:11':'a1@A','h:12':'(no answer)'"));
+        assertEquals(List.of(), MeshCheck.viewProblems(all, sites.keySet()),
+                "nodes of another membership group are not expected live");
+        assertEquals(List.of("e2 has no answer at gateway address h:12, no gateway link to site A"),
+                MeshCheck.linkProblems(all, sites), "the core expects no link to E; E expects its gateways' sites");
+    }
 }
