@@ -66,6 +66,8 @@ final class Cluster implements AutoCloseable {
         final String site;
         final String ip;
         final FaultProxy proxy;
+        /** More meshd flags, kept across restarts (e.g. {@code --gateways}). */
+        final List<String> flags = new ArrayList<>();
         Process process;
         int clientPort;
         int httpPort;
@@ -158,6 +160,28 @@ final class Cluster implements AutoCloseable {
     /** Starts a node that seeds from {@code seeds} (node names) and waits until its ports are bound. */
     synchronized Node start(String name, String site, String... seeds) throws IOException {
         Node n = add(name, site);
+        List<String> seedAddrs = new ArrayList<>();
+        for (String s : seeds) {
+            seedAddrs.add(node(s).mesh());
+        }
+        launch(n, seedAddrs);
+        return n;
+    }
+
+    /**
+     * Starts a node whose site's links are configured: it dials the mesh addresses (behind their proxies)
+     * of {@code gateways} (node names), seeds from {@code seeds} (its own site's), and gets {@code more}
+     * flags (e.g. {@code --no-transit}). Waits until its ports are bound.
+     */
+    synchronized Node startLinked(String name, String site, List<String> gateways, List<String> seeds,
+                                  String... more) throws IOException {
+        Node n = add(name, site);
+        List<String> addrs = new ArrayList<>();
+        for (String g : gateways) {
+            addrs.add(node(g).mesh());
+        }
+        n.flags.addAll(List.of("--gateways", String.join(",", addrs)));
+        n.flags.addAll(List.of(more));
         List<String> seedAddrs = new ArrayList<>();
         for (String s : seeds) {
             seedAddrs.add(node(s).mesh());
@@ -370,6 +394,7 @@ final class Cluster implements AutoCloseable {
             cmd.add("--seeds");
             cmd.add(String.join(",", seeds));
         }
+        cmd.addAll(n.flags);
         n.process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

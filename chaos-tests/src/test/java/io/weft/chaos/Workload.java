@@ -87,6 +87,20 @@ final class Workload {
             return best;
         }
 
+        /**
+         * The longest time between two consecutive stamps from the last one before {@code from} on (stamps
+         * are added in time order): the loss window of a fault at {@code from} under a steady rate.
+         */
+        synchronized long largestGapAfter(long from) {
+            long gap = 0;
+            for (int i = 1; i < n; i++) {
+                if (t[i] > from) {
+                    gap = Math.max(gap, t[i] - t[i - 1]);
+                }
+            }
+            return gap;
+        }
+
         /** Stamps before {@code until} whose cause came after {@code causeFrom}. */
         synchronized long countCausedAfter(long causeFrom, long until) {
             long c = 0;
