@@ -121,12 +121,28 @@ public final class Router {
         return dispatch(topic, pubBody, origin, assignedGroups, replyTo);
     }
 
+    /**
+     * As {@link #routeFromMesh}, for a PUB body the caller already copied into a right-sized buffer of its
+     * own (an event it also sends on over other links): shared as it is, not copied again.
+     */
+    int routeFromMeshCopied(Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf ownBody) {
+        int len = ownBody.getUnsignedShort(ownBody.readerIndex());
+        String topic = ownBody.toString(ownBody.readerIndex() + 2, len, StandardCharsets.UTF_8);
+        metrics.meshEventsIn.inc();
+        return dispatch(topic, ownBody, origin, assignedGroups, replyTo, true, false);
+    }
+
     private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo) {
-        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, true);
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, true, true);
     }
 
     private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo,
             boolean report) {
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, report, true);
+    }
+
+    private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo,
+            boolean report, boolean copy) {
         Match<Subscription> match = trie.match(topic);
         MeshNode m = mesh;
         RouteDecision decision = null;
@@ -169,8 +185,13 @@ public final class Router {
             metrics.eventsUnrouted.inc();
             return undelivered(topic, origin, assignedGroups, replyTo, pubBody, report);
         }
-        ByteBuf shared = alloc.buffer(pubBody.readableBytes());
-        shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+        ByteBuf shared;
+        if (copy) {
+            shared = alloc.buffer(pubBody.readableBytes());
+            shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+        } else {
+            shared = pubBody.retain();
+        }
         try {
             int delivered = 0;
             for (Subscription s : match.subscribers()) {

@@ -52,6 +52,11 @@ final class SiteTopology {
     /** Quiet time after which the graph counts as settled. */
     static final long SETTLED_MILLIS = 1000;
     private volatile java.util.function.DoubleConsumer converged = seconds -> { };
+    /** Hop decisions of {@link #ingress} and links of {@link #linkInto} while the map, trees and links stay as they were. */
+    private final Map<IngressKey, Forwarding.Decision> decisions = new java.util.HashMap<>();
+    private final Map<String, MeshLink> linksInto = new java.util.HashMap<>();
+    private long cacheKey;
+    private static final int MAX_CACHED_DECISIONS = 1024;
     /** Events (or their copies for one child site) dropped by the tree hop rules, by reason. */
     private final Map<Forwarding.DropReason, java.util.concurrent.atomic.LongAdder> drops =
             new java.util.EnumMap<>(Forwarding.DropReason.class);
@@ -93,6 +98,7 @@ final class SiteTopology {
     }
 
     void linkUp(MeshLink l) {
+        invalidate();
         if (l.version() < MeshFrames.VERSION_LINK_STATE) {
             return;
         }
@@ -108,6 +114,7 @@ final class SiteTopology {
     }
 
     void linkDown(MeshLink l) {
+        invalidate();
         if (l.version() < MeshFrames.VERSION_LINK_STATE || net.linkTo(l.peer().name()) != null) {
             return; // another connection with that node is still up
         }
@@ -240,15 +247,47 @@ final class SiteTopology {
      * Refusals are counted.
      */
     synchronized Forwarding.Decision ingress(SiteTree tree, Forwarding.Header header, java.util.Collection<String> wanted) {
-        SiteTree t = tree != null ? tree : forwarding.treeOf(header, engine.trees());
-        if (t == null) {
-            drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
-            return null;
+        checkCache();
+        IngressKey key = new IngressKey(header.originSite(), header.treeFp(), header.siteHops(), List.copyOf(wanted));
+        Forwarding.Decision d = decisions.get(key);
+        if (d == null) {
+            SiteTree t = tree != null ? tree : forwarding.treeOf(header, engine.trees());
+            if (t == null) {
+                drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
+                return null;
+            }
+            d = forwarding.ingress(t, header, wanted, liveLinkSites(), child -> engine.lsdb().holders(engine.site(), child));
+            if (decisions.size() >= MAX_CACHED_DECISIONS) {
+                decisions.clear();
+            }
+            decisions.put(key, d);
         }
-        Forwarding.Decision d = forwarding.ingress(t, header, wanted, liveLinkSites(),
-                child -> engine.lsdb().holders(engine.site(), child));
         count(d);
         return d;
+    }
+
+    /** An ingress decision depends on the tree, the hop, the sites that want the event, the map and the links. */
+    private record IngressKey(String origin, long treeFp, int siteHops, List<String> wanted) {
+    }
+
+    /**
+     * Forgets the cached hop decisions and links when the map or the trees changed since they were made
+     * ({@link #invalidate} covers the links): an event of a busy topic then costs a map lookup here, not a
+     * walk of the tree, the links and the records.
+     */
+    private void checkCache() {
+        long key = engine.lsdb().digest() * 31 + engine.treeInstalls();
+        if (key != cacheKey) {
+            cacheKey = key;
+            decisions.clear();
+            linksInto.clear();
+        }
+    }
+
+    /** A link came up or went down: cached decisions may name it, or miss it. */
+    private synchronized void invalidate() {
+        decisions.clear();
+        linksInto.clear();
     }
 
     /** A gateway hop of an event from a node of {@code fromSite}: accepted with its tree, or refused (counted). */
@@ -329,13 +368,23 @@ final class SiteTopology {
     }
 
     /** A live link from this node into {@code site} that carries tree events (the first by node name), or null. */
-    MeshLink linkInto(String site) {
+    synchronized MeshLink linkInto(String site) {
+        if (engine != null) {
+            checkCache();
+        }
+        MeshLink cached = linksInto.get(site);
+        if (cached != null && cached.isActive()) {
+            return cached;
+        }
         MeshLink best = null;
         for (MeshLink l : net.links()) {
             if (l.isActive() && l.version() >= MeshFrames.VERSION_TREE_EVENT && l.peer().site().equals(site)
                     && (best == null || l.peer().name().compareTo(best.peer().name()) < 0)) {
                 best = l;
             }
+        }
+        if (best != null) {
+            linksInto.put(site, best);
         }
         return best;
     }
