@@ -41,7 +41,7 @@ import java.util.List;
  * acceptor answers the chosen version in WELCOME, where version-1 acceptors always put 1. Version 2
  * adds the link-state gossip; a version-1 node closes a link on a gossip code it does not know, so
  * nothing of it goes on a version-1 link. Version 3 adds events routed on the site trees (TREE_EVENT)
- * and the relayed site interest (0x54-0x57), sent only on links of version 3.
+ * and the relayed site interest (0x54-0x58), sent only on links of version 3.
  */
 public final class MeshFrames {
     public static final int MAGIC = 0x5745464d;
@@ -58,7 +58,7 @@ public final class MeshFrames {
     public static final byte PONG = 0x21;
     public static final byte EVENT = 0x30;
     public static final byte TREE_EVENT = 0x31;
-    /** The first version that carries {@link #TREE_EVENT} and the relayed site interest (0x54-0x57). */
+    /** The first version that carries {@link #TREE_EVENT} and the relayed site interest (0x54-0x58). */
     public static final int VERSION_TREE_EVENT = 3;
     /** Set in a TREE_EVENT's flags when the frame hands the event to a site peer for a child site. */
     public static final int TREE_HANDOFF_FLAG = 0x01;

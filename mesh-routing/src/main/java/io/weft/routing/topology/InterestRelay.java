@@ -43,10 +43,14 @@ import java.util.random.RandomGenerator;
  * answers a summary then sends its digest (with a reply wanted when it sent or pulled records), so
  * both sides see the exchange end in equal digests at once, not at the next round.
  *
- * <p><b>Full records, no deltas</b> in this version: a record carries the site's whole aggregate,
- * so one changed entry floods the whole aggregate to every node, and the speaker re-announces it
- * whole every {@code refreshMillis} (so the record outlives MaxAge everywhere). That is the known
- * cost of this version, paid for a record that is complete on its own and needs no chain to apply.
+ * <p><b>Changes travel as deltas.</b> Every node holds each site's whole record, but the speaker floods
+ * a change as the difference from its previous version ({@link TopologyMessage.InterestDelta}) when
+ * that is smaller than the record: a node that holds the delta's base applies it and passes the delta
+ * on; one that holds an older version missed a change and pulls the whole record from the sender (which
+ * has just installed it); a stale delta is ignored. A refresh (every {@code refreshMillis}, so the record
+ * outlives MaxAge everywhere) is an empty delta. A new epoch (a takeover, or a jump past a conflict)
+ * goes whole, as do pulls and anti-entropy. So one subscription more in a site of thousands costs one
+ * entry per link, not the site's whole aggregate.
  *
  * <p><b>MaxAge.</b> A record not renewed for {@code maxAgeMillis} is dropped (never the own record
  * while speaking); its site's interest is then gone ({@link Change} with null entries). Expiry runs
@@ -118,6 +122,7 @@ public final class InterestRelay {
     private long staleIgnored;
     private long conflicts;
     private long yielded;
+    private long gapsPulled;
 
     public InterestRelay(String node, String site, Config config, RandomGenerator random, long nowMillis) {
         LinkState.requireName(node, "node");
@@ -182,7 +187,9 @@ public final class InterestRelay {
      */
     public void onMessage(String from, TopologyMessage m, long nowMillis) {
         if (m instanceof TopologyMessage.SiteInterest si) {
-            receive(si.record(), from, nowMillis);
+            receive(si.record(), null, from, nowMillis);
+        } else if (m instanceof TopologyMessage.InterestDelta d) {
+            receiveDelta(d, from, nowMillis);
         } else if (m instanceof TopologyMessage.InterestDigest d) {
             long mine = digest();
             if (d.digest() != mine) {
@@ -207,7 +214,27 @@ public final class InterestRelay {
         }
     }
 
-    private void receive(SiteInterestRecord r, String from, long nowMillis) {
+    /**
+     * A change of a site's record: applied to the held record when that is its base (then handled as the
+     * whole new record would be, and passed on as the change); ignored when what is held is as new or
+     * newer; otherwise a change was missed, and the whole record is pulled from the sender, which has it.
+     */
+    private void receiveDelta(TopologyMessage.InterestDelta d, String from, long nowMillis) {
+        Held h = records.get(d.site());
+        if (h != null && !d.version().isNewerThan(h.record.version())) {
+            staleIgnored++;
+            return;
+        }
+        if (h == null || !h.record.version().equals(d.base())) {
+            gapsPulled++;
+            send(from, new TopologyMessage.InterestPull(List.of(d.site())));
+            return;
+        }
+        receive(d.applyTo(h.record), d, from, nowMillis);
+    }
+
+    /** @param delta the change {@code r} came as, passed on as such; null when it came whole */
+    private void receive(SiteInterestRecord r, TopologyMessage.InterestDelta delta, String from, long nowMillis) {
         if (r.site().equals(site)) {
             if (maxSeenOwn == null || r.version().isNewerThan(maxSeenOwn)) {
                 maxSeenOwn = r.version();
@@ -234,7 +261,11 @@ public final class InterestRelay {
         }
         install(r, nowMillis);
         recordsInstalled++;
-        flood(r, from);
+        if (delta != null) {
+            flood(delta, from);
+        } else {
+            flood(new TopologyMessage.SiteInterest(r), from);
+        }
     }
 
     private void answerSummary(String from, SortedMap<String, SiteVersion> theirs) {
@@ -338,14 +369,29 @@ public final class InterestRelay {
         return out;
     }
 
+    /**
+     * Installs and floods the own record {@code r}: as the change from the previous own record when it is the
+     * next version of it and the change is smaller than the record (a refresh is an empty change), else whole.
+     */
     private void announce(SiteInterestRecord r, long nowMillis) {
+        SiteInterestRecord prev = own;
         own = r;
         if (maxSeenOwn == null || r.version().isNewerThan(maxSeenOwn)) {
             maxSeenOwn = r.version();
         }
         install(r, nowMillis);
         nextRefresh = nowMillis + config.refreshMillis();
-        flood(r, null);
+        TopologyMessage m = new TopologyMessage.SiteInterest(r);
+        if (prev != null && r.version().follows(prev.version())) {
+            java.util.Set<InterestEntry> before = new java.util.HashSet<>(prev.entries());
+            java.util.Set<InterestEntry> after = new java.util.HashSet<>(r.entries());
+            List<InterestEntry> added = r.entries().stream().filter(e -> !before.contains(e)).toList();
+            List<InterestEntry> removed = prev.entries().stream().filter(e -> !after.contains(e)).toList();
+            if (added.size() + removed.size() < Math.max(1, r.entries().size())) {
+                m = new TopologyMessage.InterestDelta(site, node, prev.version(), r.version(), r.digest(), added, removed);
+            }
+        }
+        flood(m, null);
     }
 
     /** Puts {@code r} in place of its site's record, which it is newer than. */
@@ -360,8 +406,7 @@ public final class InterestRelay {
         }
     }
 
-    private void flood(SiteInterestRecord r, String except) {
-        TopologyMessage.SiteInterest m = new TopologyMessage.SiteInterest(r);
+    private void flood(TopologyMessage m, String except) {
         for (String n : neighbours.keySet()) {
             if (!n.equals(except)) {
                 send(n, m);
@@ -445,6 +490,11 @@ public final class InterestRelay {
     /** Copies ignored: not newer than the record held, or, while speaking, an older copy of the own site's. */
     public long staleIgnored() {
         return staleIgnored;
+    }
+
+    /** Changes that did not apply to the record held (one was missed): the whole record was pulled instead. */
+    public long gapsPulled() {
+        return gapsPulled;
     }
 
     /** Times this node stopped speaking because a speaker whose name sorts first spoke for its site. */

@@ -29,9 +29,11 @@ import java.util.TreeMap;
  * 0x55 SI_DIGEST    i64 digest, u8 flags (bit 0 reply wanted, others 0)
  * 0x56 SI_SUMMARY   u16 n, n x (str16 site, i64 epoch, i64 seq)
  * 0x57 SI_PULL      u16 n, n x str16 site
+ * 0x58 SI_DELTA     str16 site, str16 speaker, i64 base epoch, i64 base seq, i64 epoch, i64 seq,
+ *                   i64 digest, u32 n added entries, u32 m removed entries (as SITE_INTEREST's)
  * </pre>
  *
- * <p>0x54..0x57 are the relayed site interest ({@link InterestRelay}). SITE_INTEREST's entries are
+ * <p>0x54..0x58 are the relayed site interest ({@link InterestRelay}). SITE_INTEREST's entries are
  * {@code MeshCodec}'s <em>filtered entries</em> list ({@link MeshCodec#writeEntries}; an empty
  * group is a plain entry, an empty filter none), always with the filter field: a new code has no
  * old readers to spare, so it has one layout. Its entries are sorted and distinct, and its digest is
@@ -52,6 +54,7 @@ public final class TopologyCodec {
     public static final byte SI_DIGEST = 0x55;
     public static final byte SI_SUMMARY = 0x56;
     public static final byte SI_PULL = 0x57;
+    public static final byte SI_DELTA = 0x58;
 
     private static final int NO_TRANSIT = 1;
     private static final int ACCEPTS_INBOUND = 2;
@@ -63,7 +66,7 @@ public final class TopologyCodec {
 
     /** True for the type codes this codec reads. */
     public static boolean isTopologyType(byte type) {
-        return type >= LINK_STATE && type <= SI_PULL;
+        return type >= LINK_STATE && type <= SI_DELTA;
     }
 
     /** Appends {@code m} (type byte and body) to {@code out}. */
@@ -121,7 +124,18 @@ public final class TopologyCodec {
             out.writeLong(r.version().seq());
             out.writeLong(r.digest());
             MeshCodec.writeEntries(out, r.entries(), true);
-        } else if (m instanceof TopologyMessage.InterestDigest d) {
+        } else if (m instanceof TopologyMessage.InterestDelta d) {
+            out.writeByte(SI_DELTA);
+            Wire.writeStr16(out, d.site());
+            Wire.writeStr16(out, d.speaker());
+            out.writeLong(d.base().epoch());
+            out.writeLong(d.base().seq());
+            out.writeLong(d.version().epoch());
+            out.writeLong(d.version().seq());
+            out.writeLong(d.digest());
+            MeshCodec.writeEntries(out, d.added(), true);
+            MeshCodec.writeEntries(out, d.removed(), true);
+      } else if (m instanceof TopologyMessage.InterestDigest d) {
             out.writeByte(SI_DIGEST);
             out.writeLong(d.digest());
             out.writeByte(d.replyWanted() ? REPLY_WANTED : 0);
@@ -199,6 +213,17 @@ public final class TopologyCodec {
                         sites.add(name(in, "SI_PULL site"));
                     }
                     yield new TopologyMessage.InterestPull(sites);
+                }
+                case SI_DELTA -> {
+                    String site = name(in, "SI_DELTA site");
+                    String speaker = name(in, "SI_DELTA speaker");
+                    Wire.need(in, 40, "SI_DELTA versions and digest");
+                    SiteVersion base = new SiteVersion(in.readLong(), in.readLong());
+                    SiteVersion version = new SiteVersion(in.readLong(), in.readLong());
+                    long digest = in.readLong();
+                    List<InterestEntry> added = MeshCodec.readEntries(in, "SI_DELTA added", true);
+                    List<InterestEntry> removed = MeshCodec.readEntries(in, "SI_DELTA removed", true);
+                    yield new TopologyMessage.InterestDelta(site, speaker, base, version, digest, added, removed);
                 }
                 default -> throw new ProtocolException(ErrorCode.UNKNOWN_FRAME,
                         "unknown topology message type 0x" + Integer.toHexString(type & 0xff));

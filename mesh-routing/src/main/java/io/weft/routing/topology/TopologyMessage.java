@@ -1,5 +1,8 @@
 package io.weft.routing.topology;
 
+import io.weft.routing.InterestEntry;
+import java.util.ArrayList;
+
 import java.util.Collections;
 import java.util.List;
 import java.util.SortedMap;
@@ -44,6 +47,34 @@ public sealed interface TopologyMessage {
 
     /** The messages of the relayed site interest ({@link InterestRelay}); the others are the link state's. */
     sealed interface InterestGossip extends TopologyMessage {
+    }
+
+    /**
+     * A change of one site's record from version {@code base} to the next, {@code version}, flooded in place
+     * of the whole record: a receiver that holds {@code base} applies it and passes it on; one that holds
+     * an older version (it missed a change) pulls the whole record from the sender; one that holds
+     * {@code version} or newer ignores it.
+     */
+    record InterestDelta(String site, String speaker, SiteVersion base, SiteVersion version, long digest,
+                         List<InterestEntry> added, List<InterestEntry> removed) implements InterestGossip {
+        public InterestDelta {
+            LinkState.requireName(site, "site");
+            LinkState.requireName(speaker, "speaker");
+            if (!version.follows(base)) {
+                throw new IllegalArgumentException("a delta of site " + site + " goes from one version to the next, not "
+                        + base + " to " + version);
+            }
+            added = List.copyOf(added);
+            removed = List.copyOf(removed);
+        }
+
+        /** The record {@code base} becomes with this change: {@code base}'s entries plus added, minus removed, sorted. */
+        public SiteInterestRecord applyTo(SiteInterestRecord baseRecord) {
+            java.util.TreeSet<InterestEntry> entries = new java.util.TreeSet<>(baseRecord.entries());
+            entries.removeAll(removed);
+            entries.addAll(added);
+            return new SiteInterestRecord(site, speaker, version, digest, new ArrayList<>(entries));
+        }
     }
 
     /** One site's interest record, flooded: a receiver that finds it newer installs it and passes it on. */

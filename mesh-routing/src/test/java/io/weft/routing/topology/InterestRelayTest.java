@@ -128,8 +128,57 @@ class InterestRelayTest {
         return out;
     }
 
-    private static SiteInterestRecord record(TopologyEngine.Outgoing o) {
+    /** The record an announcement carries: whole, or a change applied to the sender's previous record. */
+    private SiteInterestRecord record(TopologyEngine.Outgoing o) {
+        if (o.message() instanceof TopologyMessage.InterestDelta d) {
+            return new SiteInterestRecord(d.site(), d.speaker(), d.version(), d.digest(), relays.get(d.speaker()).entries(d.site()));
+        }
         return ((TopologyMessage.SiteInterest) o.message()).record();
+    }
+
+    /**
+     * After the first, whole announcement, a speaker's changes travel as deltas, along every hop; a node that
+     * missed one pulls the whole record from the neighbour that sent it the next, and everyone agrees again.
+     */
+    @Test
+    void changesTravelAsDeltasAndAMissedOneIsPulledWhole() {
+        for (String s : List.of("a", "b", "c")) {
+            node(s + "-1", s);
+        }
+        link("a-1", "b-1");
+        link("b-1", "c-1");
+        settle();
+        speak("a-1", "x.>", "w.>", "v.>");
+        settle();
+        speak("a-1", "x.>", "w.>", "v.>", "y.>");
+        collect();
+        assertTrue(wire.stream().allMatch(m -> !(((TopologyEngine.Outgoing) m[1]).message() instanceof TopologyMessage.SiteInterest)),
+                "a one-entry change goes as a delta");
+        assertTrue(wire.stream().anyMatch(m -> ((TopologyEngine.Outgoing) m[1]).message() instanceof TopologyMessage.InterestDelta));
+        settle();
+        assertEquals(entries("v.>", "w.>", "x.>", "y.>"), relays.get("c-1").entries("a"), "relayed on by b-1 as a delta");
+
+        deaf = "c-1";
+        speak("a-1", "x.>", "w.>", "v.>", "y.>", "z.>");
+        settle();
+        deaf = null;
+        speak("a-1", "x.>", "w.>", "z.>");
+        settle();
+        assertTrue(relays.get("c-1").gapsPulled() > 0, "c-1 missed a change: the next one did not apply");
+        assertEquals(entries("w.>", "x.>", "z.>"), relays.get("c-1").entries("a"));
+        assertAgreement();
+        assertEquals(Map.of("a", entries("w.>", "x.>", "z.>")), changes("c-1").entrySet().stream()
+                .filter(e -> e.getKey().equals("a")).collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                        Map.Entry::getValue)));
+
+        // a refresh is an empty delta, and a change of most of the record goes whole
+        tickAll(InterestRelay.Config.defaults(GOSSIP).refreshMillis());
+        assertAgreement();
+        speak("a-1", "q.>");
+        collect();
+        assertTrue(wire.stream().anyMatch(m -> ((TopologyEngine.Outgoing) m[1]).message() instanceof TopologyMessage.SiteInterest));
+        settle();
+        assertAgreement();
     }
 
     /**

@@ -70,15 +70,19 @@ class TopologyCodecTest {
                 new TopologyMessage.InterestSummary(versions),
                 new TopologyMessage.InterestSummary(new TreeMap<>()),
                 new TopologyMessage.InterestPull(List.of("cloud", "\u00e9")),
-                new TopologyMessage.InterestPull(List.of()));
+                new TopologyMessage.InterestPull(List.of()),
+                new TopologyMessage.InterestDelta("cloud", "cloud-1", new SiteVersion(2, 7), new SiteVersion(2, 8), 9,
+                        sorted.subList(0, 2), sorted.subList(2, 4)),
+                new TopologyMessage.InterestDelta("edge", "edge-1", new SiteVersion(1, 0), new SiteVersion(1, 1), 0,
+                        List.of(), List.of()));
         for (TopologyMessage m : all) {
             assertEquals(m, roundTrip(m));
             assertTrue(m instanceof TopologyMessage.InterestGossip);
         }
-        for (int type = 0x50; type <= 0x57; type++) {
+        for (int type = 0x50; type <= 0x58; type++) {
             assertTrue(TopologyCodec.isTopologyType((byte) type));
         }
-        assertFalse(TopologyCodec.isTopologyType((byte) 0x58));
+        assertFalse(TopologyCodec.isTopologyType((byte) 0x59));
         assertFalse(TopologyCodec.isTopologyType((byte) 0x4f));
     }
 
@@ -174,6 +178,12 @@ class TopologyCodecTest {
             Wire.writeStr16(b, "n");
             b.writeLong(0).writeLong(-3).writeLong(3).writeInt(0);
         }), "a negative seq");
-        refused(ErrorCode.UNKNOWN_FRAME, Unpooled.wrappedBuffer(new byte[] {0x58}), "an unknown code");
+        refused(ErrorCode.UNKNOWN_FRAME, Unpooled.wrappedBuffer(new byte[] {0x59}), "an unknown code");
+        refused(bad, bytes(b -> {
+            b.writeByte(0x58);
+            Wire.writeStr16(b, "s");
+            Wire.writeStr16(b, "n");
+            b.writeLong(1).writeLong(0).writeLong(1).writeLong(5).writeLong(0).writeInt(0).writeInt(0);
+        }), "a delta that skips versions");
     }
 }
