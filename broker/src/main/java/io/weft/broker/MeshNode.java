@@ -969,6 +969,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         return topology.hasLiveRecord(n.name());
     }
 
+    /** The nodes of {@code site} that the site map holds live records of (0 for a site outside the graph). */
+    int nodesInSiteGraph(String site) {
+        return topology.liveRecords(site);
+    }
+
     /** Whether {@code site} is a site of the current site graph (joined to this one by site links, any hops away). */
     boolean inSiteGraph(String site) {
         return topology.graphSites().contains(site);

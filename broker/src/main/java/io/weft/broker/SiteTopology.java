@@ -197,6 +197,20 @@ final class SiteTopology {
         return engine == null ? java.util.Set.of() : java.util.Set.copyOf(engine.graph().sites());
     }
 
+    /** How many nodes of {@code site} the site map holds records of that are not tombstones. */
+    synchronized int liveRecords(String site) {
+        if (engine == null) {
+            return 0;
+        }
+        int n = 0;
+        for (LinkState r : engine.lsdb().records()) {
+            if (r.site().equals(site) && !r.tombstone()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Whether the site map holds a record of {@code node} that is not a tombstone. */
     synchronized boolean hasLiveRecord(String node) {
         if (engine == null) {

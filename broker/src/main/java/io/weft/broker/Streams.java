@@ -698,7 +698,11 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 () -> Response.error(503, "no node of site " + c.site() + " takes stream creation"));
     }
 
-    /** The live nodes of {@code site} with a raft address, this node included. */
+    /**
+     * The live nodes of {@code site} with a raft address, this node included; for a site reached only
+     * through the site graph (not in this node's membership view), the nodes the site map holds live
+     * records of.
+     */
     int liveRaftNodes(String site) {
         int n = 0;
         for (NodeInfo i : mesh.nodes()) {
@@ -706,7 +710,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 n++;
             }
         }
-        return n;
+        return n > 0 ? n : mesh.nodesInSiteGraph(site);
     }
 
     /** A creation forwarded from a node of another site: done here, answered to its inbox. */

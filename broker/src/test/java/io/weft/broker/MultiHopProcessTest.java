@@ -198,6 +198,66 @@ class MultiHopProcessTest {
         }
     }
 
+    @Test
+    @Order(7)
+    void aRuleMadeOnThePlantForTheCloudDeliversWhatThePlantPublishes() throws Exception {
+        try (RulesProcessTest.Receiver sink = new RulesProcessTest.Receiver(); MeshClient pub = client("plant-1")) {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> created = http.send(java.net.http.HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + mesh.node("plant-1").httpPort + "/v1/subscriptions"))
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"protocol\":\"HTTP\",\"sink\":\""
+                            + sink.url() + "\",\"site\":\"cloud\",\"topic\":\"alarms.>\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, created.statusCode(), created.body());
+            // the rule's subscription in the cloud is interest like any other: publish until it has crossed both hops
+            AtomicInteger probes = new AtomicInteger();
+            Await.until(WAIT, () -> {
+                pub.publish("alarms.probe", event("probe-" + probes.incrementAndGet()));
+                return sink.byId.keySet().stream().anyMatch(k -> k.startsWith("probe-"));
+            }, () -> "the cloud's rule never received an event from the plant");
+            for (int i = 0; i < 50; i++) {
+                pub.publish("alarms.high", event("a" + i));
+            }
+            Await.until(WAIT, () -> java.util.stream.IntStream.range(0, 50).allMatch(i -> sink.byId.containsKey("a" + i)),
+                    () -> sink.byId.size() + " delivered");
+            sink.byId.forEach((id, c) -> assertEquals(1, c.get(), () -> id + " delivered " + c.get() + " times"));
+        }
+    }
+
+    @Test
+    @Order(8)
+    void aFilteredSubscriptionOnThePlantGetsOnlyWhatItsFilterAcceptsAndTheRestStaysInTheCloud() throws Exception {
+        Map<String, AtomicInteger> got = new ConcurrentHashMap<>();
+        try (MeshClient sub = client("plant-1"); MeshClient pub = client("cloud-2")) {
+            sub.subscribe("metering.>", io.weft.client.Filter.sql("amount > 100"), m -> got.computeIfAbsent(
+                    m.event().getId(), k -> new AtomicInteger()).incrementAndGet()).confirmed().get(10, TimeUnit.SECONDS);
+            AtomicInteger probes = new AtomicInteger();
+            Await.until(WAIT, () -> {
+                pub.publish("metering.x", reading("probe-" + probes.incrementAndGet(), 1000));
+                return !got.isEmpty();
+            }, () -> "the plant's filtered interest did not reach cloud-2");
+            pub.publish("metering.x", reading("settled", 1000)); // behind every probe on the one path
+            Await.until(WAIT, () -> got.containsKey("settled"), () -> "settled marker");
+            double before = counter("plant-1", "weft_tree_events_total", "direction=\"received\"");
+            for (int i = 0; i < 100; i++) {
+                pub.publish("metering.x", reading("m" + i, i % 2 == 0 ? 500 : 5));
+            }
+            pub.publish("metering.x", reading("end", 1000));
+            Await.until(WAIT, () -> got.containsKey("end"), () -> "end marker");
+            for (int i = 0; i < 100; i++) {
+                assertEquals(i % 2 == 0 ? 1 : 0, got.getOrDefault("m" + i, new AtomicInteger()).get(), "m" + i);
+            }
+            double crossed = counter("plant-1", "weft_tree_events_total", "direction=\"received\"") - before;
+            assertEquals(51, crossed, "only the 50 accepted events and the marker crossed into the plant");
+        }
+    }
+
+    private static io.cloudevents.CloudEvent reading(String id, int amount) {
+        return CloudEventBuilder.v1().withId(id).withSource(URI.create("/test")).withType("com.example.reading")
+                .withExtension("amount", amount).withData("{}".getBytes()).build();
+    }
+
     private static double counter(String node, String name, String label) {
         String metrics = mesh.text(node, "/metrics");
         Matcher m = Pattern.compile(Pattern.quote(name) + "\\{" + Pattern.quote(label) + "} (\\S+)").matcher(metrics);
