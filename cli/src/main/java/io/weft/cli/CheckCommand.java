@@ -92,6 +92,8 @@ final class CheckCommand implements Callable<Integer> {
                     }
                 }
                 links = MeshCheck.linkProblems(docs.values(), sites);
+                severalGroups = docs.values().stream().map(MeshCheck::group).filter(java.util.Objects::nonNull)
+                        .distinct().count() > 1;
                 if ((view.isEmpty() && links.isEmpty()) || System.nanoTime() - deadline >= 0) {
                     break;
                 }
@@ -219,6 +221,9 @@ final class CheckCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether the nodes answered from more than one membership group (sites joined by {@code --gateways}). */
+    private boolean severalGroups;
+
     private int report(Map<String, String[]> known, List<String> view, List<String> links, Delivery d,
                        double viewSeconds, double eventSeconds) throws Exception {
         Map<String, Integer> bySite = new TreeMap<>();
@@ -249,9 +254,13 @@ final class CheckCommand implements Callable<Integer> {
         bySite.forEach((s, n) -> siteText.put(s, s + " " + n));
         System.out.printf("mesh check through %s: %d nodes in %d sites (%s)%n", conn.servers, known.size(), bySite.size(),
                 String.join(", ", siteText.values()));
-        line("view", view, String.format("every node ready, every node lists all %d as live (%.1f s)", known.size(),
-                viewSeconds));
-        line("links", links, "every node has its route links and a gateway link to every other site");
+        line("view", view, severalGroups
+                ? String.format("every node ready, every node lists every node of its membership group as live (%.1f s)",
+                        viewSeconds)
+                : String.format("every node ready, every node lists all %d as live (%.1f s)", known.size(), viewSeconds));
+        line("links", links, severalGroups
+                ? "every node has its route links and a gateway link to every site of its group or its --gateways"
+                : "every node has its route links and a gateway link to every other site");
         line("events", events, String.format("%d of %d node pairs delivered, no duplicates (%.1f s)",
                 d.delivered().size(), d.pairs(), eventSeconds));
         int problems = view.size() + links.size() + events.size();
