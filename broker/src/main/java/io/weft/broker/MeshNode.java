@@ -267,15 +267,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
      */
     private void relaySpeak() {
         String lowest = self.name();
-        Set<String> viewSites = new HashSet<>();
         for (NodeInfo n : members.live().values()) {
-            viewSites.add(n.site());
             if (n.site().equals(self.site()) && n.name().compareTo(lowest) < 0) {
                 lowest = n.name();
             }
         }
-        viewSites.add(self.site());
-        boolean speaker = lowest.equals(self.name()) && topology.hasSitesOutside(viewSites);
+        boolean speaker = lowest.equals(self.name()) && !viewSites().containsAll(topology.graphSites());
         List<InterestEntry> aggregate = null;
         long digest = 0;
         synchronized (this) {
@@ -723,7 +720,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         synchronized (this) {
             inView = engine.gatewayPeer(origin) != null;
         }
-        if (d.tree().children(self.site()).isEmpty()) {
+        if (!d.tree().hasChildren(self.site())) {
             // a leaf of the event's tree (most sites, every edge): deliver, nothing goes on
             if (!inView) {
                 router.routeFromMesh(Origin.GATEWAY, here, replyTo, pubBody);
@@ -734,12 +731,12 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         ByteBuf body = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(pubBody.readableBytes());
         body.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
         try {
-            // a site in the origin's membership view got its copy over the origin's gateway hop; this one passes
-            if (!inView) {
-                router.routeFromMeshCopied(Origin.GATEWAY, here, replyTo, body);
-            }
             int len = body.getUnsignedShort(body.readerIndex());
             String topic = body.toString(body.readerIndex() + 2, len, java.nio.charset.StandardCharsets.UTF_8);
+            // a site in the origin's membership view got its copy over the origin's gateway hop; this one passes
+            if (!inView) {
+                router.routeFromMeshCopied(topic, Origin.GATEWAY, here, replyTo, body);
+            }
             Set<String> wanted = new java.util.TreeSet<>();
             // the sites an event published here would go to: of a busy topic, a cached decision read without lock
             // (a queue group's pick may add a site that then delivers nothing: waste, never a second delivery)
@@ -829,9 +826,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             Set<String> route = new HashSet<>();
             Set<String> gateway = new HashSet<>();
             Set<String> linked = new HashSet<>();
-            Set<String> viewSites = new HashSet<>();
-            members.live().values().forEach(n -> viewSites.add(n.site()));
-            viewSites.add(self.site());
+            Set<String> viewSites = viewSites();
             for (MeshLink l : net.links()) {
                 // a gateway link with a site outside the view joins this site to the site graph, not the view
                 if (l.isActive() && (l.kind() != LinkKind.GATEWAY || viewSites.contains(l.peer().site()))) {
@@ -958,15 +953,16 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
      * graph, not down. A node that left its group has a tombstone instead.
      */
     boolean reachedThroughSiteGraph(NodeInfo n) {
-        if (n.site().equals(self.site())) {
-            return false;
-        }
-        for (NodeInfo m : members.live().values()) {
-            if (m.site().equals(n.site())) {
-                return false; // a site of this node's group: its membership says whether n is up
-            }
-        }
-        return topology.hasLiveRecord(n.name());
+        // a site of this node's group: its membership says whether n is up
+        return !viewSites().contains(n.site()) && topology.hasLiveRecord(n.name());
+    }
+
+    /** The sites with a live node in this node's membership view, its own included. */
+    private Set<String> viewSites() {
+        Set<String> sites = new HashSet<>();
+        members.live().values().forEach(n -> sites.add(n.site()));
+        sites.add(self.site());
+        return sites;
     }
 
     /** The nodes of {@code site} that the site map holds live records of (0 for a site outside the graph). */

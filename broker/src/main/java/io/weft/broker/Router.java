@@ -123,11 +123,10 @@ public final class Router {
 
     /**
      * As {@link #routeFromMesh}, for a PUB body the caller already copied into a right-sized buffer of its
-     * own (an event it also sends on over other links): shared as it is, not copied again.
+     * own (an event it also sends on over other links) and whose topic it read: shared as it is, not copied
+     * again.
      */
-    int routeFromMeshCopied(Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf ownBody) {
-        int len = ownBody.getUnsignedShort(ownBody.readerIndex());
-        String topic = ownBody.toString(ownBody.readerIndex() + 2, len, StandardCharsets.UTF_8);
+    int routeFromMeshCopied(String topic, Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf ownBody) {
         metrics.meshEventsIn.inc();
         return dispatch(topic, ownBody, origin, assignedGroups, replyTo, true, false);
     }

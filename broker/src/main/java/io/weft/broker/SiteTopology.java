@@ -176,22 +176,6 @@ final class SiteTopology {
         }
     }
 
-    /**
-     * Whether the site map holds a site not in {@code viewSites} (this node's membership view): one that
-     * learns the interest of this node's site only through the relay.
-     */
-    synchronized boolean hasSitesOutside(java.util.Set<String> viewSites) {
-        if (engine == null) {
-            return false;
-        }
-        for (String s : engine.graph().sites()) {
-            if (!viewSites.contains(s)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** The sites of the current site graph. */
     synchronized java.util.Set<String> graphSites() {
         return engine == null ? java.util.Set.of() : java.util.Set.copyOf(engine.graph().sites());

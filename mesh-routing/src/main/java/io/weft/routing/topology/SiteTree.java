@@ -175,6 +175,12 @@ public final class SiteTree {
         return Collections.unmodifiableList(out);
     }
 
+    /** Whether {@code site} has children in this tree (without building {@link #children}: asked per event). */
+    public boolean hasChildren(String site) {
+        int v = graph.indexOf(site);
+        return v >= 0 && depth[v] >= 0 && children[v].length > 0;
+    }
+
     /** Whether {@code site} is {@code root} or below it. False when either is not in the tree. */
     public boolean inSubtree(String root, String site) {
         int r = graph.indexOf(root);
