@@ -351,14 +351,17 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), replyTo, pubBody);
         }
-        Map<String, Set<String>> onTree = null;
+        int onTree = 0;
+        boolean treeGroups = false;
+        List<String> filteredTreeSites = null; // with filters: the sites on trees that some filter there accepts
         for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
             if (InterestEngine.VIA_TREE.equals(d.gatewayNodes().get(e.getKey()))) {
-                if (verdicts == null || !rejected(d.gatewayConditions().get(e.getKey()), verdicts, e.getKey())) {
-                    if (onTree == null) {
-                        onTree = new java.util.TreeMap<>();
-                    }
-                    onTree.put(e.getKey(), e.getValue());
+                if (verdicts == null) {
+                    onTree++;
+                    treeGroups |= !e.getValue().isEmpty();
+                } else if (!rejected(d.gatewayConditions().get(e.getKey()), verdicts, e.getKey())) {
+                    onTree++;
+                    (filteredTreeSites == null ? filteredTreeSites = new ArrayList<>() : filteredTreeSites).add(e.getKey());
                 }
                 continue;
             }
@@ -372,12 +375,28 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
         }
-        if (onTree != null) {
+        if (onTree > 0) {
             Forwarding.Header header = topology.stamp();
             if (header != null) {
-                List<TreeHop.SiteGroup> groups = new ArrayList<>();
-                onTree.forEach((site, gs) -> gs.forEach(g -> groups.add(new TreeHop.SiteGroup(site, g))));
-                sent += sendOnTree(null, header, onTree.keySet(), groups, replyTo, pubBody);
+                // without filters and queue groups, which sites the event wants follows from the decision alone
+                Object token = verdicts == null && !treeGroups ? d : null;
+                SiteTopology.Plan plan = token == null ? null : topology.memoPlan(token, header, null);
+                List<TreeHop.SiteGroup> groups = List.of();
+                if (plan == null) {
+                    Set<String> wanted = new java.util.TreeSet<>();
+                    groups = new ArrayList<>();
+                    for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
+                        if (filteredTreeSites != null ? filteredTreeSites.contains(e.getKey())
+                                : InterestEngine.VIA_TREE.equals(d.gatewayNodes().get(e.getKey()))) {
+                            wanted.add(e.getKey());
+                            for (String g : e.getValue()) {
+                                groups.add(new TreeHop.SiteGroup(e.getKey(), g));
+                            }
+                        }
+                    }
+                    plan = topology.plan(token, null, header, wanted);
+                }
+                sent += sendOnTree(plan, groups, replyTo, pubBody);
             }
         }
         return sent;
@@ -385,39 +404,36 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     /**
      * Sends an event on its site tree from the node where it entered this site (its publisher, or the
-     * receiver of the gateway hop): one copy to each child site whose subtree holds a site of
-     * {@code wanted}, over this node's link into it or handed to the site peer that holds one.
+     * receiver of the gateway hop), as {@code plan} says: one copy to each child site whose subtree holds
+     * a site that wants it, over this node's link into it or handed to the site peer that holds one.
      *
-     * @param tree   the event's tree when it came over a gateway hop, null at the publisher
+     * @param plan   the hop decision ({@link SiteTopology#plan}), or null when the tree is unknown
      * @param groups queue groups placed on sites further down; each copy carries those of its subtree
      */
-    private int sendOnTree(SiteTree tree, Forwarding.Header header, java.util.Collection<String> wanted,
-                           List<TreeHop.SiteGroup> groups, String replyTo, ByteBuf pubBody) {
-        if (wanted.isEmpty()) {
+    private int sendOnTree(SiteTopology.Plan plan, List<TreeHop.SiteGroup> groups, String replyTo, ByteBuf pubBody) {
+        if (plan == null) {
             return 0;
         }
-        Forwarding.Decision d = topology.ingress(tree, header, wanted);
-        if (d == null) {
-            return 0;
-        }
+        Forwarding.Decision d = plan.decision();
         int sent = 0;
-        for (Forwarding.Forward f : d.forwards()) {
-            List<TreeHop.SiteGroup> below = List.of();
+        for (int i = 0; i < d.forwards().size(); i++) {
+            Forwarding.Forward f = d.forwards().get(i);
+            TreeHop hop = plan.hops()[i];
             if (!groups.isEmpty()) {
-                below = new ArrayList<>();
+                List<TreeHop.SiteGroup> below = new ArrayList<>();
                 for (TreeHop.SiteGroup g : groups) {
                     if (d.tree().inSubtree(f.childSite(), g.site())) {
                         below.add(g);
                     }
                 }
+                hop = new TreeHop(hop.header(), hop.childSite(), below);
             }
-            if (f.egressNode().equals(self.name())) {
-                sent += sendInto(f.childSite(), new TreeHop(new Forwarding.Header(header.originSite(), header.treeFp(),
-                        f.siteHops()), null, below), replyTo, pubBody);
+            if (hop.childSite() == null) {
+                sent += sendInto(f.childSite(), hop, replyTo, pubBody);
             } else {
                 // the egress checks the tree again and adds the hop: the hand-off carries this site's header
                 MeshLink link = net.linkTo(f.egressNode());
-                if (link != null && link.sendTreeEvent(new TreeHop(header, f.childSite(), below), replyTo, pubBody)) {
+                if (link != null && link.sendTreeEvent(hop, replyTo, pubBody)) {
                     treeHandedOff.increment();
                     sent++;
                 } else {
@@ -727,24 +743,24 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             return;
         }
-        // copied once: local subscribers and every onward link share it, and the read buffer is not pinned
-        ByteBuf body = io.netty.buffer.PooledByteBufAllocator.DEFAULT.buffer(pubBody.readableBytes());
-        body.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
-        try {
-            int len = body.getUnsignedShort(body.readerIndex());
-            String topic = body.toString(body.readerIndex() + 2, len, java.nio.charset.StandardCharsets.UTF_8);
-            // a site in the origin's membership view got its copy over the origin's gateway hop; this one passes
-            if (!inView) {
-                router.routeFromMeshCopied(topic, Origin.GATEWAY, here, replyTo, body);
-            }
+        // not copied: the router copies it for local subscribers, and each onward link's write copies it
+        int len = pubBody.getUnsignedShort(pubBody.readerIndex());
+        String topic = pubBody.toString(pubBody.readerIndex() + 2, len, java.nio.charset.StandardCharsets.UTF_8);
+        // a site in the origin's membership view got its copy over the origin's gateway hop; this one passes
+        if (!inView) {
+            router.routeFromMesh(topic, Origin.GATEWAY, here, replyTo, pubBody);
+        }
+        // the sites an event published here would go to: of a busy topic, a cached decision read without lock
+        // (a queue group's pick may add a site that then delivers nothing: waste, never a second delivery)
+        RouteDecision asIfLocal = decide(topic, Origin.LOCAL, Set.of(), Set.of());
+        Object token = asIfLocal.gatewayConditions().isEmpty() && further.isEmpty() ? asIfLocal : null;
+        SiteTopology.Plan plan = token == null ? null : topology.memoPlan(token, hop.header(), d.tree());
+        if (plan == null) {
             Set<String> wanted = new java.util.TreeSet<>();
-            // the sites an event published here would go to: of a busy topic, a cached decision read without lock
-            // (a queue group's pick may add a site that then delivers nothing: waste, never a second delivery)
-            RouteDecision asIfLocal = decide(topic, Origin.LOCAL, Set.of(), Set.of());
             if (asIfLocal.gatewayConditions().isEmpty()) {
                 wanted.addAll(asIfLocal.gatewayForwards().keySet());
             } else {
-                FilterVerdicts verdicts = new FilterVerdicts(eventAttributes(body));
+                FilterVerdicts verdicts = new FilterVerdicts(eventAttributes(pubBody));
                 synchronized (this) {
                     engine.sitesWanting(topic, verdicts, wanted);
                 }
@@ -753,10 +769,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
                 wanted.add(g.site());
             }
             wanted.remove(self.site());
-            sendOnTree(d.tree(), hop.header(), wanted, further, replyTo, body);
-        } finally {
-            body.release();
+            plan = topology.plan(token, d.tree(), hop.header(), wanted);
         }
+        sendOnTree(plan, further, replyTo, pubBody);
     }
 
     // ---- Membership.Listener ----

@@ -121,27 +121,18 @@ public final class Router {
         return dispatch(topic, pubBody, origin, assignedGroups, replyTo);
     }
 
-    /**
-     * As {@link #routeFromMesh}, for a PUB body the caller already copied into a right-sized buffer of its
-     * own (an event it also sends on over other links) and whose topic it read: shared as it is, not copied
-     * again.
-     */
-    int routeFromMeshCopied(String topic, Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf ownBody) {
+    /** As {@link #routeFromMesh}, for a caller that already read the topic (a transit node). */
+    int routeFromMesh(String topic, Origin origin, Set<String> assignedGroups, String replyTo, ByteBuf pubBody) {
         metrics.meshEventsIn.inc();
-        return dispatch(topic, ownBody, origin, assignedGroups, replyTo, true, false);
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo);
     }
 
     private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo) {
-        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, true, true);
+        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, true);
     }
 
     private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo,
             boolean report) {
-        return dispatch(topic, pubBody, origin, assignedGroups, replyTo, report, true);
-    }
-
-    private int dispatch(String topic, ByteBuf pubBody, Origin origin, Set<String> assignedGroups, String replyTo,
-            boolean report, boolean copy) {
         Match<Subscription> match = trie.match(topic);
         MeshNode m = mesh;
         RouteDecision decision = null;
@@ -185,7 +176,11 @@ public final class Router {
             return undelivered(topic, origin, assignedGroups, replyTo, pubBody, report);
         }
         ByteBuf shared;
-        if (copy) {
+        // a local subscriber may hold the event for long (a slow client): it gets a right-sized copy, so the
+        // read buffer the body is a slice of is not pinned. An event that only goes on over mesh links is
+        // shared as it is: each link's queue holds it until its next write (bounded by the link's budget),
+        // and the write copies it into the outgoing batch anyway
+        if (!match.isEmpty()) {
             shared = alloc.buffer(pubBody.readableBytes());
             shared.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
         } else {

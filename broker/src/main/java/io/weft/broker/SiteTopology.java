@@ -6,6 +6,7 @@ import io.weft.routing.net.MeshFrames;
 import io.weft.routing.net.MeshLink;
 import io.weft.routing.net.MeshNetwork;
 import io.weft.routing.net.NodeInfo;
+import io.weft.routing.net.TreeHop;
 import io.weft.routing.topology.Forwarding;
 import io.weft.routing.topology.InterestRelay;
 import io.weft.routing.topology.LinkState;
@@ -52,8 +53,14 @@ final class SiteTopology {
     /** Quiet time after which the graph counts as settled. */
     static final long SETTLED_MILLIS = 1000;
     private volatile java.util.function.DoubleConsumer converged = seconds -> { };
-    /** Hop decisions of {@link #ingress} and links of {@link #linkInto} while the map, trees and links stay as they were. */
-    private final Map<IngressKey, Forwarding.Decision> decisions = new java.util.HashMap<>();
+    /** Hop plans of {@link #plan} and links of {@link #linkInto} while the map, trees and links stay as they were. */
+    private final Map<IngressKey, Plan> plans = new java.util.HashMap<>();
+    /** The header {@link #stamp} gives while the trees stay, and the last plan with what it was made for. */
+    private Forwarding.Header stamped;
+    private Object memoToken;
+    private Forwarding.Header memoHeader;
+    private SiteTree memoTree;
+    private Plan memoPlan;
     private final Map<String, MeshLink> linksInto = new java.util.HashMap<>();
     private long cacheKey;
     private static final int MAX_CACHED_DECISIONS = 1024;
@@ -231,7 +238,12 @@ final class SiteTopology {
 
     /** The header of an event published here, or null (counted) when this node has no tree of its site yet. */
     synchronized Forwarding.Header stamp() {
-        Forwarding.Header h = forwarding == null ? null : forwarding.stamp(engine.trees());
+        checkCache();
+        Forwarding.Header h = stamped;
+        if (h == null) {
+            h = forwarding == null ? null : forwarding.stamp(engine.trees());
+            stamped = h; // the same object while the trees stay: the plan memo below compares it by identity
+        }
         if (h == null) {
             drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
         }
@@ -239,29 +251,68 @@ final class SiteTopology {
     }
 
     /**
+     * What the site-entry node of an event does with it ({@link #plan}), with each forward's hop header
+     * made once: for an event that carries no queue groups, a copy sent into the child site carries
+     * {@code hops[i]} as it is, and a hand-off to the egress peer carries {@code hops[i]} (its child site set).
+     */
+    record Plan(Forwarding.Decision decision, TreeHop[] hops) {
+    }
+
+    /**
+     * The plan for the last event whose {@code token} (the route decision its wanted sites came from, a
+     * cached object while the interest stays), header and tree were these same objects, or null; counted as
+     * {@link #plan} counts. Lock held, no allocation: the path of every event of a busy topic.
+     */
+    synchronized Plan memoPlan(Object token, Forwarding.Header header, SiteTree tree) {
+        checkCache();
+        Plan p = memoPlan;
+        if (p == null || token != memoToken || header != memoHeader || tree != memoTree) {
+            return null;
+        }
+        count(p.decision());
+        return p;
+    }
+
+    /**
      * Where the site-entry node of an event sends it on: to each child site of this site in the event's
      * tree whose subtree holds a site of {@code wanted}, through this node or a site peer (the egress).
      * {@code tree} is the tree of an accepted gateway hop ({@link #receive}), or null at the publisher.
-     * Refusals are counted.
+     * Refusals are counted; null when the event's tree is unknown. Remembered for {@link #memoPlan} under
+     * {@code token} when that is not null.
      */
-    synchronized Forwarding.Decision ingress(SiteTree tree, Forwarding.Header header, java.util.Collection<String> wanted) {
+    synchronized Plan plan(Object token, SiteTree tree, Forwarding.Header header, java.util.Collection<String> wanted) {
         checkCache();
         IngressKey key = new IngressKey(header.originSite(), header.treeFp(), header.siteHops(), List.copyOf(wanted));
-        Forwarding.Decision d = decisions.get(key);
-        if (d == null) {
+        Plan p = plans.get(key);
+        if (p == null) {
             SiteTree t = tree != null ? tree : forwarding.treeOf(header, engine.trees());
             if (t == null) {
                 drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
                 return null;
             }
-            d = forwarding.ingress(t, header, wanted, liveLinkSites(), child -> engine.lsdb().holders(engine.site(), child));
-            if (decisions.size() >= MAX_CACHED_DECISIONS) {
-                decisions.clear();
+            Forwarding.Decision d = forwarding.ingress(t, header, wanted, liveLinkSites(),
+                    child -> engine.lsdb().holders(engine.site(), child));
+            TreeHop[] hops = new TreeHop[d.forwards().size()];
+            for (int i = 0; i < hops.length; i++) {
+                Forwarding.Forward f = d.forwards().get(i);
+                hops[i] = f.egressNode().equals(engine.node())
+                        ? new TreeHop(new Forwarding.Header(header.originSite(), header.treeFp(), f.siteHops()), null, List.of())
+                        : new TreeHop(header, f.childSite(), List.of());
             }
-            decisions.put(key, d);
+            p = new Plan(d, hops);
+            if (plans.size() >= MAX_CACHED_DECISIONS) {
+                plans.clear();
+            }
+            plans.put(key, p);
         }
-        count(d);
-        return d;
+        count(p.decision());
+        if (token != null) {
+            memoToken = token;
+            memoHeader = header;
+            memoTree = tree;
+            memoPlan = p;
+        }
+        return p;
     }
 
     /** An ingress decision depends on the tree, the hop, the sites that want the event, the map and the links. */
@@ -277,15 +328,23 @@ final class SiteTopology {
         long key = engine.lsdb().digest() * 31 + engine.treeInstalls();
         if (key != cacheKey) {
             cacheKey = key;
-            decisions.clear();
-            linksInto.clear();
+            forget();
         }
     }
 
     /** A link came up or went down: cached decisions may name it, or miss it. */
     private synchronized void invalidate() {
-        decisions.clear();
+        forget();
+    }
+
+    private void forget() {
+        plans.clear();
         linksInto.clear();
+        stamped = null;
+        memoToken = null;
+        memoHeader = null;
+        memoTree = null;
+        memoPlan = null;
     }
 
     /** A gateway hop of an event from a node of {@code fromSite}: accepted with its tree, or refused (counted). */

@@ -27,12 +27,29 @@ public final class MeshLink {
     volatile long pongs;
     private static final int BATCH_BYTES = 64 * 1024;
     /**
-     * An event waiting for the link's event loop: the shared PUB body (retained, never copied per
-     * link until it is written into the batch) and what its frame header says.
+     * An event waiting for the link's event loop: the PUB body (shared with the caller, or a copy, see
+     * {@link #hold}) and what its frame header says. {@code pins} when the body is a slice of a larger
+     * buffer that it keeps alive.
      */
     private record Queued(int hop, Collection<String> groups, String replyTo, ByteBuf body, int frameBytes,
-                          TreeHop tree) {
+                          TreeHop tree, boolean pins) {
     }
+
+    /**
+     * How many larger buffers (the read buffers events arrived in) the queued events may keep alive by
+     * sharing them rather than holding copies of their own. A queue that drains as it fills holds a few;
+     * a link that falls behind would otherwise keep a whole read buffer alive for each event it holds,
+     * while its budget counts only the events' bytes (a link that takes one event of each read buffer
+     * would pin a hundred times its budget). Consecutive events of one buffer count once: the first of
+     * such a run counts, and the run drains in order behind it.
+     */
+    static final int MAX_PINNING = 64;
+    private final java.util.concurrent.atomic.AtomicInteger pinning = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * The buffer the last counted run of events shares (compared by identity only; it may have been
+     * released and reused since, which lets at most this one buffer go uncounted).
+     */
+    private volatile ByteBuf lastPinned;
 
     private final java.util.Queue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
@@ -108,7 +125,7 @@ public final class MeshLink {
             return false;
         }
         queuedBytes.addAndGet(bytes);
-        queue.offer(new Queued(hop, groups, replyTo, pubBody.retainedDuplicate(), bytes, null));
+        hold(hop, groups, replyTo, pubBody, bytes, null);
         eventsSent.increment();
         kick();
         return true;
@@ -131,10 +148,50 @@ public final class MeshLink {
             return false;
         }
         queuedBytes.addAndGet(bytes);
-        queue.offer(new Queued(0, java.util.List.of(), replyTo, pubBody.retainedDuplicate(), bytes, tree));
+        hold(0, java.util.List.of(), replyTo, pubBody, bytes, tree);
         eventsSent.increment();
         kick();
         return true;
+    }
+
+    /**
+     * Queues an event: its body is shared (retained, never copied until it is written into a batch) when
+     * it is a buffer of its own size, or a slice of a larger one that an earlier event of the run shares,
+     * or while fewer than {@link #MAX_PINNING} runs pin one; past that it is copied into a buffer of its
+     * size.
+     */
+    private void hold(int hop, Collection<String> groups, String replyTo, ByteBuf pubBody, int bytes, TreeHop tree) {
+        ByteBuf whole = pubBody.unwrap();
+        // past wrappers (Netty's leak detector wraps a sample of buffers and their slices) to the buffer
+        while (whole != null && whole.unwrap() != null) {
+            whole = whole.unwrap();
+        }
+        boolean pins = false;
+        ByteBuf body;
+        if (whole == null || whole.capacity() <= pubBody.readableBytes() || whole == lastPinned) {
+            body = pubBody.retainedDuplicate();
+        } else if (pinning.incrementAndGet() <= MAX_PINNING) {
+            lastPinned = whole;
+            pins = true;
+            body = pubBody.retainedDuplicate();
+        } else {
+            pinning.decrementAndGet();
+            body = channel.alloc().buffer(pubBody.readableBytes());
+            body.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+        }
+        queue.offer(new Queued(hop, groups, replyTo, body, bytes, tree, pins));
+    }
+
+    /** Runs of queued events counted as keeping a larger buffer alive (for tests). */
+    int pinning() {
+        return pinning.get();
+    }
+
+    private void release(Queued q) {
+        q.body.release();
+        if (q.pins) {
+            pinning.decrementAndGet();
+        }
     }
 
     /** Schedules a drain of the queue on the link's event loop unless one is pending. */
@@ -150,7 +207,7 @@ public final class MeshLink {
             Queued q;
             while ((q = queue.poll()) != null) {
                 queuedBytes.addAndGet(-q.frameBytes);
-                q.body.release();
+                release(q);
             }
             return;
         }
@@ -181,7 +238,7 @@ public final class MeshLink {
                 batch.writeBytes(q.body, q.body.readerIndex(), q.body.readableBytes());
                 bytesSent.add(batch.writerIndex() - at);
             } finally {
-                q.body.release();
+                release(q);
             }
         }
         if (batch != null) {

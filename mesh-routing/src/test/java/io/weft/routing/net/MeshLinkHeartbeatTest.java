@@ -38,26 +38,10 @@ class MeshLinkHeartbeatTest {
     private MeshNetwork node(String name) throws InterruptedException {
         MeshNetwork.Config config = new MeshNetwork.Config(3000, INTERVAL_MS, TIMEOUT_MS, 100, 3000, 1 << 20, 1 << 20);
         NodeInfo[] self = {new NodeInfo(name, "s", 1, "", "", "", "")};
-        MeshNetwork net = new MeshNetwork(self[0], config, group, new MeshNetwork.Listener() {
-            @Override
-            public void linkUp(MeshLink link) {
-            }
-
+        MeshNetwork net = new MeshNetwork(self[0], config, group, new QuietListener() {
             @Override
             public void linkDown(MeshLink link, String reason) {
                 down.add(name + ": " + link + ": " + reason);
-            }
-
-            @Override
-            public void nodesLearned(List<NodeInfo> nodes) {
-            }
-
-            @Override
-            public void gossip(MeshLink link, ByteBuf frame) {
-            }
-
-            @Override
-            public void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody) {
             }
         }, List::of, () -> true);
         nets.add(net);

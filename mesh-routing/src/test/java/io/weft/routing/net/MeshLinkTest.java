@@ -51,4 +51,80 @@ class MeshLinkTest {
         out.release();
         ch.finishAndReleaseAll();
     }
+
+    /**
+     * Events that arrived in large read buffers and wait on a link that does not drain share those
+     * buffers only up to a bound; the rest are copied, so a link that falls behind keeps at most
+     * {@link MeshLink#MAX_PINNING} read buffers alive, not one per event its budget admits.
+     */
+    @Test
+    void aLinkThatFallsBehindPinsABoundedNumberOfReadBuffers() {
+        fallBehind();
+    }
+
+    /** As above, with every buffer wrapped by Netty's leak detector (it wraps a sample of them in production). */
+    @Test
+    void theBoundHoldsForBuffersTheLeakDetectorWraps() {
+        io.netty.util.ResourceLeakDetector.Level level = io.netty.util.ResourceLeakDetector.getLevel();
+        io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.PARANOID);
+        try {
+            fallBehind();
+        } finally {
+            io.netty.util.ResourceLeakDetector.setLevel(level);
+        }
+    }
+
+    private static void fallBehind() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        MeshLink link = new MeshLink(ch, PEER, LinkKind.GATEWAY, true, 1 << 24);
+        int events = 2 * MeshLink.MAX_PINNING + 10;
+        List<ByteBuf> reads = new java.util.ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            ByteBuf read = Unpooled.directBuffer(64 * 1024).writeZero(64 * 1024);
+            reads.add(read);
+            ByteBuf slice = read.retainedSlice(0, 100); // as a frame decoder hands one event on
+            assertTrue(link.sendEvent(0, List.of(), slice));
+            slice.release();
+        }
+        assertEquals(MeshLink.MAX_PINNING, link.pinning());
+        assertEquals(MeshLink.MAX_PINNING, reads.stream().filter(r -> r.refCnt() > 1).count(),
+                "read buffers kept alive by the queue");
+        ch.runPendingTasks();
+        assertEquals(0, link.pinning());
+        assertTrue(reads.stream().allMatch(r -> r.refCnt() == 1));
+        assertEquals(events * 107, drainOutbound(ch), "every event written, shared or copied");
+        reads.forEach(ByteBuf::release);
+        ch.finishAndReleaseAll();
+    }
+
+    /** A run of events from one read buffer counts once: a busy link shares all of them without copies. */
+    @Test
+    void eventsOfOneReadBufferShareItAsOneRun() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        MeshLink link = new MeshLink(ch, PEER, LinkKind.GATEWAY, true, 1 << 24);
+        ByteBuf read = Unpooled.directBuffer(64 * 1024).writeZero(64 * 1024);
+        int events = 600;
+        for (int i = 0; i < events; i++) {
+            ByteBuf slice = read.retainedSlice(i * 100, 100);
+            assertTrue(link.sendEvent(0, List.of(), slice));
+            slice.release();
+        }
+        assertEquals(1, link.pinning());
+        assertEquals(1 + events, read.refCnt(), "every queued event shares the read buffer");
+        ch.runPendingTasks();
+        assertEquals(0, link.pinning());
+        assertEquals(1, read.refCnt());
+        assertEquals(events * 107, drainOutbound(ch));
+        read.release();
+        ch.finishAndReleaseAll();
+    }
+
+    private static int drainOutbound(EmbeddedChannel ch) {
+        int bytes = 0;
+        for (ByteBuf out; (out = ch.readOutbound()) != null; ) {
+            bytes += out.readableBytes();
+            out.release();
+        }
+        return bytes;
+    }
 }

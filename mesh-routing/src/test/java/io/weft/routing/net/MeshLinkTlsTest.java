@@ -59,26 +59,10 @@ class MeshLinkTlsTest {
     private MeshNetwork node(String name, String site, TestPki.Files files, Path ca, int maxHandshakes) throws Exception {
         MeshNetwork.Config config = new MeshNetwork.Config(3000, 1000, 3000, 100, 3000, 1 << 20, 1 << 20);
         MeshNetwork net = new MeshNetwork(new NodeInfo(name, site, 1, "", "", "", ""), config, group,
-                new MeshNetwork.Listener() {
-                    @Override
-                    public void linkUp(MeshLink link) {
-                    }
-
-                    @Override
-                    public void linkDown(MeshLink link, String reason) {
-                    }
-
+                new QuietListener() {
                     @Override
                     public void nodesLearned(List<NodeInfo> nodes) {
                         nodes.forEach(n -> learned.add(name + " learned " + n.name()));
-                    }
-
-                    @Override
-                    public void gossip(MeshLink link, ByteBuf frame) {
-                    }
-
-                    @Override
-                    public void event(MeshLink link, int hop, List<String> groups, String replyTo, ByteBuf pubBody) {
                     }
                 }, List::of, () -> true);
         if (files != null) {
