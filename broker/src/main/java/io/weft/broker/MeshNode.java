@@ -20,9 +20,7 @@ import io.weft.routing.net.Membership;
 import io.weft.routing.net.ViewCheck;
 import io.weft.routing.net.NodeInfo;
 import io.weft.routing.net.TreeHop;
-import io.weft.routing.topology.Forwarding;
 import io.weft.routing.topology.InterestRelay;
-import io.weft.routing.topology.SiteTree;
 import io.weft.routing.topology.TopologyCodec;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -91,9 +89,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
     /** The site aggregate digest this node last handed to the relay as its site's speaker (mesh thread). */
     private long spokenDigest;
     private volatile boolean speaking;
-    private final LongAdder treeSent = new LongAdder();
-    private final LongAdder treeHandedOff = new LongAdder();
-    private final LongAdder treeReceived = new LongAdder();
+    private final TreeRouting trees;
 
     MeshNode(MeshdConfig config, Router router, EventLoopGroup group, long incarnation, NodeTls tls) {
         this.tls = tls;
@@ -112,6 +108,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             net.useTls(tls.nodeServer(), tls.nodeClient(), tls.identity(), config.maxHandshakesInFlight);
         }
         this.topology = new SiteTopology(net, this::applyRelayed);
+        this.trees = new TreeRouting(this, topology, net, router);
         this.members = Members.alone(self);
         this.health = new MeshHealth(config.node, config.site);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -351,19 +348,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), replyTo, pubBody);
         }
-        int onTree = 0;
-        boolean treeGroups = false;
-        List<String> filteredTreeSites = null; // with filters: the sites on trees that some filter there accepts
         for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
             if (InterestEngine.VIA_TREE.equals(d.gatewayNodes().get(e.getKey()))) {
-                if (verdicts == null) {
-                    onTree++;
-                    treeGroups |= !e.getValue().isEmpty();
-                } else if (!rejected(d.gatewayConditions().get(e.getKey()), verdicts, e.getKey())) {
-                    onTree++;
-                    (filteredTreeSites == null ? filteredTreeSites = new ArrayList<>() : filteredTreeSites).add(e.getKey());
-                }
-                continue;
+                continue; // the sites reached on the site trees: below
             }
             String gateway;
             synchronized (this) {
@@ -375,94 +362,15 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
         }
-        if (onTree > 0) {
-            Forwarding.Header header = topology.stamp();
-            if (header != null) {
-                // without filters and queue groups, which sites the event wants follows from the decision alone
-                Object token = verdicts == null && !treeGroups ? d : null;
-                SiteTopology.Plan plan = token == null ? null : topology.memoPlan(token, header, null);
-                List<TreeHop.SiteGroup> groups = List.of();
-                if (plan == null) {
-                    Set<String> wanted = new java.util.TreeSet<>();
-                    groups = new ArrayList<>();
-                    for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
-                        if (filteredTreeSites != null ? filteredTreeSites.contains(e.getKey())
-                                : InterestEngine.VIA_TREE.equals(d.gatewayNodes().get(e.getKey()))) {
-                            wanted.add(e.getKey());
-                            for (String g : e.getValue()) {
-                                groups.add(new TreeHop.SiteGroup(e.getKey(), g));
-                            }
-                        }
-                    }
-                    plan = topology.plan(token, null, header, wanted);
-                }
-                sent += sendOnTree(plan, groups, replyTo, pubBody);
-            }
-        }
+        sent += trees.publish(d, verdicts, replyTo, pubBody);
         return sent;
-    }
-
-    /**
-     * Sends an event on its site tree from the node where it entered this site (its publisher, or the
-     * receiver of the gateway hop), as {@code plan} says: one copy to each child site whose subtree holds
-     * a site that wants it, over this node's link into it or handed to the site peer that holds one.
-     *
-     * @param plan   the hop decision ({@link SiteTopology#plan}), or null when the tree is unknown
-     * @param groups queue groups placed on sites further down; each copy carries those of its subtree
-     */
-    private int sendOnTree(SiteTopology.Plan plan, List<TreeHop.SiteGroup> groups, String replyTo, ByteBuf pubBody) {
-        if (plan == null) {
-            return 0;
-        }
-        Forwarding.Decision d = plan.decision();
-        int sent = 0;
-        for (int i = 0; i < d.forwards().size(); i++) {
-            Forwarding.Forward f = d.forwards().get(i);
-            TreeHop hop = plan.hops()[i];
-            if (!groups.isEmpty()) {
-                List<TreeHop.SiteGroup> below = new ArrayList<>();
-                for (TreeHop.SiteGroup g : groups) {
-                    if (d.tree().inSubtree(f.childSite(), g.site())) {
-                        below.add(g);
-                    }
-                }
-                hop = new TreeHop(hop.header(), hop.childSite(), below);
-            }
-            if (hop.childSite() == null) {
-                sent += sendInto(f.childSite(), hop, replyTo, pubBody);
-            } else {
-                // the egress checks the tree again and adds the hop: the hand-off carries this site's header
-                MeshLink link = net.linkTo(f.egressNode());
-                if (link != null && link.sendTreeEvent(hop, replyTo, pubBody)) {
-                    treeHandedOff.increment();
-                    sent++;
-                } else {
-                    topology.dropped(Forwarding.DropReason.LINK_DOWN);
-                }
-            }
-        }
-        return sent;
-    }
-
-    /** Sends a tree event over this node's link into {@code childSite}. */
-    private int sendInto(String childSite, TreeHop hop, String replyTo, ByteBuf pubBody) {
-        MeshLink link = topology.linkInto(childSite);
-        if (link == null || !link.sendTreeEvent(hop, replyTo, pubBody)) {
-            topology.dropped(Forwarding.DropReason.LINK_DOWN);
-            return 0;
-        }
-        treeSent.increment();
-        LongAdder[] c = counters(link.peer().name());
-        c[0].increment();
-        c[1].add(pubBody.readableBytes());
-        return 1;
     }
 
     /**
      * Whether a destination that wants the event only through filters wants none of it: then it stays off
      * the link to {@code peer}, counted there (no filter downstream accepts it).
      */
-    private boolean rejected(List<String> filters, FilterVerdicts verdicts, String peer) {
+    boolean rejected(List<String> filters, FilterVerdicts verdicts, String peer) {
         if (filters == null || verdicts.anyAccepts(filters)) {
             return false;
         }
@@ -505,7 +413,8 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
         this.lostRequests = listener;
     }
 
-    private LongAdder[] counters(String peer) {
+    /** Per peer: events sent, bytes sent, events dropped (link down or full), events kept off by filters. */
+    LongAdder[] counters(String peer) {
         return sentByPeer.computeIfAbsent(peer,
                 p -> new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()});
     }
@@ -700,78 +609,17 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     @Override
     public void treeEvent(MeshLink link, TreeHop hop, String replyTo, ByteBuf pubBody) {
-        treeReceived.increment();
-        String fromSite = link.peer().site();
-        if (hop.childSite() != null) {
-            // a site peer hands this node the copy for a child site it holds the link into
-            if (!fromSite.equals(self.site())) {
-                topology.dropped(Forwarding.DropReason.NOT_PARENT);
-                return;
-            }
-            Forwarding.Decision d = topology.egress(hop.header(), hop.childSite());
-            if (d.accepted()) {
-                Forwarding.Forward f = d.forwards().get(0);
-                sendInto(f.childSite(), new TreeHop(new Forwarding.Header(hop.header().originSite(),
-                        hop.header().treeFp(), f.siteHops()), null, hop.siteGroups()), replyTo, pubBody);
-            }
-            return;
-        }
-        Forwarding.Decision d = topology.receive(hop.header(), fromSite);
-        if (!d.accepted()) {
-            return;
-        }
-        Set<String> here = Set.of();
-        List<TreeHop.SiteGroup> further = List.of();
-        for (TreeHop.SiteGroup g : hop.siteGroups()) {
-            if (g.site().equals(self.site())) {
-                here = here.isEmpty() ? new HashSet<>() : here;
-                here.add(g.group());
-            } else {
-                further = further.isEmpty() ? new ArrayList<>() : further;
-                further.add(g);
-            }
-        }
-        String origin = hop.header().originSite();
-        boolean inView;
-        synchronized (this) {
-            inView = engine.gatewayPeer(origin) != null;
-        }
-        if (!d.tree().hasChildren(self.site())) {
-            // a leaf of the event's tree (most sites, every edge): deliver, nothing goes on
-            if (!inView) {
-                router.routeFromMesh(Origin.GATEWAY, here, replyTo, pubBody);
-            }
-            return;
-        }
-        // not copied: the router copies it for local subscribers, and each onward link's write copies it
-        int len = pubBody.getUnsignedShort(pubBody.readerIndex());
-        String topic = pubBody.toString(pubBody.readerIndex() + 2, len, java.nio.charset.StandardCharsets.UTF_8);
-        // a site in the origin's membership view got its copy over the origin's gateway hop; this one passes
-        if (!inView) {
-            router.routeFromMesh(topic, Origin.GATEWAY, here, replyTo, pubBody);
-        }
-        // the sites an event published here would go to: of a busy topic, a cached decision read without lock
-        // (a queue group's pick may add a site that then delivers nothing: waste, never a second delivery)
-        RouteDecision asIfLocal = decide(topic, Origin.LOCAL, Set.of(), Set.of());
-        Object token = asIfLocal.gatewayConditions().isEmpty() && further.isEmpty() ? asIfLocal : null;
-        SiteTopology.Plan plan = token == null ? null : topology.memoPlan(token, hop.header(), d.tree());
-        if (plan == null) {
-            Set<String> wanted = new java.util.TreeSet<>();
-            if (asIfLocal.gatewayConditions().isEmpty()) {
-                wanted.addAll(asIfLocal.gatewayForwards().keySet());
-            } else {
-                FilterVerdicts verdicts = new FilterVerdicts(eventAttributes(pubBody));
-                synchronized (this) {
-                    engine.sitesWanting(topic, verdicts, wanted);
-                }
-            }
-            for (TreeHop.SiteGroup g : further) {
-                wanted.add(g.site());
-            }
-            wanted.remove(self.site());
-            plan = topology.plan(token, d.tree(), hop.header(), wanted);
-        }
-        sendOnTree(plan, further, replyTo, pubBody);
+        trees.receive(link, hop, replyTo, pubBody);
+    }
+
+    /** Whether {@code site} is in this node's membership view (its events come over a gateway hop, not a tree). */
+    synchronized boolean inView(String site) {
+        return engine.gatewayPeer(site) != null;
+    }
+
+    /** Adds to {@code out} the sites whose interest, filters included, accepts an event on {@code topic}. */
+    synchronized void sitesWanting(String topic, FilterVerdicts verdicts, Set<String> out) {
+        engine.sitesWanting(topic, verdicts, out);
     }
 
     // ---- Membership.Listener ----
@@ -943,7 +791,7 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
 
     /** Events routed on the site trees, by direction. */
     Map<String, Long> treeEventCounts() {
-        return Map.of("sent", treeSent.sum(), "handed_off", treeHandedOff.sum(), "received", treeReceived.sum());
+        return trees.eventCounts();
     }
 
     /** The listed gateway addresses and who answered at each, or null without {@code --gateways}. */
