@@ -85,14 +85,6 @@ public final class MeshNetwork implements AutoCloseable {
     private final Supplier<Collection<NodeInfo>> directory;
     private final java.util.function.BooleanSupplier member;
     private final EventLoopGroup group;
-    /**
-     * The one event loop of every mesh link, dialled or accepted: an event that comes in on one link and
-     * goes out on others (a transit site, a route hop after a gateway hop) stays on one thread, with no
-     * wakeup of another loop and no buffer freed by a thread other than the one that took it from its pool.
-     * Measured on the hub demo: a transit node's cost per event was 3.0 us when its two links were on
-     * different loops and 1.8 us on one. Clients still spread over every loop.
-     */
-    private final io.netty.channel.EventLoop linkLoop;
     private final Map<String, Dialer> dialers = new ConcurrentHashMap<>();
     private final Map<String, MeshLink> outbound = new ConcurrentHashMap<>();
     private final Map<String, MeshLink> inbound = new ConcurrentHashMap<>();
@@ -120,7 +112,6 @@ public final class MeshNetwork implements AutoCloseable {
         this.member = member;
         this.config = config;
         this.group = group;
-        this.linkLoop = group.next();
         this.listener = listener;
         this.directory = directory;
     }
@@ -162,7 +153,7 @@ public final class MeshNetwork implements AutoCloseable {
         InetSocketAddress local = new InetSocketAddress(host, 0);
         localAddress = local.getAddress() != null && !local.getAddress().isAnyLocalAddress() ? local : null;
         WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
-        server = new ServerBootstrap().group(group, linkLoop).channel(Transports.serverChannel())
+        server = new ServerBootstrap().group(group).channel(Transports.serverChannel())
                 .childOption(ChannelOption.ALLOCATOR, Transports.allocator())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, marks)
@@ -303,7 +294,7 @@ public final class MeshNetwork implements AutoCloseable {
 
     private Bootstrap bootstrap(LinkHandler handler) {
         WriteBufferWaterMark marks = new WriteBufferWaterMark(config.writeBudgetBytes / 4, config.writeBudgetBytes / 2);
-        Bootstrap b = new Bootstrap().group(linkLoop).channel(Transports.socketChannel());
+        Bootstrap b = new Bootstrap().group(group).channel(Transports.socketChannel());
         if (localAddress != null) {
             b.localAddress(localAddress);
         }
