@@ -238,6 +238,10 @@ final class SiteTopology {
 
     /** The header of an event published here, or null (counted) when this node has no tree of its site yet. */
     synchronized Forwarding.Header stamp() {
+        if (engine == null) { // not started: no tree yet
+            drops.get(Forwarding.DropReason.UNKNOWN_TREE).increment();
+            return null;
+        }
         checkCache();
         Forwarding.Header h = stamped;
         if (h == null) {
@@ -264,6 +268,9 @@ final class SiteTopology {
      * {@link #plan} counts. Lock held, no allocation: the path of every event of a busy topic.
      */
     synchronized Plan memoPlan(Object token, Forwarding.Header header, SiteTree tree) {
+        if (engine == null) {
+            return null;
+        }
         checkCache();
         Plan p = memoPlan;
         if (p == null || token != memoToken || header != memoHeader || tree != memoTree) {
