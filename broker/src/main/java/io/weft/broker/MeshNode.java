@@ -348,9 +348,11 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(e.getKey(), MeshFrames.HOP_ROUTE, e.getValue(), replyTo, pubBody);
         }
+        boolean onTree = false;
         for (Map.Entry<String, Set<String>> e : d.gatewayForwards().entrySet()) {
             if (InterestEngine.VIA_TREE.equals(d.gatewayNodes().get(e.getKey()))) {
-                continue; // the sites reached on the site trees: below
+                onTree = true; // the sites reached on the site trees: below
+                continue;
             }
             String gateway;
             synchronized (this) {
@@ -362,7 +364,9 @@ final class MeshNode implements MeshNetwork.Listener, Membership.Listener, AutoC
             }
             sent += send(gateway, MeshFrames.HOP_GATEWAY, e.getValue(), replyTo, pubBody);
         }
-        sent += trees.publish(d, verdicts, replyTo, pubBody);
+        if (onTree) { // a full mesh has none: its events do not walk the decision a second time
+            sent += trees.publish(d, verdicts, replyTo, pubBody);
+        }
         return sent;
     }
 
