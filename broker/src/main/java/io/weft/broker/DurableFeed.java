@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
  *       wait out the ack wait, minutes with the default policy, before anything else is pushed (the
  *       held events fill the consumer's {@code maxAckPending}).</li>
  *   <li><b>Stopping gives back what is held</b> and not finished, for the same reason.</li>
+ *   <li><b>What never arrived is taken back.</b> A push can be lost on the way: the stream pushes while a
+ *       runner that died still looks subscribed to it (until its node is known gone), or a link drops it. The
+ *       stream counts such an event as out until its ack wait ends, minutes away. So the runner sweeps: it asks
+ *       the stream which events have been out for at least {@link #SWEEP_GRACE_MILLIS}, and naks those it
+ *       neither holds nor has finished. Every {@link #SWEEP_BUSY_MILLIS} while the stream has events out,
+ *       every {@link #SWEEP_IDLE_MILLIS} otherwise: an idle rule costs one small call per half minute.</li>
  *   <li><b>A push of an event already held is ignored.</b> An event can wait in the rule's queue longer
  *       than the ack wait (a paused or very slow sink): the stream pushes it again, but it is still
  *       coming, so a second copy would only be a duplicate.</li>
@@ -50,16 +56,25 @@ final class DurableFeed {
     /** Where a failed ack call is tried again. */
     private final java.util.concurrent.ScheduledExecutorService retries;
     private final Set<Long> held = ConcurrentHashMap.newKeySet();
+    /** Finished events whose ack the stream has not confirmed yet (queued or out). */
+    private final Set<Long> finishing = ConcurrentHashMap.newKeySet();
     /** Finished events whose ack is not sent yet. Guarded by this. */
     private final ArrayDeque<Long> toAck = new ArrayDeque<>();
     /** True while an ack call is out. Guarded by this. */
     private boolean acking;
     private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicLong swept = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong sweeps = new java.util.concurrent.atomic.AtomicLong();
 
     /** How often a failed ack call is tried again before its events are left to the ack wait. */
     static final int ACK_TRIES = 60;
     /** The wait between two tries of an ack call, and between two takeover naks. */
     static final long RETRY_MILLIS = 500;
+    /** How long an event must have been out before a sweep may take it back: far longer than a push takes. */
+    static final long SWEEP_GRACE_MILLIS = 5_000;
+    /** The sweep's period while the stream has events out, and while nothing is out. */
+    static final long SWEEP_BUSY_MILLIS = 5_000;
+    static final long SWEEP_IDLE_MILLIS = 30_000;
 
     DurableFeed(String id, String stream, String consumer, Calls calls,
                 java.util.concurrent.ScheduledExecutorService retries) {
@@ -113,6 +128,7 @@ final class DurableFeed {
 
     /** {@code seq} is finished (delivered, dead-lettered or given up): acks it. */
     void finished(long seq) {
+        finishing.add(seq); // before it leaves held: a sweep never sees it in neither
         held.remove(seq);
         synchronized (this) {
             toAck.add(seq);
@@ -151,6 +167,73 @@ final class DurableFeed {
         }
     }
 
+    /**
+     * Starts the sweeps (call once the runner is subscribed): the first after {@link #SWEEP_GRACE_MILLIS},
+     * then as the class says, until the rule stops here.
+     */
+    void startSweeping() {
+        scheduleSweep(SWEEP_GRACE_MILLIS);
+    }
+
+    private void scheduleSweep(long delayMillis) {
+        if (stopping) {
+            return;
+        }
+        try {
+            retries.schedule(this::sweep, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the node is stopping
+        }
+    }
+
+    /** One sweep: asks what has been out a while, naks what is neither held nor finished here. */
+    void sweep() {
+        if (stopping) {
+            return;
+        }
+        ObjectNode req = JSON.createObjectNode().put("op", "consumer.out").put("consumer", consumer)
+                .put("minAgeMillis", SWEEP_GRACE_MILLIS);
+        calls.call(stream, req).whenComplete((r, e) -> {
+            long next = SWEEP_BUSY_MILLIS;
+            if (e == null && r.status() == 200) {
+                sweeps.incrementAndGet();
+                List<Long> lost = new ArrayList<>();
+                try {
+                    com.fasterxml.jackson.databind.JsonNode doc = JSON.readTree(r.json());
+                    for (com.fasterxml.jackson.databind.JsonNode n : doc.path("seqs")) {
+                        long seq = n.asLong();
+                        // read after the answer came: anything taken meanwhile shows here, and an ack that
+                        // landed meanwhile makes the nak a no-op on the stream
+                        if (!held.contains(seq) && !finishing.contains(seq)) {
+                            lost.add(seq);
+                        }
+                    }
+                    if (!lost.isEmpty() && !stopping) {
+                        LOG.info("subscription {}: {} events out for over {} s never reached this runner; taking them "
+                                + "back (first {})", id, lost.size(), SWEEP_GRACE_MILLIS / 1000, lost.get(0));
+                        swept.addAndGet(lost.size());
+                        nak(lost);
+                    } else if (doc.path("ackPending").asLong() == 0) {
+                        next = SWEEP_IDLE_MILLIS;
+                    }
+                } catch (java.io.IOException x) {
+                    LOG.debug("subscription {}: unreadable answer to a sweep: {}", id, x.toString());
+                }
+            }
+            scheduleSweep(next);
+        });
+    }
+
+    /** How many sweeps the stream answered since this feed started. */
+    long sweeps() {
+        return sweeps.get();
+    }
+
+    /** How many events sweeps took back since this feed started. */
+    long swept() {
+        return swept.get();
+    }
+
     /** How many pushed events the runner holds now. */
     int held() {
         return held.size();
@@ -178,6 +261,7 @@ final class DurableFeed {
     private void send(List<Long> batch, int attempt) {
         calls.call(stream, request("consumer.ack", batch)).whenComplete((r, e) -> {
             if (e == null && r.status() == 200) {
+                finishing.removeAll(batch);
                 flush();
                 return;
             }
@@ -192,6 +276,7 @@ final class DurableFeed {
             }
             LOG.info("subscription {}: ack of {} events not taken ({}) after {} tries; the stream pushes them again "
                     + "after the ack wait", id, batch.size(), why, attempt);
+            finishing.removeAll(batch);
             flush();
         });
     }

@@ -153,7 +153,8 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
      * finished), the events out unacked and held here, and the lag (events stored and not finished yet).
      */
     private static ObjectNode cursor(String id, DurableFeed feed, Streams.Response info) {
-        ObjectNode c = JSON.createObjectNode().put("stream", Rules.ruleStream(id)).put("held", feed.held());
+        ObjectNode c = JSON.createObjectNode().put("stream", Rules.ruleStream(id)).put("held", feed.held())
+                .put("sweeps", feed.sweeps()).put("sweptBack", feed.swept());
         if (info == null) {
             return c.put("error", "the rule's stream did not answer");
         }
@@ -244,6 +245,8 @@ final class RuleRunner implements Streams.SystemStreams, AutoCloseable {
                 if (r != null && r.feed() == feed) {
                     running.put(id, new Running(s, router.subscribeInternal(Rules.pushTopic(id), null,
                             (topic, pubBody, replyTo) -> offerDurable(s, feed, pubBody)), feed));
+                    // pushes made before this node's interest reached the stream may have gone to the old runner
+                    feed.startSweeping();
                 }
             }, control);
         } else {

@@ -402,6 +402,18 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 return done(ci.isPresent() ? 200 : 404, ci.<Object>map(StreamJson::consumerDoc)
                         .orElse(Map.of("error", "stream " + stream + " has no consumer " + name)));
             }
+            case "consumer.out": {
+                // what the consumer has had out for at least minAgeMillis, not acked and not due again yet:
+                // its subscriber compares it with what it holds, and naks what never reached it
+                String name = req.path("consumer").asText();
+                long minAge = Math.max(0, req.path("minAgeMillis").asLong(0));
+                long now = System.currentTimeMillis();
+                Optional<Map<String, Object>> out = host.replica(stream).flatMap(sm -> sm.read(l -> l.consumer(name)
+                        .<Map<String, Object>>map(ci -> Map.of("seqs", l.outFor(name, minAge, now, ConsumerOp.MAX_SEQS)
+                                .orElseThrow(), "ackPending", ci.ackPending())).orElse(null)));
+                return done(out.isPresent() ? 200 : 404, out.<Object>map(m -> m)
+                        .orElse(Map.of("error", "stream " + stream + " has no consumer " + name)));
+            }
             case "consumer.delete": {
                 String name = req.path("consumer").asText();
                 return host.consumerOp(stream, new ConsumerOp.Delete(name)).thenApply(r -> r.ok()

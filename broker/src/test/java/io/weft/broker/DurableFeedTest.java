@@ -19,6 +19,8 @@ class DurableFeedTest {
     private final List<CompletableFuture<Streams.Response>> answers = new ArrayList<>();
     /** Tasks the feed scheduled (retries), run by hand. */
     private final List<Runnable> scheduled = new ArrayList<>();
+    /** Their delays, in milliseconds. */
+    private final List<Long> delays = new ArrayList<>();
     private final DurableFeed feed = new DurableFeed("r1", "_weft_rule_r1", "rule", (stream, req) -> {
         assertEquals("_weft_rule_r1", stream);
         assertEquals("rule", req.path("consumer").asText());
@@ -26,7 +28,7 @@ class DurableFeedTest {
         CompletableFuture<Streams.Response> f = new CompletableFuture<>();
         answers.add(f);
         return f;
-    }, retriesInto(scheduled));
+    }, retriesInto(scheduled, delays));
 
     private static Streams.Response ok() {
         return new Streams.Response(200, "{}".getBytes(StandardCharsets.UTF_8));
@@ -124,12 +126,13 @@ class DurableFeedTest {
     }
 
     /** A scheduler whose tasks are collected, to be run by the test. */
-    private static java.util.concurrent.ScheduledExecutorService retriesInto(List<Runnable> tasks) {
+    private static java.util.concurrent.ScheduledExecutorService retriesInto(List<Runnable> tasks, List<Long> delays) {
         return new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
             @Override
             public java.util.concurrent.ScheduledFuture<?> schedule(Runnable command, long delay,
                                                                     java.util.concurrent.TimeUnit unit) {
                 tasks.add(command);
+                delays.add(unit.toMillis(delay));
                 return null;
             }
         };
@@ -161,5 +164,56 @@ class DurableFeedTest {
         assertEquals(List.of("consumer.ack", "consumer.nak"), List.of(op(0), op(1)));
         assertEquals(Set.of(11L, 12L, 13L), seqs(1));
         assertEquals(0, feed.held());
+    }
+
+    private static Streams.Response out(String json) {
+        return new Streams.Response(200, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aSweepTakesBackWhatWasOutLongAndNeverArrived() {
+        feed.take(1);
+        feed.take(2);
+        feed.finished(2); // its ack is out, not confirmed
+        assertEquals("consumer.ack", op(0));
+        feed.startSweeping();
+        assertEquals(List.of(DurableFeed.SWEEP_GRACE_MILLIS), delays);
+
+        scheduled.remove(0).run();
+        assertEquals("consumer.out", op(1));
+        assertEquals(DurableFeed.SWEEP_GRACE_MILLIS, requests.get(1).path("minAgeMillis").asLong());
+        feed.take(5); // pushed while the sweep asked: held by the time the answer is read
+        answers.get(1).complete(out("{\"seqs\":[1,2,3,4,5],\"ackPending\":5}"));
+        assertEquals("consumer.nak", op(2));
+        assertEquals(Set.of(3L, 4L), seqs(2), "neither held (1, 5) nor finished (2): lost on the way");
+        assertEquals(2, feed.swept());
+        assertEquals(1, feed.sweeps());
+        assertEquals(DurableFeed.SWEEP_BUSY_MILLIS, delays.get(1), "events are out: the next sweep soon");
+
+        answers.get(0).complete(ok()); // 2's ack lands
+        scheduled.remove(0).run();
+        answers.get(3).complete(out("{\"seqs\":[2],\"ackPending\":3}"));
+        assertEquals("consumer.nak", op(4), "an ack that landed after the answer was made: the nak is a no-op");
+        assertEquals(Set.of(2L), seqs(4));
+
+        feed.finished(1);
+        feed.finished(5);
+        scheduled.remove(0).run();
+        answers.get(answers.size() - 1).complete(out("{\"seqs\":[],\"ackPending\":0}"));
+        assertEquals(DurableFeed.SWEEP_IDLE_MILLIS, delays.get(delays.size() - 1), "nothing out: a sweep per half minute");
+    }
+
+    @Test
+    void aFailedSweepIsTriedAgainAndNoneRunsOnceStopping() {
+        feed.startSweeping();
+        scheduled.remove(0).run();
+        answers.get(0).complete(new Streams.Response(504, "{}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(1, requests.size(), "nothing naked on a failed sweep");
+        assertEquals(0, feed.sweeps());
+        assertEquals(DurableFeed.SWEEP_BUSY_MILLIS, delays.get(1));
+        feed.stopping();
+        scheduled.remove(0).run();
+        assertEquals(1, requests.size(), "stopped: no sweep");
+        assertTrue(scheduled.isEmpty());
     }
 }

@@ -268,7 +268,8 @@ class RulesProcessTest {
                 pub.publishDurable("durable.x", order("d" + i, i)).get(30, TimeUnit.SECONDS);
             }
             // the ack wait is over 10 minutes (21 attempts of up to 30 s): what the dead runner held comes again
-            // within this deadline only because the new runner takes it back (a nak) before it subscribes
+            // within this deadline only because the new runner takes it back (a nak) before it subscribes, and
+            // what the stream pushed to the dead runner after that nak (it still looked subscribed) is swept back
             Await.until(Duration.ofSeconds(120), () -> sink.byId.size() == n, () -> "delivered " + sink.byId.size() + " of " + n);
             long duplicates = sink.byId.values().stream().filter(c -> c.get() > 1).count();
             System.out.println("durable rule: " + n + " events, runner " + runner + " killed, every event delivered; "
@@ -278,11 +279,14 @@ class RulesProcessTest {
                 try {
                     JsonNode c = JSON.readTree(send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null)
                             .body()).path("durable");
-                    return c.path("lastSeq").asLong() == n && c.path("lag").asLong() == 0;
+                    // and the new runner's sweeps are answered (what the stream has out, checked against what it holds)
+                    return c.path("lastSeq").asLong() == n && c.path("lag").asLong() == 0 && c.path("sweeps").asLong() > 0;
                 } catch (Exception e) {
                     return false;
                 }
-            }, () -> "the durable rule's cursor did not reach the stream's end");
+            }, () -> "the durable rule's cursor did not reach the stream's end, or no sweep was answered");
+            System.out.println("durable rule's status at the end: "
+                    + send("onprem-1", "GET", "/v1/subscriptions/" + id + "/status", null).body());
             // while the rules stream elects its next leader the rules cannot be read: 503, never a false 404
             List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
             Await.until(WAIT, () -> {

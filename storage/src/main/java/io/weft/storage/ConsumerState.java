@@ -111,6 +111,24 @@ final class ConsumerState {
         return n;
     }
 
+    /**
+     * The pending events delivered at or before {@code deliveredByMillis} whose ack wait still runs at
+     * {@code nowMillis} (those already due are about to go out again anyway), oldest first, at most {@code max}.
+     */
+    List<Long> outSince(long deliveredByMillis, long nowMillis, int max) {
+        List<Long> out = new ArrayList<>();
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            long deadline = e.getValue().deadlineMillis;
+            if (out.size() >= max) {
+                break;
+            }
+            if (deadline > nowMillis && deadline - config.ackWaitMillis() <= deliveredByMillis) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
     byte[] encode() {
         byte[] dlt = config.deadLetterTopic() == null ? null
                 : config.deadLetterTopic().getBytes(StandardCharsets.UTF_8);

@@ -342,6 +342,16 @@ public final class StreamLog {
         return s == null ? Optional.empty() : Optional.of(s.info());
     }
 
+    /**
+     * The events consumer {@code name} has out unacked that were delivered at least {@code minAgeMillis}
+     * before {@code nowMillis} and are not due again yet (at most {@code max}, oldest first); empty when
+     * there is no such consumer. Whoever should have them can tell which never arrived.
+     */
+    public Optional<List<Long>> outFor(String name, long minAgeMillis, long nowMillis, int max) {
+        ConsumerState s = consumers.get(name);
+        return s == null ? Optional.empty() : Optional.of(s.outSince(nowMillis - minAgeMillis, nowMillis, max));
+    }
+
     /** Every consumer, by name. */
     public List<ConsumerInfo> consumers() {
         return consumers.values().stream().map(ConsumerState::info).toList();

@@ -268,4 +268,25 @@ class ConsumerTest {
                 "a nak never lifts maxDeliver");
         assertFalse(op(new ConsumerOp.Nak("nobody", List.of()), T0 + 6).ok());
     }
+
+    @Test
+    void outForNamesWhatHasBeenOutLongEnoughAndIsNotDueYet() {
+        publish(T0, "a", "b", "c", "d");
+        assertTrue(create("billing", StartPosition.first(), 0).ok());
+        assertEquals(List.of(1L, 2L), next("billing", 2, T0 + 1_000));
+        assertEquals(List.of(3L, 4L), next("billing", 2, T0 + 6_000));
+        op(new ConsumerOp.Ack("billing", 2), T0 + 6_000);
+
+        assertEquals(List.of(1L), log.outFor("billing", 5_000, T0 + 7_000, 10).orElseThrow(),
+                "3 and 4 went out 1 s ago; 2 is acked");
+        assertEquals(List.of(1L, 3L, 4L), log.outFor("billing", 5_000, T0 + 11_000, 10).orElseThrow());
+        assertEquals(List.of(1L), log.outFor("billing", 5_000, T0 + 11_000, 1).orElseThrow(), "at most max, oldest first");
+
+        op(new ConsumerOp.Nak("billing", List.of(3L)), T0 + 11_000);
+        assertEquals(List.of(1L, 4L), log.outFor("billing", 5_000, T0 + 11_000, 10).orElseThrow(),
+                "3 is due again: it goes out anyway");
+        assertEquals(List.of(4L), log.outFor("billing", 5_000, T0 + 1_000 + ACK_WAIT, 10).orElseThrow(),
+                "1's ack wait ran out");
+        assertTrue(log.outFor("nobody", 5_000, T0, 10).isEmpty());
+    }
 }
