@@ -26,32 +26,26 @@ public final class MeshLink {
     /** PONGs received, i.e. answered PINGs of this end (written by the link's event loop only). */
     volatile long pongs;
     private static final int BATCH_BYTES = 64 * 1024;
-    /**
-     * An event waiting for the link's event loop: the PUB body (shared with the caller, or a copy, see
-     * {@link #hold}) and what its frame header says. {@code pins} when the body is a slice of a larger
-     * buffer that it keeps alive.
-     */
-    private record Queued(int hop, Collection<String> groups, String replyTo, ByteBuf body, int frameBytes,
-                          TreeHop tree, boolean pins) {
-    }
+    /** The smallest batch buffer made: a trickle of events makes batches of one event each. */
+    private static final int MIN_BATCH_BYTES = 256;
 
-    /**
-     * How many larger buffers (the read buffers events arrived in) the queued events may keep alive by
-     * sharing them rather than holding copies of their own. A queue that drains as it fills holds a few;
-     * a link that falls behind would otherwise keep a whole read buffer alive for each event it holds,
-     * while its budget counts only the events' bytes (a link that takes one event of each read buffer
-     * would pin a hundred times its budget). Consecutive events of one buffer count once: the first of
-     * such a run counts, and the run drains in order behind it.
+    /*
+     * Events are written, header and body, into the link's open batch by the thread that sends them, under
+     * the lock; the link's event loop takes the batches and writes them, one flush per drain. The body is
+     * copied once, by its sender, and kept by nobody: a read buffer an event arrived in is never pinned by
+     * a link that falls behind, and no reference count of a buffer shared across threads is touched per
+     * event (earlier the queue held a retained slice of each event, and in a transit between two links on
+     * different event loops that counter, incremented on one core and decremented on the other, was the
+     * hottest method).
      */
-    static final int MAX_PINNING = 64;
-    private final java.util.concurrent.atomic.AtomicInteger pinning = new java.util.concurrent.atomic.AtomicInteger();
-    /**
-     * The buffer the last counted run of events shares (compared by identity only; it may have been
-     * released and reused since, which lets at most this one buffer go uncounted).
-     */
-    private volatile ByteBuf lastPinned;
-
-    private final java.util.Queue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Object lock = new Object();
+    /** Full batches waiting for the event loop, oldest first. Guarded by lock. */
+    private final java.util.ArrayDeque<ByteBuf> ready = new java.util.ArrayDeque<>();
+    /** The batch events are appended to, or null. Guarded by lock. */
+    private ByteBuf open;
+    /** The size of the last batch drained: the first guess for the next one's buffer. Guarded by lock. */
+    private int lastBatchBytes = MIN_BATCH_BYTES;
+    /** Bytes in batches not handed to Netty yet. */
     private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private final Runnable drainTask = this::drain;
@@ -92,11 +86,10 @@ public final class MeshLink {
     }
 
     /**
-     * Sends an event: {@code pubBody} (str16 topic + event) is retained and written, header first,
-     * straight into the link's next batch, so an event is copied once per link and the caller may
-     * release its reference at once. Events from any thread are queued and written by the link's
-     * event loop in batches with one flush, so a busy link costs one task and one syscall per batch,
-     * not per event.
+     * Sends an event: {@code pubBody} (str16 topic + event) is written, header first, into the link's
+     * open batch by the calling thread, so an event is copied once per link and the link keeps no
+     * reference to it. The link's event loop writes the batches of any number of senders with one
+     * flush per drain, so a busy link costs one task and one syscall per batch, not per event.
      *
      * @return false when dropped because the link is down or over its write budget
      */
@@ -124,8 +117,7 @@ public final class MeshLink {
             dropped.increment();
             return false;
         }
-        queuedBytes.addAndGet(bytes);
-        hold(hop, groups, replyTo, pubBody, bytes, null);
+        append(hop, groups, replyTo, pubBody, bytes, null);
         eventsSent.increment();
         kick();
         return true;
@@ -147,54 +139,49 @@ public final class MeshLink {
             dropped.increment();
             return false;
         }
-        queuedBytes.addAndGet(bytes);
-        hold(0, java.util.List.of(), replyTo, pubBody, bytes, tree);
+        append(0, java.util.List.of(), replyTo, pubBody, bytes, tree);
         eventsSent.increment();
         kick();
         return true;
     }
 
     /**
-     * Queues an event: its body is shared (retained, never copied until it is written into a batch) when
-     * it is a buffer of its own size, or a slice of a larger one that an earlier event of the run shares,
-     * or while fewer than {@link #MAX_PINNING} runs pin one; past that it is copied into a buffer of its
-     * size.
+     * Writes an event's frame into the open batch (a new one when it does not fit: sized like the last
+     * batch drained, growing up to {@link #BATCH_BYTES}, or to the frame when that is larger).
+     * {@code maxBytes} is an upper bound of the frame's size.
      */
-    private void hold(int hop, Collection<String> groups, String replyTo, ByteBuf pubBody, int bytes, TreeHop tree) {
-        ByteBuf whole = pubBody.unwrap();
-        // past wrappers (Netty's leak detector wraps a sample of buffers and their slices) to the buffer
-        while (whole != null && whole.unwrap() != null) {
-            whole = whole.unwrap();
+    private void append(int hop, Collection<String> groups, String replyTo, ByteBuf pubBody, int maxBytes, TreeHop tree) {
+        int written;
+        synchronized (lock) {
+            ByteBuf b = open;
+            if (b != null && b.maxWritableBytes() < maxBytes) {
+                ready.add(b);
+                b = null;
+            }
+            if (b == null) {
+                int first = Math.max(maxBytes, Math.min(BATCH_BYTES, lastBatchBytes));
+                b = channel.alloc().directBuffer(first, Math.max(maxBytes, BATCH_BYTES));
+                open = b;
+            }
+            int at = b.writerIndex();
+            if (tree == null) {
+                MeshFrames.writeEventHeader(b, hop, groups, replyTo, pubBody.readableBytes());
+            } else {
+                MeshFrames.writeTreeEventHeader(b, tree, replyTo, pubBody.readableBytes());
+            }
+            b.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+            written = b.writerIndex() - at;
         }
-        boolean pins = false;
-        ByteBuf body;
-        if (whole == null || whole.capacity() <= pubBody.readableBytes() || whole == lastPinned) {
-            body = pubBody.retainedDuplicate();
-        } else if (pinning.incrementAndGet() <= MAX_PINNING) {
-            lastPinned = whole;
-            pins = true;
-            body = pubBody.retainedDuplicate();
-        } else {
-            pinning.decrementAndGet();
-            body = channel.alloc().buffer(pubBody.readableBytes());
-            body.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
-        }
-        queue.offer(new Queued(hop, groups, replyTo, body, bytes, tree, pins));
+        queuedBytes.addAndGet(written);
+        bytesSent.add(written);
     }
 
-    /** Runs of queued events counted as keeping a larger buffer alive (for tests). */
-    int pinning() {
-        return pinning.get();
+    /** Bytes waiting in the link's batches (for tests). */
+    long queuedBytes() {
+        return queuedBytes.get();
     }
 
-    private void release(Queued q) {
-        q.body.release();
-        if (q.pins) {
-            pinning.decrementAndGet();
-        }
-    }
-
-    /** Schedules a drain of the queue on the link's event loop unless one is pending. */
+    /** Schedules a drain of the batches on the link's event loop unless one is pending. */
     void kick() {
         if (scheduled.compareAndSet(false, true)) {
             channel.eventLoop().execute(drainTask);
@@ -203,46 +190,36 @@ public final class MeshLink {
 
     private void drain() {
         scheduled.set(false);
-        if (!channel.isActive()) {
-            Queued q;
-            while ((q = queue.poll()) != null) {
-                queuedBytes.addAndGet(-q.frameBytes);
-                release(q);
+        boolean active = channel.isActive();
+        boolean wrote = false;
+        while (true) {
+            ByteBuf b;
+            synchronized (lock) {
+                if (active && !channel.isWritable()) {
+                    break; // the rest waits: writability coming back kicks a drain
+                }
+                b = ready.poll();
+                if (b == null) {
+                    b = open;
+                    open = null;
+                    if (b != null) {
+                        lastBatchBytes = Math.max(MIN_BATCH_BYTES, b.readableBytes());
+                    }
+                }
             }
-            return;
-        }
-        ByteBuf batch = null;
-        while (channel.isWritable()) {
-            Queued q = queue.poll();
-            if (q == null) {
+            if (b == null) {
                 break;
             }
-            int n = q.frameBytes;
-            queuedBytes.addAndGet(-n);
-            try {
-                if (batch != null && batch.writableBytes() < n) {
-                    channel.write(batch, channel.voidPromise());
-                    batch = null;
-                }
-                if (batch == null) {
-                    // sized to what is queued: Netty's write budget counts readable bytes, so a mostly empty
-                    // 64 KiB batch per event on a slow link would pin 64 times the budget in direct memory
-                    batch = channel.alloc().directBuffer((int) Math.max(n, Math.min(BATCH_BYTES, queuedBytes.get() + n)));
-                }
-                int at = batch.writerIndex();
-                if (q.tree == null) {
-                    MeshFrames.writeEventHeader(batch, q.hop, q.groups, q.replyTo, q.body.readableBytes());
-                } else {
-                    MeshFrames.writeTreeEventHeader(batch, q.tree, q.replyTo, q.body.readableBytes());
-                }
-                batch.writeBytes(q.body, q.body.readerIndex(), q.body.readableBytes());
-                bytesSent.add(batch.writerIndex() - at);
-            } finally {
-                release(q);
+            queuedBytes.addAndGet(-b.readableBytes());
+            if (active) {
+                channel.write(b, channel.voidPromise());
+                wrote = true;
+            } else {
+                b.release();
             }
         }
-        if (batch != null) {
-            channel.writeAndFlush(batch, channel.voidPromise());
+        if (wrote) {
+            channel.flush();
         }
     }
 
