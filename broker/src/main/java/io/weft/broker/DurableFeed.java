@@ -65,6 +65,10 @@ final class DurableFeed {
     private volatile boolean stopping;
     private final java.util.concurrent.atomic.AtomicLong swept = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong sweeps = new java.util.concurrent.atomic.AtomicLong();
+    /** How often each event still out was taken back by a sweep (sweeps run one at a time). */
+    private final java.util.Map<Long, Integer> sweptTimes = new java.util.HashMap<>();
+    /** The next sweep, cancelled when the rule stops here. */
+    private volatile java.util.concurrent.Future<?> nextSweep;
 
     /** How often a failed ack call is tried again before its events are left to the ack wait. */
     static final int ACK_TRIES = 60;
@@ -75,6 +79,8 @@ final class DurableFeed {
     /** The sweep's period while the stream has events out, and while nothing is out. */
     static final long SWEEP_BUSY_MILLIS = 5_000;
     static final long SWEEP_IDLE_MILLIS = 30_000;
+    /** How often a sweep takes one event back before leaving it to the ack wait. */
+    static final int MAX_SWEEPS_PER_EVENT = 3;
 
     DurableFeed(String id, String stream, String consumer, Calls calls,
                 java.util.concurrent.ScheduledExecutorService retries) {
@@ -155,11 +161,13 @@ final class DurableFeed {
     /** Call before the dispatcher closes the rule: what it abandons stays held, for {@link #stop}. */
     void stopping() {
         stopping = true;
+        cancelSweep();
     }
 
     /** Gives back every event still held; the acks already queued still go out. */
     void stop() {
         stopping = true;
+        cancelSweep();
         List<Long> rest = new ArrayList<>(held);
         held.clear();
         for (int i = 0; i < rest.size(); i += ConsumerOp.MAX_SEQS) {
@@ -180,9 +188,19 @@ final class DurableFeed {
             return;
         }
         try {
-            retries.schedule(this::sweep, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            nextSweep = retries.schedule(this::sweep, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             // the node is stopping
+        }
+        if (stopping) { // stopped meanwhile: stopping() may have looked before the assignment
+            cancelSweep();
+        }
+    }
+
+    private void cancelSweep() {
+        java.util.concurrent.Future<?> f = nextSweep;
+        if (f != null) {
+            f.cancel(false);
         }
     }
 
@@ -193,35 +211,61 @@ final class DurableFeed {
         }
         ObjectNode req = JSON.createObjectNode().put("op", "consumer.out").put("consumer", consumer)
                 .put("minAgeMillis", SWEEP_GRACE_MILLIS);
-        calls.call(stream, req).whenComplete((r, e) -> {
+        CompletableFuture<Streams.Response> answer;
+        try {
+            answer = calls.call(stream, req);
+        } catch (RuntimeException x) {
+            LOG.debug("subscription {}: sweep not sent: {}", id, x.toString());
+            scheduleSweep(SWEEP_BUSY_MILLIS);
+            return;
+        }
+        answer.whenComplete((r, e) -> {
             long next = SWEEP_BUSY_MILLIS;
-            if (e == null && r.status() == 200) {
-                sweeps.incrementAndGet();
-                List<Long> lost = new ArrayList<>();
-                try {
-                    com.fasterxml.jackson.databind.JsonNode doc = JSON.readTree(r.json());
-                    for (com.fasterxml.jackson.databind.JsonNode n : doc.path("seqs")) {
-                        long seq = n.asLong();
-                        // read after the answer came: anything taken meanwhile shows here, and an ack that
-                        // landed meanwhile makes the nak a no-op on the stream
-                        if (!held.contains(seq) && !finishing.contains(seq)) {
-                            lost.add(seq);
-                        }
-                    }
-                    if (!lost.isEmpty() && !stopping) {
-                        LOG.info("subscription {}: {} events out for over {} s never reached this runner; taking them "
-                                + "back (first {})", id, lost.size(), SWEEP_GRACE_MILLIS / 1000, lost.get(0));
-                        swept.addAndGet(lost.size());
-                        nak(lost);
-                    } else if (doc.path("ackPending").asLong() == 0) {
-                        next = SWEEP_IDLE_MILLIS;
-                    }
-                } catch (java.io.IOException x) {
-                    LOG.debug("subscription {}: unreadable answer to a sweep: {}", id, x.toString());
+            try {
+                if (e == null && r.status() == 200) {
+                    sweeps.incrementAndGet();
+                    next = sweptBack(JSON.readTree(r.json()));
                 }
+            } catch (java.io.IOException | RuntimeException x) {
+                LOG.debug("subscription {}: sweep failed: {}", id, x.toString());
+            } finally {
+                scheduleSweep(next);
             }
-            scheduleSweep(next);
         });
+    }
+
+    /**
+     * Naks what the answer names that is neither held nor finished here (read after the answer came: anything
+     * taken meanwhile shows, and an ack that landed meanwhile makes the nak a no-op on the stream). An event
+     * taken back {@link #MAX_SWEEPS_PER_EVENT} times that still never arrives (it cannot be read here, say) is
+     * left to the ack wait rather than cycled every few seconds. Returns the delay of the next sweep.
+     */
+    private long sweptBack(com.fasterxml.jackson.databind.JsonNode doc) {
+        List<Long> lost = new ArrayList<>();
+        Set<Long> named = new java.util.HashSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode n : doc.path("seqs")) {
+            long seq = n.asLong();
+            named.add(seq);
+            if (held.contains(seq) || finishing.contains(seq)) {
+                continue;
+            }
+            int times = sweptTimes.merge(seq, 1, Integer::sum);
+            if (times <= MAX_SWEEPS_PER_EVENT) {
+                lost.add(seq);
+            } else if (times == MAX_SWEEPS_PER_EVENT + 1) {
+                LOG.warn("subscription {}: event {} was taken back {} times and never reached this runner; it is left "
+                        + "to the ack wait", id, seq, MAX_SWEEPS_PER_EVENT);
+            }
+        }
+        sweptTimes.keySet().retainAll(named); // bounded by what the stream has out
+        if (!lost.isEmpty() && !stopping) {
+            LOG.info("subscription {}: {} events out for over {} s never reached this runner; taking them "
+                    + "back (first {})", id, lost.size(), SWEEP_GRACE_MILLIS / 1000, lost.get(0));
+            swept.addAndGet(lost.size());
+            nak(lost);
+            return SWEEP_BUSY_MILLIS;
+        }
+        return doc.path("ackPending").asLong() == 0 ? SWEEP_IDLE_MILLIS : SWEEP_BUSY_MILLIS;
     }
 
     /** How many sweeps the stream answered since this feed started. */

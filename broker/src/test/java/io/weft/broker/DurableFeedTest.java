@@ -216,4 +216,30 @@ class DurableFeedTest {
         assertEquals(1, requests.size(), "stopped: no sweep");
         assertTrue(scheduled.isEmpty());
     }
+
+    /** An event that never arrives however often it is taken back (unreadable here) is not cycled forever. */
+    @Test
+    void anEventThatNeverArrivesIsTakenBackABoundedNumberOfTimes() {
+        feed.startSweeping();
+        int naks = 0;
+        for (int i = 0; i < DurableFeed.MAX_SWEEPS_PER_EVENT + 3; i++) {
+            scheduled.remove(0).run();
+            int before = requests.size();
+            answers.get(answers.size() - 1).complete(out("{\"seqs\":[9],\"ackPending\":1}"));
+            if (requests.size() > before) {
+                assertEquals("consumer.nak", op(requests.size() - 1));
+                assertEquals(Set.of(9L), seqs(requests.size() - 1));
+                naks++;
+            }
+        }
+        assertEquals(DurableFeed.MAX_SWEEPS_PER_EVENT, naks, "then left to the ack wait");
+        assertEquals(DurableFeed.SWEEP_BUSY_MILLIS, delays.get(delays.size() - 1), "sweeps go on for other events");
+
+        scheduled.remove(0).run(); // 9 was acked or redelivered meanwhile: forgotten, and counts afresh later
+        answers.get(answers.size() - 1).complete(out("{\"seqs\":[],\"ackPending\":1}"));
+        scheduled.remove(0).run();
+        int before = requests.size();
+        answers.get(answers.size() - 1).complete(out("{\"seqs\":[9],\"ackPending\":1}"));
+        assertEquals(before + 1, requests.size(), "taken back again");
+    }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
  * acknowledged end to end).
  */
 public final class MeshLink {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MeshLink.class);
     private final Channel channel;
     private final NodeInfo peer;
     private final LinkKind kind;
@@ -117,7 +118,9 @@ public final class MeshLink {
             dropped.increment();
             return false;
         }
-        append(hop, groups, replyTo, pubBody, bytes, null);
+        if (!append(hop, groups, replyTo, pubBody, bytes, null)) {
+            return false;
+        }
         eventsSent.increment();
         kick();
         return true;
@@ -139,7 +142,9 @@ public final class MeshLink {
             dropped.increment();
             return false;
         }
-        append(0, java.util.List.of(), replyTo, pubBody, bytes, tree);
+        if (!append(0, java.util.List.of(), replyTo, pubBody, bytes, tree)) {
+            return false;
+        }
         eventsSent.increment();
         kick();
         return true;
@@ -148,14 +153,16 @@ public final class MeshLink {
     /**
      * Writes an event's frame into the open batch (a new one when it does not fit: sized like the last
      * batch drained, growing up to {@link #BATCH_BYTES}, or to the frame when that is larger).
-     * {@code maxBytes} is an upper bound of the frame's size.
+     * {@code maxBytes} is an upper bound of the frame's size. False (dropped, counted, logged) when the
+     * frame cannot be written, e.g. a name past the 64 KiB string limit; nothing of it stays in the batch.
      */
-    private void append(int hop, Collection<String> groups, String replyTo, ByteBuf pubBody, int maxBytes, TreeHop tree) {
+    private boolean append(int hop, Collection<String> groups, String replyTo, ByteBuf pubBody, int maxBytes, TreeHop tree) {
         int written;
         synchronized (lock) {
             ByteBuf b = open;
             if (b != null && b.maxWritableBytes() < maxBytes) {
                 ready.add(b);
+                open = null; // before allocating: a failed allocation must not leave it both ready and open
                 b = null;
             }
             if (b == null) {
@@ -164,16 +171,24 @@ public final class MeshLink {
                 open = b;
             }
             int at = b.writerIndex();
-            if (tree == null) {
-                MeshFrames.writeEventHeader(b, hop, groups, replyTo, pubBody.readableBytes());
-            } else {
-                MeshFrames.writeTreeEventHeader(b, tree, replyTo, pubBody.readableBytes());
+            try {
+                if (tree == null) {
+                    MeshFrames.writeEventHeader(b, hop, groups, replyTo, pubBody.readableBytes());
+                } else {
+                    MeshFrames.writeTreeEventHeader(b, tree, replyTo, pubBody.readableBytes());
+                }
+                b.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
+            } catch (RuntimeException e) {
+                b.writerIndex(at); // no partial frame: the peer would read the next frames as part of it
+                dropped.increment();
+                LOG.warn("mesh link {}: an event could not be framed, dropped: {}", this, e.toString());
+                return false;
             }
-            b.writeBytes(pubBody, pubBody.readerIndex(), pubBody.readableBytes());
             written = b.writerIndex() - at;
+            queuedBytes.addAndGet(written); // under the lock: a drain that takes the batch subtracts it after
         }
-        queuedBytes.addAndGet(written);
         bytesSent.add(written);
+        return true;
     }
 
     /** Bytes waiting in the link's batches (for tests). */

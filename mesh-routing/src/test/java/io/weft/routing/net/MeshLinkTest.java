@@ -137,6 +137,26 @@ class MeshLinkTest {
         ch.finishAndReleaseAll();
     }
 
+    /**
+     * A frame that cannot be written (here a queue group name past the 64 KiB string limit) leaves nothing
+     * in the batch: the frames around it arrive whole, and the budget counts only what was written.
+     */
+    @Test
+    void aFrameThatFailsHalfWrittenLeavesNothingBehind() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        MeshLink link = new MeshLink(ch, PEER, LinkKind.GATEWAY, true, 1 << 24);
+        ByteBuf body = Unpooled.wrappedBuffer(new byte[100]);
+        assertTrue(link.sendEvent(0, List.of(), body));
+        assertFalse(link.sendEvent(0, List.of("g".repeat(70_000)), body), "dropped");
+        assertEquals(1, link.dropped());
+        assertTrue(link.sendEvent(0, List.of(), body));
+        assertEquals(2 * 107L, link.queuedBytes());
+        ch.runPendingTasks();
+        assertEquals(2 * 107, drainOutbound(ch), "two whole frames, nothing of the failed one");
+        assertEquals(0, link.queuedBytes());
+        ch.finishAndReleaseAll();
+    }
+
     /** Batches still waiting when the link goes down are released, and the budget returns to zero. */
     @Test
     void whatWaitsOnALinkThatClosedIsReleased() {
