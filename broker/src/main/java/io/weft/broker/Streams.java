@@ -594,7 +594,7 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                         ? done(404, Map.of("error", "this node holds no replica of " + l.stream()))
                         : CompletableFuture.completedFuture(new Response(200, events(l.stream(), l.req())));
             } else if (r instanceof StreamApiRoute.Call c) {
-                return call(c.stream(), c.req());
+                return callForClient(c.stream(), c.req());
             }
             StreamApiRoute.Refused no = (StreamApiRoute.Refused) r;
             return done(no.status(), Map.of("error", no.error()));
@@ -604,14 +604,43 @@ final class Streams implements StreamHost.Events, AutoCloseable {
     }
 
     /** Sends {@code req} to stream {@code name}'s leader and waits for its answer. */
+    /** A call on {@code stream}'s leader; 404 at once when no node takes it (internal callers retry themselves). */
     CompletableFuture<Response> call(String stream, ObjectNode req) {
+        return call(stream, req, System.nanoTime(), 0);
+    }
+
+    /** As {@link #call}, for the API: a call no node takes is tried again for {@link #NOBODY_WAIT_MILLIS}. */
+    private CompletableFuture<Response> callForClient(String stream, ObjectNode req) {
+        return call(stream, req, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NOBODY_WAIT_MILLIS), 20);
+    }
+
+    /**
+     * How long an API call on a stream that no node takes is tried again before it is answered 404. A stream
+     * just made through another node, or one electing its leader, is not reachable for a moment; a script that
+     * makes a stream and then its consumer must not be told the stream does not exist. The price: an API call
+     * on a stream that really does not exist is answered after this wait.
+     */
+    static final long NOBODY_WAIT_MILLIS = 2_000;
+
+    private CompletableFuture<Response> call(String stream, ObjectNode req, long untilNanos, long backoffMillis) {
         String to = leaderRoute(stream);
         return ask(API_PREFIX + stream, jsonBytes(req), CALL_TIMEOUT_MILLIS,
                 () -> "stream " + stream + " did not answer within " + CALL_TIMEOUT_MILLIS / 1000 + " s: "
                         + (to == null ? "no node took the request" : "the request went to " + to
                         + ", where the stream's leader listens, and no answer came back"
                         + " (meshctl status -s that node; meshctl stream info " + stream + " on it)"),
-                () -> Response.error(404, "no stream named " + stream + " (or it has no leader right now)"));
+                () -> null).thenCompose(r -> {
+                    if (r != null) {
+                        return CompletableFuture.completedFuture(r);
+                    }
+                    if (System.nanoTime() - untilNanos >= 0) {
+                        return done(404, Map.of("error", "no stream named " + stream + " (or it has no leader right now)"));
+                    }
+                    // nothing was sent (no node takes the stream's requests yet): safe to ask again
+                    return CompletableFuture.supplyAsync(() -> null,
+                                    CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS))
+                            .thenCompose(v -> call(stream, req, untilNanos, Math.min(backoffMillis * 2, 200)));
+                });
     }
 
     /** Sends {@code data} on internal topic {@code topic} to the one node that takes it, and waits for its answer. */
