@@ -138,6 +138,91 @@ class MeshLinkTest {
     }
 
     /**
+     * The same over a real event loop: senders append while the loop drains and writes, so a lost wake-up
+     * (an event appended after a drain looked, with nobody scheduling the next) would leave bytes unsent and
+     * fail the wait below.
+     */
+    @Test
+    void sendersRacingTheEventLoopLoseNothing() throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.DefaultEventLoopGroup(2);
+        io.netty.channel.local.LocalAddress address = new io.netty.channel.local.LocalAddress("mesh-link-test");
+        int senders = 4;
+        int each = 5_000;
+        long expected = 0;
+        for (int i = 0; i < each; i++) {
+            expected += 7 + 8 + (i * 37) % 3000;
+        }
+        long total = expected * senders;
+        ByteBuf received = Unpooled.buffer();
+        java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
+        io.netty.channel.Channel server = new io.netty.bootstrap.ServerBootstrap().group(group)
+                .channel(io.netty.channel.local.LocalServerChannel.class)
+                .childHandler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        ByteBuf b = (ByteBuf) msg;
+                        synchronized (received) {
+                            received.writeBytes(b);
+                            if (received.readableBytes() == total) {
+                                all.countDown();
+                            }
+                        }
+                        b.release();
+                    }
+                }).bind(address).sync().channel();
+        io.netty.channel.Channel client = new io.netty.bootstrap.Bootstrap().group(group)
+                .channel(io.netty.channel.local.LocalChannel.class)
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter()).connect(address).sync().channel();
+        try {
+            MeshLink link = new MeshLink(client, PEER, LinkKind.GATEWAY, true, Long.MAX_VALUE);
+            client.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelWritabilityChanged(io.netty.channel.ChannelHandlerContext ctx) {
+                    if (ctx.channel().isWritable()) {
+                        link.kick(); // as MeshNetwork's handler does
+                    }
+                    ctx.fireChannelWritabilityChanged();
+                }
+            });
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (int t = 0; t < senders; t++) {
+                int sender = t;
+                threads.add(new Thread(() -> {
+                    for (int i = 0; i < each; i++) {
+                        ByteBuf body = Unpooled.buffer().writeInt(sender).writeInt(i).writeZero((i * 37) % 3000);
+                        assertTrue(link.sendEvent(0, List.of(), body));
+                        body.release();
+                    }
+                }));
+            }
+            threads.forEach(Thread::start);
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertTrue(all.await(30, java.util.concurrent.TimeUnit.SECONDS),
+                    "received " + received.readableBytes() + " of " + total + " bytes");
+            int[] next = new int[senders];
+            synchronized (received) {
+                while (received.isReadable()) {
+                    ByteBuf frame = received.readSlice(received.readInt());
+                    frame.skipBytes(3);
+                    int sender = frame.readInt();
+                    assertEquals(next[sender]++, frame.readInt(), "sender " + sender + "'s events in order");
+                }
+            }
+            for (int t = 0; t < senders; t++) {
+                assertEquals(each, next[t]);
+            }
+            assertEquals(0, link.queuedBytes());
+        } finally {
+            client.close().sync();
+            server.close().sync();
+            group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS).sync();
+            received.release();
+        }
+    }
+
+    /**
      * A frame that cannot be written (here a queue group name past the 64 KiB string limit) leaves nothing
      * in the batch: the frames around it arrive whole, and the budget counts only what was written.
      */
