@@ -205,7 +205,7 @@ final class DurableFeed {
     }
 
     /** One sweep: asks what has been out a while, naks what is neither held nor finished here. */
-    void sweep() {
+    private void sweep() {
         if (stopping) {
             return;
         }

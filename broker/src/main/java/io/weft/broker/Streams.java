@@ -408,11 +408,12 @@ final class Streams implements StreamHost.Events, AutoCloseable {
                 String name = req.path("consumer").asText();
                 long minAge = Math.max(0, req.path("minAgeMillis").asLong(0));
                 long now = System.currentTimeMillis();
-                Optional<Map<String, Object>> out = host.replica(stream).flatMap(sm -> sm.read(l -> l.consumer(name)
-                        .<Map<String, Object>>map(ci -> Map.of("seqs", l.outFor(name, minAge, now, ConsumerOp.MAX_SEQS)
-                                .orElseThrow(), "ackPending", ci.ackPending())).orElse(null)));
-                return done(out.isPresent() ? 200 : 404, out.<Object>map(m -> m)
-                        .orElse(Map.of("error", "stream " + stream + " has no consumer " + name)));
+                Optional<Object> out = host.replica(stream).flatMap(sm -> sm.read(l -> l.consumer(name)
+                        .map(ci -> (Object) Map.of("ackPending", ci.ackPending(),
+                                "seqs", l.outFor(name, minAge, now, ConsumerOp.MAX_SEQS).orElseThrow()))
+                        .orElse(null)));
+                return done(out.isPresent() ? 200 : 404,
+                        out.orElse(Map.of("error", "stream " + stream + " has no consumer " + name)));
             }
             case "consumer.delete": {
                 String name = req.path("consumer").asText();
@@ -603,7 +604,6 @@ final class Streams implements StreamHost.Events, AutoCloseable {
         }
     }
 
-    /** Sends {@code req} to stream {@code name}'s leader and waits for its answer. */
     /** A call on {@code stream}'s leader; 404 at once when no node takes it (internal callers retry themselves). */
     CompletableFuture<Response> call(String stream, ObjectNode req) {
         return call(stream, req, System.nanoTime(), 0);

@@ -87,28 +87,7 @@ class MeshLinkTest {
         MeshLink link = new MeshLink(ch, PEER, LinkKind.GATEWAY, true, 1 << 26);
         int senders = 4;
         int each = 5_000;
-        List<Thread> threads = new java.util.ArrayList<>();
-        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(senders);
-        for (int t = 0; t < senders; t++) {
-            int sender = t;
-            threads.add(new Thread(() -> {
-                try {
-                    start.await();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                for (int i = 0; i < each; i++) {
-                    // bodies of varied sizes, so frames straddle the ends of batches
-                    ByteBuf body = Unpooled.buffer().writeInt(sender).writeInt(i).writeZero((i * 37) % 3000);
-                    assertTrue(link.sendEvent(0, List.of(), body));
-                    body.release();
-                }
-            }));
-        }
-        threads.forEach(Thread::start);
-        for (Thread t : threads) {
-            t.join();
-        }
+        sendFromThreads(link, senders, each);
         // the drains run on the (embedded) event loop after the senders; the channel turns unwritable past its
         // high-water mark, and taking what it wrote turns it writable again, which kicks the link (MeshNetwork)
         ByteBuf all = Unpooled.buffer();
@@ -120,19 +99,7 @@ class MeshLinkTest {
                 out.release();
             }
         } while (link.queuedBytes() > 0);
-        int[] next = new int[senders];
-        while (all.isReadable()) {
-            int length = all.readInt();
-            ByteBuf frame = all.readSlice(length);
-            frame.skipBytes(3); // type, hop, groups
-            int sender = frame.readInt();
-            int i = frame.readInt();
-            assertEquals(next[sender]++, i, "sender " + sender + "'s events in order");
-            assertEquals((i * 37) % 3000, frame.readableBytes());
-        }
-        for (int t = 0; t < senders; t++) {
-            assertEquals(each, next[t]);
-        }
+        assertEachSendersFramesInOrder(all, senders, each);
         all.release();
         ch.finishAndReleaseAll();
     }
@@ -150,7 +117,7 @@ class MeshLinkTest {
         int each = 5_000;
         long expected = 0;
         for (int i = 0; i < each; i++) {
-            expected += 7 + 8 + (i * 37) % 3000;
+            expected += 7 + 8 + bodyPadding(i);
         }
         long total = expected * senders;
         ByteBuf received = Unpooled.buffer();
@@ -184,34 +151,11 @@ class MeshLinkTest {
                     ctx.fireChannelWritabilityChanged();
                 }
             });
-            List<Thread> threads = new java.util.ArrayList<>();
-            for (int t = 0; t < senders; t++) {
-                int sender = t;
-                threads.add(new Thread(() -> {
-                    for (int i = 0; i < each; i++) {
-                        ByteBuf body = Unpooled.buffer().writeInt(sender).writeInt(i).writeZero((i * 37) % 3000);
-                        assertTrue(link.sendEvent(0, List.of(), body));
-                        body.release();
-                    }
-                }));
-            }
-            threads.forEach(Thread::start);
-            for (Thread t : threads) {
-                t.join();
-            }
+            sendFromThreads(link, senders, each);
             assertTrue(all.await(30, java.util.concurrent.TimeUnit.SECONDS),
                     "received " + received.readableBytes() + " of " + total + " bytes");
-            int[] next = new int[senders];
             synchronized (received) {
-                while (received.isReadable()) {
-                    ByteBuf frame = received.readSlice(received.readInt());
-                    frame.skipBytes(3);
-                    int sender = frame.readInt();
-                    assertEquals(next[sender]++, frame.readInt(), "sender " + sender + "'s events in order");
-                }
-            }
-            for (int t = 0; t < senders; t++) {
-                assertEquals(each, next[t]);
+                assertEachSendersFramesInOrder(received, senders, each);
             }
             assertEquals(0, link.queuedBytes());
         } finally {
@@ -258,6 +202,52 @@ class MeshLinkTest {
         assertEquals(0, link.queuedBytes());
         assertFalse(link.sendEvent(0, List.of(), body), "down: dropped and counted");
         assertEquals(1, link.dropped());
+    }
+
+    /** Bodies of varied sizes, so frames straddle the ends of batches. */
+    private static int bodyPadding(int i) {
+        return (i * 37) % 3000;
+    }
+
+    /** {@code senders} threads, started together, each sending {@code each} events numbered by sender and index. */
+    private static void sendFromThreads(MeshLink link, int senders, int each) throws InterruptedException {
+        List<Thread> threads = new java.util.ArrayList<>();
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(senders);
+        for (int t = 0; t < senders; t++) {
+            int sender = t;
+            threads.add(new Thread(() -> {
+                try {
+                    start.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                for (int i = 0; i < each; i++) {
+                    ByteBuf body = Unpooled.buffer().writeInt(sender).writeInt(i).writeZero(bodyPadding(i));
+                    assertTrue(link.sendEvent(0, List.of(), body));
+                    body.release();
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
+    /** Reads the EVENT frames of {@link #sendFromThreads}: each whole, each sender's in its order, none missing. */
+    private static void assertEachSendersFramesInOrder(ByteBuf all, int senders, int each) {
+        int[] next = new int[senders];
+        while (all.isReadable()) {
+            ByteBuf frame = all.readSlice(all.readInt());
+            frame.skipBytes(3); // type, hop, groups
+            int sender = frame.readInt();
+            int i = frame.readInt();
+            assertEquals(next[sender]++, i, "sender " + sender + "'s events in order");
+            assertEquals(bodyPadding(i), frame.readableBytes());
+        }
+        for (int t = 0; t < senders; t++) {
+            assertEquals(each, next[t]);
+        }
     }
 
     private static int drainOutbound(EmbeddedChannel ch) {
